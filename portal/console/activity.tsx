@@ -58,6 +58,7 @@ const SAID: Record<string, string> = {
   'creator.two_step_code_limit_reached': 'Too many wrong sign-in codes after a creator’s right password',
   'creator.account_closed': 'A creator closed their account',
   'creator.erased': 'Creator’s data erased on their request',
+  'creator.tags_set': 'Creator’s tags changed',
   'payout.given_up': 'Payout given up by the creator who closed their account',
   'payout.year_end_exported': 'Year-end totals downloaded, with full tax ids',
   'enrollment.left': 'Creator left the campaign',
@@ -173,6 +174,14 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
     const gaveUp = Array.isArray(d.gaveUp) ? (d.gaveUp as { currency?: unknown; amountMinor?: unknown }[]) : [];
     const amounts = gaveUp.filter((g) => typeof g.amountMinor === 'number' && typeof g.currency === 'string' && /^[A-Z]{3}$/.test(g.currency)).map((g) => formatMoney(g.amountMinor as number, g.currency as string));
     return amounts.length > 0 ? `Gave up ${amounts.join(' and ')} you owed them` : '';
+  },
+  // "uk, wave 2 (were: uk)": the set as saved; none left reads as such. An erasure cleared the row's tags: say nothing.
+  'creator.tags_set': (d) => {
+    if (!Array.isArray(d.tags)) return '';
+    const list = (v: unknown) => (Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : []);
+    const now = list(d.tags);
+    const before = list(d.before);
+    return shortText(`${now.length > 0 ? now.join(', ') : 'No tags'}${before.length > 0 ? ` (were: ${before.join(', ')})` : ''}`);
   },
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };

@@ -15,7 +15,39 @@ import type { TaxDetailsStatus } from '../../worker/domain/tax-details';
 import { FirstDraftMarker } from './network';
 import { termsVersionHref } from './settings';
 import { CreatorMessages, type CreatorMessagesArea } from './messages';
-import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
+import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, TagChips, type Flash, type Viewer } from './layout';
+import { FieldProblem, fieldDescribedBy, invalidIn, type FormError } from '../layout';
+import { MAX_TAG_FIELD_LENGTH, MAX_TAGS_PER_CREATOR } from '../../worker/domain/creator-tags';
+
+// The brand's labels for the creator, and (owners and managers) one field to change them all, comma-separated.
+// `justSaved`: the page a save leads back to (#tags-area), which says so here, where it lands, not at the page's top.
+const CreatorTagsArea: FC<{ tags: string[]; typed: string | undefined; errors?: readonly FormError[]; action: string; canEdit: boolean; justSaved: boolean }> = ({ tags, typed, errors, action, canEdit, justSaved }) => (
+  <div class="creator-tags" id="tags-area">
+    <h3>Tags</h3>
+    {justSaved ? <Notice tone="success">Tags saved. The roster and the network’s results by segment use them at once.</Notice> : null}
+    {tags.length === 0 ? <p class="small muted">No tags yet{canEdit ? ': group your network by market, niche or wave.' : '.'}</p> : <TagChips tags={tags} />}
+    {canEdit ? (
+      <details class="add-link" open={typed !== undefined}>
+        <summary class="small">Edit tags</summary>
+        <form method="post" action={action} class="stack">
+          <div class="field">
+            <label for="tags">Tags, separated by commas</label>
+            <input id="tags" name="tags" type="text" maxlength={MAX_TAG_FIELD_LENGTH} value={typed ?? tags.join(', ')} placeholder="uk, skincare, wave 2" autocomplete="off" aria-describedby={fieldDescribedBy('tags', 'tags-hint', errors)} aria-invalid={invalidIn(errors, 'tags')} />
+            <FieldProblem id="tags" errors={errors} />
+            <p id="tags-hint" class="hint">
+              Up to {MAX_TAGS_PER_CREATOR}, each 1-32 letters (any script, accents kept), digits, spaces, - or _; stored in lower case. Creators see their tags in their data download.
+            </p>
+          </div>
+          <div>
+            <button type="submit" class="button button-small">
+              Save tags
+            </button>
+          </div>
+        </form>
+      </details>
+    ) : null}
+  </div>
+);
 
 // Where the creator stands with the brand's program terms: a line, only once the brand has some.
 export const TermsStanding: FC<{ terms: CreatorPageData['terms']; joined: boolean; timezone: string }> = ({ terms, joined, timezone }) =>
@@ -95,7 +127,9 @@ export const CreatorPage: FC<{
   origin: string;
   currency: string;
   flash: Flash;
-  errors?: string[];
+  errors?: readonly FormError[];
+  /** The brand's tags for the creator; `typed`: what the tags form came back with, refused. */
+  tags: { saved: string[]; typed?: string; justSaved?: boolean };
   suggestion?: string | null;
   inviteLink?: { url: string; expiresAt: number } | null;
   confirmRemoval?: boolean;
@@ -117,7 +151,7 @@ export const CreatorPage: FC<{
   campaignDueAt: number | null;
   /** Their conversation with the brand: the newest few messages and the form (portal/console/messages.tsx). */
   messages: CreatorMessagesArea;
-}> = ({ viewer, canWrite, isOwner, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt, messages }) => {
+}> = ({ viewer, canWrite, isOwner, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt, messages, tags }) => {
   const removed = creator.status === 'removed';
   // An erased creator's enrollments are removed, but the brand still pauses or re-points their links (old posts).
   const linksClosed = removed && creator.erasedAt === null;
@@ -178,6 +212,7 @@ export const CreatorPage: FC<{
                 <FirstDraftMarker state={creator.firstDraft.state} dueAt={creator.firstDraft.dueAt} timezone={viewer.timezone} />
               </p>
             ) : null}
+            <CreatorTagsArea tags={tags.saved} typed={tags.typed} errors={errors} action={`${base}/tags`} canEdit={canWrite && creator.erasedAt === null} justSaved={tags.justSaved ?? false} />
           </div>
           <dl class="mini-stats">
             <div>

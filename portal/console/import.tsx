@@ -13,8 +13,8 @@ export type ImportOptionsForm = { codePattern: string; discountPercent: string }
 type CampaignBits = { id: string; name: string; status: string; hashtag: string };
 
 const SAMPLE = `${IMPORT_COLUMNS.join(',')}
-sarah@creators.example,sarah,Sarah Chen,skincare,instagram,18400,affiliate,,"Lead with a problem_solution story."
-mateo@creators.example,@mateo,Mateo Alvarez,grooming,tiktok,42100,hybrid,250,`;
+sarah@creators.example,sarah,Sarah Chen,skincare,instagram,18400,affiliate,,"Lead with a problem_solution story.",uk; wave 1
+mateo@creators.example,@mateo,Mateo Alvarez,grooming,tiktok,42100,hybrid,250,,wave 2`;
 
 const OptionsFields: FC<{ options: ImportOptionsForm }> = ({ options }) => (
   <div class="two-fields">
@@ -230,6 +230,8 @@ export const ImportPage: FC<{
           <dd>per live post, in {viewer.currency}; required for flat and hybrid</dd>
           <dt>brief_section</dt>
           <dd>the creator's own part of the brief</dd>
+          <dt>tags</dt>
+          <dd>your own labels, separated by ; or , (up to 10 each): added to any they have</dd>
         </dl>
         <p class="small">Each creator gets an account (or keeps theirs), an enrollment, a tracked link, a discount code and an invite link. Re-uploading the same file changes nothing.</p>
       </aside>

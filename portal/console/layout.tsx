@@ -189,6 +189,24 @@ export const Errors: FC<{ errors?: readonly FormError[]; title?: string }> = ({ 
 
 export type CampaignTab = 'brief' | 'updates' | 'import' | 'applications' | 'network' | 'gifting';
 
+/** The roster filtered by a tag (worker/routes/portal/console/roster.tsx). */
+export const tagHref = (tag: string) => `/console/creators?tag=${encodeURIComponent(tag)}`;
+
+/** A creator's tags as chips, each leading to the roster filtered by it. */
+export const TagChips: FC<{ tags: string[] }> = ({ tags }) =>
+  tags.length === 0 ? null : (
+    <ul class="tag-chips" aria-label="Tags">
+      {tags.map((t) => (
+        <li>
+          <a href={tagHref(t)}>
+            <span class="visually-hidden">Creators tagged </span>
+            {t}
+          </a>
+        </li>
+      ))}
+    </ul>
+  );
+
 export const CAMPAIGN_STATUS_LABELS: Record<string, string> = { draft: 'Draft', active: 'Active', ended: 'Ended' };
 
 export const CampaignStatus: FC<{ status: string }> = ({ status }) => <span class={`status-dot status-${status}`}>{CAMPAIGN_STATUS_LABELS[status] ?? status}</span>;

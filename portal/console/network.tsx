@@ -1,12 +1,12 @@
 // The network view: the campaign total leads (cost per engagement against the mid-tier baseline), then the
 // daily trend, then the per-creator ranking as an input to the next payment-ladder moves.
 import type { FC } from 'hono/jsx';
-import type { Baseline, DailyPoint, LadderRules, NetworkSummary, RankedCreator } from '../../worker/domain/network';
+import { SEGMENT_KIND_NAMES, SEGMENT_KINDS, type Baseline, type DailyPoint, type LadderRules, type NetworkSummary, type RankedCreator, type Segment, type SegmentFigures, type SegmentKind } from '../../worker/domain/network';
 import type { FirstDraft } from '../../worker/domain/content-due';
 import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatDueDay, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
 import { Stat } from '../layout';
 import { CpeChart, DailySection } from '../charts';
-import { CampaignHeader, ConsolePage, type Viewer } from './layout';
+import { CampaignHeader, ConsolePage, tagHref, type Viewer } from './layout';
 
 
 // A count or amount cell: labelled for the stacked phone layout, zeros dimmed so activity stands out.
@@ -48,6 +48,107 @@ export const DUE_FILTERS = { '': 'Every creator', due: 'First draft not sent', o
 export type DueFilter = keyof typeof DUE_FILTERS;
 
 export const formatRate = (rate: number | null) => (rate === null ? '—' : `${(rate * 100).toFixed(2)}%`);
+const formatShare = (share: number | null) => (share === null ? '—' : `${(share * 100).toFixed(1)}%`);
+
+// The network's results by niche, platform or tag (worker/domain/network.ts segmentsOf): which part of the network
+// performs. A GET form, so it works without script; the rest of the page's query (the ranking's filter) is kept.
+const SegmentsCard: FC<{ by: SegmentKind; rows: Segment[]; network: SegmentFigures; money: (m: number) => string; action: string; dueFilter: DueFilter }> = ({ by, rows, network: n, money, action, dueFilter }) => (
+  <section class="card" aria-labelledby="segments-h" id="segments">
+    <div class="card-head">
+      <h2 id="segments-h">By segment</h2>
+      <form method="get" action={`${action}#segments`} class="filters" aria-label="Group the results">
+        <label for="f-by">Group by</label>
+        <select id="f-by" name="by">
+          {SEGMENT_KIND_NAMES.map((k) => (
+            <option value={k} selected={k === by}>
+              {SEGMENT_KINDS[k]}
+            </option>
+          ))}
+        </select>
+        {dueFilter ? <input type="hidden" name="due" value={dueFilter} /> : null}
+        <button type="submit" class="button button-small">
+          Show
+        </button>
+      </form>
+    </div>
+    {rows.length === 0 ? (
+      <p class="empty-inline">No creators enrolled yet.</p>
+    ) : (
+      <div class="table-wrap">
+        <table class="segments stack-sm">
+          <caption class="visually-hidden">The campaign's results by {SEGMENT_KINDS[by].toLowerCase()}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{SEGMENT_KINDS[by]}</th>
+              <th scope="col" class="num">
+                Creators
+              </th>
+              <th scope="col" class="num">
+                Clicks
+              </th>
+              <th scope="col" class="num">
+                Sales
+              </th>
+              <th scope="col" class="num">
+                Revenue
+              </th>
+              <th scope="col" class="num">
+                Cost
+              </th>
+              <th scope="col" class="num">
+                Revenue per creator
+              </th>
+              <th scope="col" class="num">
+                Share of revenue
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr>
+                <th scope="row" class="segment-cell">
+                  {r.value === null ? <span class="muted">Not set</span> : by === 'tag' ? <a href={tagHref(r.value)}>{r.value}</a> : r.value}
+                </th>
+                <Num label="Creators" value={r.creators} />
+                <Num label="Clicks" value={r.uniqueClicks} />
+                <Num label="Sales" value={r.conversions} />
+                <Num label="Revenue" value={r.revenueMinor} text={money(r.revenueMinor)} />
+                <Num label="Cost" value={r.costMinor} text={money(r.costMinor)} />
+                <Num label="Revenue per creator" value={r.revenuePerCreatorMinor ?? 0} text={r.revenuePerCreatorMinor === null ? '—' : money(r.revenuePerCreatorMinor)} />
+                <Num label="Share of revenue" value={r.revenueShare ?? 0} text={formatShare(r.revenueShare)} />
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row">Whole network</th>
+              <Num label="Creators" value={n.creators} />
+              <Num label="Clicks" value={n.uniqueClicks} />
+              <Num label="Sales" value={n.conversions} />
+              <Num label="Revenue" value={n.revenueMinor} text={money(n.revenueMinor)} />
+              <Num label="Cost" value={n.costMinor} text={money(n.costMinor)} />
+              <Num label="Revenue per creator" value={n.revenuePerCreatorMinor ?? 0} text={n.revenuePerCreatorMinor === null ? '—' : money(n.revenuePerCreatorMinor)} />
+              {/* With tags the shares overlap: a total would count a creator once per tag. */}
+              {by === 'tag' ? <td class="num zero" data-label="Share of revenue"></td> : <Num label="Share of revenue" value={n.revenueMinor > 0 ? 1 : 0} text={n.revenueMinor > 0 ? '100%' : '—'} />}
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+    )}
+    <p class="muted small">
+      {by === 'tag'
+        ? 'A creator with several tags counts in each of them, so the rows add up to more than the whole network and their shares to more than 100%. '
+        : `Niches and platforms as you imported or entered them for each creator. `}
+      Creators counts everyone enrolled, removed ones too: their past results count, as in the totals above. Sales, revenue and cost as in the totals: sales net of refunds, cost from your ledger.
+      {by === 'tag' ? (
+        <>
+          {' '}
+          Tag creators on their page or in the import file; <a href="/console/creators">your roster</a> lists them by tag.
+        </>
+      ) : null}
+    </p>
+  </section>
+);
 
 export const NetworkPage: FC<{
   viewer: Viewer;
@@ -68,7 +169,9 @@ export const NetworkPage: FC<{
   canExport?: boolean;
   /** Which creators the ranking lists, by their first draft (?due=). */
   dueFilter?: DueFilter;
-}> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, removed, toReview, canExport = false, dueFilter = '', gifted }) => {
+  /** The results by niche, platform or tag (?by=), and the whole network's that close them. */
+  segments?: { by: SegmentKind; segments: Segment[]; network: SegmentFigures };
+}> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, removed, toReview, canExport = false, dueFilter = '', gifted, segments }) => {
   const money = (m: number) => formatMoney(m, currency);
   const cpe = s.costPerEngagementMinor;
   const baselineCpe = s.baseline?.costPerEngagementMinor ?? null;
@@ -148,6 +251,7 @@ export const NetworkPage: FC<{
         <Stat label="Return on cost" value={s.costMinor > 0 ? `${(s.revenueMinor / s.costMinor).toFixed(1)}×` : '—'} hint="revenue ÷ creator cost" />
       </div>
       <DailySection points={daily} timeZone={viewer.timezone} />
+      {segments ? <SegmentsCard by={segments.by} rows={segments.segments} network={segments.network} money={money} action={networkPath} dueFilter={dueFilter} /> : null}
       <section class="card" aria-labelledby="ranking-h">
         <div class="card-head">
           <h2 id="ranking-h">Creator ranking</h2>
@@ -170,6 +274,7 @@ export const NetworkPage: FC<{
         ) : null}
         {dated ? (
           <form method="get" action={networkPath} class="filters due-filter" aria-label="Filter creators by first draft">
+            {segments && segments.by !== 'niche' ? <input type="hidden" name="by" value={segments.by} /> : null}
             <label for="f-due">Show</label>
             <select id="f-due" name="due">
               {(Object.keys(DUE_FILTERS) as DueFilter[]).map((k) => (

@@ -2,7 +2,7 @@
 // email, see where they stand and what they have earned, and open their page in a campaign.
 import type { FC } from 'hono/jsx';
 import { countOf, ENROLLMENT_STATUS_LABELS, formatDate, formatMoney } from '../format';
-import { ConsolePage, DataTable, Pager, type Viewer } from './layout';
+import { ConsolePage, DataTable, Pager, TagChips, type Viewer } from './layout';
 import { termsVersionHref } from './settings';
 
 export type RosterCampaign = { enrollment: string; campaign: string; name: string; status: string };
@@ -18,20 +18,24 @@ export type RosterEntry = {
   addedAt: number;
   earned: number;
   campaigns: RosterCampaign[];
+  tags: string[];
 };
 
-const rosterHref = (q: string, cursor?: string) => {
+const rosterQuery = (q: string, tag: string, cursor?: string) => {
   const params = new URLSearchParams();
   if (q) params.set('q', q);
+  if (tag) params.set('tag', tag);
   if (cursor) params.set('cursor', cursor);
   const s = params.toString();
-  return `/console/creators${s ? `?${s}` : ''}`;
+  return s ? `?${s}` : '';
 };
+const rosterHref = (q: string, tag: string, cursor?: string) => `/console/creators${rosterQuery(q, tag, cursor)}`;
 
-export const RosterPage: FC<{ viewer: Viewer; canExport: boolean; q: string; rows: RosterEntry[]; total: number; nextCursor: string | null; paged: boolean; toReview: number }> = ({
+export const RosterPage: FC<{ viewer: Viewer; canExport: boolean; q: string; tag: string; rows: RosterEntry[]; total: number; nextCursor: string | null; paged: boolean; toReview: number }> = ({
   viewer,
   canExport,
   q,
+  tag,
   rows,
   total,
   nextCursor,
@@ -49,26 +53,32 @@ export const RosterPage: FC<{ viewer: Viewer; canExport: boolean; q: string; row
           Find a creator
         </label>
         <input id="roster-q" name="q" type="search" maxlength={100} value={q} placeholder="Handle, name or email" autocomplete="off" />
+        {tag ? <input type="hidden" name="tag" value={tag} /> : null}
         <button type="submit" class="button button-small">
           Find
         </button>
-        {q ? (
+        {q || tag ? (
           <a class="button button-small button-quiet" href="/console/creators">
             Clear
           </a>
         ) : null}
         {canExport && total > 0 ? (
-          <a class="button button-small" href={`/console/creators.csv${q ? `?q=${encodeURIComponent(q)}` : ''}`} download>
+          <a class="button button-small" href={`/console/creators.csv${rosterQuery(q, tag)}`} download>
             Download CSV
           </a>
         ) : null}
       </form>
     </div>
     <section class="card" aria-labelledby="roster-h">
-      <h2 id="roster-h">{q ? `Matching “${q}”` : `${countOf(total, 'creator')} in your network`}</h2>
+      <h2 id="roster-h">{q && tag ? `Tagged “${tag}” and matching “${q}”` : tag ? `Tagged “${tag}”` : q ? `Matching “${q}”` : `${countOf(total, 'creator')} in your network`}</h2>
+      {tag ? (
+        <p class="small">
+          <a href={rosterHref(q, '')}>Show every tag</a>
+        </p>
+      ) : null}
       {rows.length === 0 ? (
         <p class="muted">
-          {q ? 'No creator of yours has that in their handle, name or email.' : paged ? 'Nothing older.' : 'No creators yet. Import your roster on a campaign’s page, and each creator appears here.'}
+          {tag && q ? `No creator tagged “${tag}” has that in their handle, name or email.` : tag ? `No creator of yours has the tag “${tag}”.` : q ? 'No creator of yours has that in their handle, name or email.' : paged ? 'Nothing older.' : 'No creators yet. Import your roster on a campaign’s page, and each creator appears here.'}
         </p>
       ) : (
         <DataTable columns={['Creator', 'Audience', 'Campaigns', 'Joined', 'Earned']}>
@@ -80,6 +90,7 @@ export const RosterPage: FC<{ viewer: Viewer; canExport: boolean; q: string; row
                 <span class="block small muted" style="overflow-wrap: anywhere">
                   {r.email}
                 </span>
+                <TagChips tags={r.tags} />
               </td>
               <td data-label="Audience" class="small">
                 {r.audience || <span class="muted">Not given</span>}
@@ -119,7 +130,7 @@ export const RosterPage: FC<{ viewer: Viewer; canExport: boolean; q: string; row
           ))}
         </DataTable>
       )}
-      <Pager newest={paged ? rosterHref(q) : null} older={nextCursor ? rosterHref(q, nextCursor) : null} olderLabel="More" newerLabel="First page" />
+      <Pager newest={paged ? rosterHref(q, tag) : null} older={nextCursor ? rosterHref(q, tag, nextCursor) : null} olderLabel="More" newerLabel="First page" />
       {rows.length > 0 ? <p class="muted small">Newest first. Earned: everything each has earned with {viewer.brandName}, commissions, flat fees and bonuses, less refunds.</p> : null}
     </section>
   </ConsolePage>

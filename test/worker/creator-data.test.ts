@@ -77,6 +77,9 @@ beforeAll(async () => {
   )
     .bind(newId('rx'), brandId, livePost, now)
     .run();
+  // The brand's tags on her (hers to see) and on the other creator (not).
+  expect((await m.brand.api('PUT', `/api/admin/creators/${m.creator.id}/tags`, { tags: ['Top tier', 'wave 2'] })).status).toBe(200);
+  expect((await m.brand.api('PUT', `/api/admin/creators/${other.data.id}/tags`, { tags: ['label of another'] })).status).toBe(200);
   // Endpoints made without a list get creator.erased by default.
   expect((await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/hooks' })).status).toBe(201);
   w = { ...m, storefront: await issueKey(m.brand, 'storefront'), other: { id: other.data.id, email: 'mateo.other@creators.test' }, paidPayout, giftRequest };
@@ -97,9 +100,10 @@ describe("a creator's own data", () => {
     expect(data.messages).toEqual([expect.objectContaining({ from: 'you', body: 'My address is 1 Rose Lane' }), expect.objectContaining({ from: 'brand', body: 'Thanks Sarah!' })]);
     expect(data.giftRequests).toEqual([expect.objectContaining({ id: w.giftRequest, shippingAddress: expect.objectContaining({ line1: '1 Rose Lane' }) })]);
     expect(data.links).toEqual([expect.objectContaining({ url: `${BASE}/r/${w.link.slug}` })]);
+    expect(data.brands).toEqual([expect.objectContaining({ brandId: w.brand.brandId, tags: ['top tier', 'wave 2'] })]);
     // Nothing secret, nothing of the shopper's, nothing of another creator.
     const secrets = await env.DB.prepare('SELECT password_hash, payout_details_enc FROM creators WHERE id = ?').bind(w.creator.id).first<{ password_hash: string; payout_details_enc: string }>();
-    for (const hidden of [secrets!.password_hash, secrets!.payout_details_enc, 'sarah.pays@wallet.example', 'shopper-ref-9', 'mateo', 'Mateo', w.other.id, PASSWORD]) expect(text).not.toContain(hidden);
+    for (const hidden of [secrets!.password_hash, secrets!.payout_details_enc, 'sarah.pays@wallet.example', 'shopper-ref-9', 'mateo', 'Mateo', w.other.id, 'label of another', PASSWORD]) expect(text).not.toContain(hidden);
   });
 
   it('limits downloads to a few an hour, before reading anything', async () => {

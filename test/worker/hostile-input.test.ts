@@ -174,6 +174,7 @@ const ROUTES: Route[] = [
   },
   { method: 'PATCH', path: '/api/admin/campaigns/:campaign', ids: ['campaign'], body: () => ({ baselineCostMinor: 100, baselineEngaged: 10, contentDueAt: '2199-12-31', usageRights: { scopes: ['partnership'], days: null, note: '' } }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/network', ids: ['campaign'] },
+  { method: 'GET', path: '/api/admin/campaigns/:campaign/segments', ids: ['campaign'], query: () => ({ by: 'tag' }) },
   { method: 'POST', path: '/api/admin/campaigns/:campaign/import', ids: ['campaign'], body: () => ({ csv: `email,handle,name\nimp${u()}@creators.test,imp_${u()},Imp\n`, confirm: false, codePattern: '{HANDLE}9', discountPercent: 9 }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/invites.csv', ids: ['campaign'] },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/applications', ids: ['campaign'], query: () => ({ status: 'pending' }) },
@@ -202,8 +203,10 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/admin/gift-requests/:giftrequest/ship', ids: ['giftrequest'], body: () => ({ carrier: 'UPS', trackingNumber: '1Z999AA1', trackingUrl: 'https://track.example/1Z999AA1' }) },
   // Shipped by then: every decline is a 409 gift_request_not_open.
   { method: 'POST', path: '/api/admin/gift-requests/:giftrequest/decline', ids: ['giftrequest'], body: () => ({ reason: 'Out of stock.' }) },
-  { method: 'GET', path: '/api/admin/creators' },
+  { method: 'GET', path: '/api/admin/creators', query: () => ({ tag: 'wave 2', limit: '5' }) },
   { method: 'POST', path: '/api/admin/creators', body: () => { const h = `h_${u()}`; return { email: `${h}@creators.test`, handle: h, displayName: 'Hostile', niche: 'n', platform: 'p', followerCount: 10 }; } },
+  // The first probe that passes sets them (one activity row); later ones find the same set and write nothing.
+  { method: 'PUT', path: '/api/admin/creators/:creator/tags', ids: ['creator'], body: () => ({ tags: ['uk', 'wave 2'] }) },
   { method: 'POST', path: '/api/admin/creators/:creator/invite', ids: ['creator'] },
   { method: 'POST', path: '/api/admin/creators/:creator/password-reset', ids: ['creator'] },
   // The world's creator is owed its pending payout, so even a valid erase answers 409 creator_owed and erases nobody.

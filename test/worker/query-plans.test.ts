@@ -90,7 +90,7 @@ async function plansOf(ran: Ran[]): Promise<Planned[]> {
   return plans;
 }
 
-const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_events', 'webhook_deliveries', 'audit_log', 'campaign_updates', 'messages', 'message_threads', 'program_terms', 'terms_acceptances']);
+const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_events', 'webhook_deliveries', 'audit_log', 'campaign_updates', 'messages', 'message_threads', 'program_terms', 'terms_acceptances', 'creator_tags']);
 
 // The tables a plan scans whole, by name or by their alias in the SQL (an alias used for two tables counts as
 // both). A scan of a subquery's rows (its CO-ROUTINE or MATERIALIZE in the plan) or through a partial index
@@ -314,6 +314,27 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
       const acceptances = plans.filter((p) => p.sql.includes('JOIN roster'));
       expect(acceptances.length, path).toBeGreaterThan(0);
       for (const p of acceptances) expect(p.plan, p.text).toMatch(/SEARCH a USING (?:COVERING )?INDEX terms_acceptances_brand_creator_version \(brand_id=\?\)\nSEARCH r USING (?:COVERING )?INDEX sqlite_autoindex_brand_creators_1 \(brand_id=\? AND creator_id=\?\)/);
+    }
+  });
+
+  it("creator tags are read by brand and creator, or by brand and tag: setting them, the roster and its filter, the CSV, the import, an erasure and the results by segment", async () => {
+    const o = await consoleBrand('owner');
+    const page = `/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}`;
+    await expectNarrow(async () => expect((await o.brand.api('PUT', `/api/admin/creators/${o.creator.id}/tags`, { tags: ['uk', 'wave 2'] })).status).toBe(200), []);
+    await expectNarrow(async () => expect((await post(`${page}/tags`, { tags: 'uk, skincare' }, o.cookie)).status).toBe(303), []);
+    for (const path of [page, '/console/creators?tag=uk', '/console/creators?tag=uk&q=sarah', '/console/creators.csv?tag=uk']) await expectNarrow(async () => expect((await get(path, o.cookie)).status, path).toBe(200), []);
+    await expectNarrow(async () => expect((await admin(o.brand, '/api/admin/creators?tag=uk')).status).toBe(200), []);
+    const csv = `email,handle,name,tags\ntagged@creators.test,tagged_one,Tagged,"uk; wave 3"\n`;
+    // The import's statements of its own tags (its other inserts are another story's).
+    const imported = await plansOf(await statementsOf(async () => expect((await o.brand.api('POST', `/api/admin/campaigns/${o.campaign.id}/import`, { csv, confirm: true })).status).toBeLessThan(300)));
+    await expectNarrowPlans(imported.filter((p) => p.sql.includes('creator_tags')), []);
+    const tagged = await env.DB.prepare("SELECT creator_id FROM brand_creators WHERE brand_id = ? AND handle = 'tagged_one'").bind(o.brand.brandId).first<string>('creator_id');
+    const erased = await plansOf(await statementsOf(async () => expect((await o.brand.api('POST', `/api/admin/creators/${tagged}/erase`, { confirm: true })).status).toBe(200)));
+    await expectNarrowPlans(erased.filter((p) => p.sql.includes('creator_tags') || p.sql.includes('creator.tags_set')), []);
+    // The network's results by segment read the campaign's enrollments and their tags, not the brand's.
+    for (const by of ['niche', 'platform', 'tag']) {
+      await expectNarrow(async () => expect((await get(`/console/campaigns/${o.campaign.id}/network?by=${by}`, o.cookie)).status).toBe(200), [['enrollments_brand_at', CAMPAIGN], ['creator_tags_brand_tag', /creator_tags t ON/]]);
+      await expectNarrow(async () => expect((await admin(o.brand, `/api/admin/campaigns/${o.campaign.id}/segments?by=${by}`)).status).toBe(200), [['enrollments_brand_at', CAMPAIGN], ['creator_tags_brand_tag', /creator_tags t ON/]]);
     }
   });
 

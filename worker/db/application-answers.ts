@@ -60,7 +60,7 @@ export async function approveApplication(x: Answering, a: ApplicationRow, paymen
   // Checked as the roster import checks a row (a creator already on the roster keeps the handle the brand
   // gave them), with a code in the campaign's style, or one from its name when that one is taken.
   const style = await campaignCodeStyle(db, brandId, campaign.id);
-  const applied: ImportRow = { line: 1, email: a.email, handle: a.handle, name: a.name, niche: a.niche, platform: a.platform, followerCount: a.follower_count, paymentModel, flatFeeMinor: 0, briefSection: '' };
+  const applied: ImportRow = { line: 1, email: a.email, handle: a.handle, name: a.name, niche: a.niche, platform: a.platform, followerCount: a.follower_count, paymentModel, flatFeeMinor: 0, briefSection: '', tags: [] };
   const checked = await checkRows(db, brandId, campaign.id, [applied], style.pattern);
   const row = checked.rows[0]!;
   if (checked.errors.some((e) => e.field === 'handle')) return { outcome: 'handle_taken', handle: row.handle };

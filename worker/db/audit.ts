@@ -54,6 +54,13 @@ export const auditIfChanged = (db: D1Database, a: AuditInput, at: number) =>
     .prepare('INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0')
     .bind(newId('aud'), a.brandId, a.actorType, a.actorId, a.action, a.targetType, a.targetId, a.details ? JSON.stringify(a.details) : null, at);
 
+// An audit row written only while `condition` holds (SQL binding ?10, ?11… to `params`): the same guard as the write
+// it records, so a write that a concurrent change stopped leaves no row claiming it happened.
+export const auditWhere = (db: D1Database, a: AuditInput, at: number, condition: string, ...params: unknown[]) =>
+  db
+    .prepare(`INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE ${condition}`)
+    .bind(newId('aud'), a.brandId, a.actorType, a.actorId, a.action, a.targetType, a.targetId, a.details ? JSON.stringify(a.details) : null, at, ...params);
+
 // An activity row of an event of a creator's own account (its address, its sign-in) in each brand they joined: the
 // account is theirs alone, but those brands pay it. `ifChanged`: only when the write just before it changed a row.
 export const creatorAccountAudit = (

@@ -4,7 +4,7 @@
 // - erased: the account's email (a placeholder no form can type, so unique indexes hold), name, handle, password,
 //   sessions, two-step sign-in (its secret and recovery codes), the addresses it moved from, account links, payout
 //   details (also where paid payouts went), saved and gift addresses, the brands'
-//   copies of name, email and profile, applications sent from any address the account had, the creator's message texts (replaced
+//   copies of name, email, profile and tags, applications sent from any address the account had, the creator's message texts (replaced
 //   by CLOSED_MESSAGE, so the brand's replies keep their place), their notes on drafts and rights requests, and
 //   the drafts' links and captions unless they granted usage rights on them (the brand's licence names the content);
 // - kept, under an anonymous name: commission, conversions, ledger and payouts (the brands' books), the tracked
@@ -199,9 +199,11 @@ export async function eraseCreator(db: D1Database, creatorId: string, eraser: Er
     s(`UPDATE message_threads SET creator_unread = 0, creator_mail_due_at = NULL WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND ${claimed}`),
     applicationsCleared(SCOPE('brand_id'), claimed),
     s(`DELETE FROM invitation_mails WHERE email IN (SELECT value FROM json_each(?5)) AND ${SCOPE('brand_id')} AND ${claimed}`, emails),
-    // The activity rows that name the creator's words or addresses (index audit_log_target): an email change, and
+    // The activity rows that name the creator's words, addresses or the brand's tags on them (index audit_log_target): an email change, a tags change, and
     // the note of a rights extension they declined.
-    s(`UPDATE audit_log SET details = NULL WHERE target_id = ?1 AND action = 'creator.email_changed' AND ${SCOPE('brand_id')} AND ${claimed}`),
+    s(`UPDATE audit_log SET details = NULL WHERE target_id = ?1 AND action IN ('creator.email_changed', 'creator.tags_set') AND ${SCOPE('brand_id')} AND ${claimed}`),
+    // The brand's tags on them go with its copy of who they are (found through brand_creators_creator, then the key).
+    s(`DELETE FROM creator_tags WHERE (brand_id, creator_id) IN (SELECT brand_id, creator_id FROM brand_creators WHERE creator_id = ?1 AND ${SCOPE('brand_id')}) AND ${claimed}`),
     s(
       `UPDATE audit_log SET details = json_set(details, '$.note', NULL) WHERE target_id IN (SELECT id FROM submissions WHERE enrollment_id IN (${mine}))
          AND action = 'submission.rights_extension_declined' AND json_extract(details, '$.note') IS NOT NULL AND ${claimed}`,

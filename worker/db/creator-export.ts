@@ -10,6 +10,7 @@ import { iso } from '../lib/validate';
 import { log } from '../lib/log';
 import { takeAttempt } from '../lib/rate-limits';
 import { ADDRESS_KEPT_DAYS, openAddress, type ShipTo } from './addresses';
+import { parseTags, tagsJsonSql } from './creator-tags';
 import { maskedTaxDetails, type TaxDetails } from '../domain/tax-details';
 import type { SavedPayoutDetails } from './sealed-details';
 import { factorOf, recoveryCodesLeft } from './two-step';
@@ -98,13 +99,15 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   };
   yield `{"format":"chorus-creator-data/1","exportedAt":${JSON.stringify(iso(now))},"about":${JSON.stringify(about)},"profile":${JSON.stringify(profile)}`;
 
-  // What each brand that added them holds of them: its handle for them, and the name and email it was given.
+  // What each brand that added them holds of them: its handle for them, the name and email it was given, and the tags
+  // it labels them with (creator_tags): a brand's words about a person are personal data they may see (art. 15).
   yield* jsonArray(
     'brands',
     once(
       all(
         db,
-        `SELECT r.brand_id, b.name AS brand, r.handle, r.display_name, r.email, r.niche, r.platform, r.follower_count, r.created_at, r.accepted_at, r.campaign_news
+        `SELECT r.brand_id, b.name AS brand, r.handle, r.display_name, r.email, r.niche, r.platform, r.follower_count, r.created_at, r.accepted_at, r.campaign_news,
+           ${tagsJsonSql('r.brand_id', 'r.creator_id')} AS tags
          FROM brand_creators r JOIN brands b ON b.id = r.brand_id WHERE r.creator_id = ? ORDER BY r.created_at, r.brand_id`,
         creatorId,
       ).then((rows) =>
@@ -117,6 +120,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
           niche: r.niche,
           platform: r.platform,
           followerCount: r.follower_count,
+          tags: parseTags(r.tags as string),
           addedAt: iso(r.created_at as number),
           acceptedAt: iso(r.accepted_at as number | null),
           campaignNewsByEmail: r.campaign_news === 1,

@@ -11,6 +11,8 @@ import { sha256Hex } from '../lib/digest';
 import { base64url, newId, slugSuffix } from '../lib/ids';
 import { trackedLinkUrl } from '../lib/paths';
 import { INVITE_TTL_MS } from './account-tokens';
+import { brandTagCount, tagsByCreator, tagsNewToBrand } from './creator-tags';
+import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, tagsOverBrandLimit, tagsOverCreatorLimit } from '../domain/creator-tags';
 
 export const ROWS_PER_CHUNK = 10; // the widest statement binds 6 values a row: 60 parameters + a few fixed ones
 
@@ -172,6 +174,26 @@ export async function codeProblems(db: D1Database, brandId: string, campaignId: 
   return errors;
 }
 
+// Tags a row would add past the limits: a creator's own (with the tags the brand gave them already) and the brand's
+// distinct tags, counted in file order so the rows before the limit keep theirs.
+export async function tagProblems(db: D1Database, brandId: string, rows: ImportRow[], accounts: Map<string, string | null>): Promise<RowError[]> {
+  const tagged = rows.filter((r) => r.tags.length > 0);
+  if (tagged.length === 0) return [];
+  const [fresh, held] = await Promise.all([tagsNewToBrand(db, brandId, tagged.flatMap((r) => r.tags)), tagsByCreator(db, brandId, knownAccounts(tagged, accounts))]);
+  const newToBrand = new Set(fresh);
+  const inUse = newToBrand.size > 0 ? await brandTagCount(db, brandId) : 0;
+  const added = new Set<string>();
+  const errors: RowError[] = [];
+  for (const r of tagged) {
+    const count = tagsOverCreatorLimit(held.get(accounts.get(r.email) ?? '') ?? [], r.tags);
+    const over = tagsOverBrandLimit(inUse + added.size, r.tags.filter((t) => newToBrand.has(t) && !added.has(t)));
+    if (count > 0) errors.push({ line: r.line, field: 'tags', message: `With the tags they have already, this creator would have ${count}: at most ${MAX_TAGS_PER_CREATOR}.` });
+    else if (over.length > 0) errors.push({ line: r.line, field: 'tags', message: `Your brand would use more than ${MAX_TAGS_PER_BRAND} different tags (new here: ${over.join(', ')}). Reuse tags you have.` });
+    else for (const t of r.tags) if (newToBrand.has(t)) added.add(t);
+  }
+  return errors;
+}
+
 // What stands in the way of importing these rows into the campaign, checked as the import will write them:
 // each address as the brand means it (accountFor), a creator already on the roster under their roster handle.
 // `rows` comes back in that form, with the accounts, for the import and freeCodePattern.
@@ -182,6 +204,7 @@ export async function checkRows(db: D1Database, brandId: string, campaignId: str
     ...(await conflictingHandles(db, brandId, rows, accounts)),
     ...(await removedFromCampaign(db, brandId, campaignId, rows, accounts)),
     ...(await codeProblems(db, brandId, campaignId, rows, pattern, accounts)),
+    ...(await tagProblems(db, brandId, rows, accounts)),
   ];
   return { rows, accounts, errors };
 }
@@ -282,6 +305,7 @@ export async function importCreators(
         )
         .bind(t.brandId, now + INVITE_TTL_MS, now, ...chunk.flatMap((r, j) => [tokens[j], r.email])),
       importAuditStatement(db, t, audit, { rows: rows.length, throughLine: chunk[n - 1]!.line, complete: false }, now),
+      ...tagStatements(db, t.brandId, chunk),
     ]);
     const changes = results.map((r) => r.meta.changes ?? 0);
     // New on this roster, not new to Chorus: whether an address already had an account is not the brand's to learn.
@@ -293,6 +317,26 @@ export async function importCreators(
     await onProgress(Math.min(rows.length, i + n), rows.length);
   }
   return created;
+}
+
+// The chunk's tags, added to what each creator has (a tag of the brand's copy erased meanwhile is not). A row's tags
+// are added only while the creator's whole set stays within MAX_TAGS_PER_CREATOR: a save of their tags since the
+// file was checked may have filled it, and the set's own limit holds at the write, not only at the check.
+function tagStatements(db: D1Database, brandId: string, chunk: ImportRow[]): D1PreparedStatement[] {
+  const tagged = chunk.filter((r) => r.tags.length > 0);
+  if (tagged.length === 0) return [];
+  return [
+    db
+      .prepare(
+        `INSERT INTO creator_tags (brand_id, creator_id, tag)
+         SELECT ?1, r.creator_id, j.value FROM (VALUES ${numbered(tagged.length, 2, 2)}) v
+         JOIN brand_creators r ON r.brand_id = ?1 AND r.creator_id = ${accountFor('?1', 'v.column1')} JOIN json_each(v.column2) j
+         WHERE r.erased_at IS NULL
+           AND (SELECT count(*) FROM (SELECT t.tag FROM creator_tags t WHERE t.brand_id = ?1 AND t.creator_id = r.creator_id UNION SELECT n.value FROM json_each(v.column2) n)) <= ${MAX_TAGS_PER_CREATOR}
+         ON CONFLICT DO NOTHING`,
+      )
+      .bind(brandId, ...tagged.flatMap((r) => [r.email, JSON.stringify(r.tags)])),
+  ];
 }
 
 type InviteState = { email: string; handle: string; display_name: string; accepted: number; slug: string | null; code: string | null };

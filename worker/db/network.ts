@@ -2,7 +2,7 @@
 // Every enrollment is loaded, removed ones too: their past clicks, sales and cost are the network's (the
 // totals and the daily series count them); the ranking leaves them out. Sales are net of their refunds,
 // and an order refunded in full is not a sale.
-import type { Baseline, CreatorInputs, DailyPoint } from '../domain/network';
+import type { Baseline, CreatorInputs, DailyPoint, SegmentLabels } from '../domain/network';
 import { DAY_MS, dayOf, zoneOrUtc } from '../domain/periods';
 import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
 import { DRAFT_STANDS, firstDraftState } from '../domain/content-due';
@@ -14,6 +14,8 @@ export type NetworkData = {
   campaign: { id: string; name: string; slug: string; currency: string; timezone: string; holdingDays: number; baseline: Baseline };
   creators: CreatorInputs[];
   daily: DailyPoint[];
+  // Each enrollment's niche, platform and the brand's tags on the creator: what the results by segment group by.
+  labels: Map<string, SegmentLabels>;
 };
 
 export async function loadNetwork(db: D1Database, brandId: string, campaignId: string, now: number, stallDays = 14, days = 30): Promise<NetworkData | null> {
@@ -41,9 +43,9 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   const stallDay = dayOf(stallFrom, zoneOrUtc(campaign.timezone));
   const validatedBefore = now - campaign.holding_days * DAY_MS;
   const chart = chartDays(now, campaign.timezone, days);
-  const [enrollments, clicks, conversions, ledger, posts, dailyClicks, dailyConversions] = await db.batch([
+  const [enrollments, clicks, conversions, ledger, posts, dailyClicks, dailyConversions, tags] = await db.batch([
     db.prepare(
-      `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at, coalesce(e.active_since, e.created_at) AS active_since, e.content_due_at, cr.accepted_at
+      `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at, coalesce(e.active_since, e.created_at) AS active_since, e.content_due_at, cr.accepted_at, cr.niche, cr.platform
        FROM enrollments e JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id
        WHERE e.campaign_id = ?1 AND +e.brand_id = ?2`,
     ).bind(campaignId, brandId),
@@ -81,6 +83,9 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
       `SELECT cv.occurred_at / ${QUARTER_HOUR_MS} AS quarter, COUNT(*) AS n FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
        WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND cv.occurred_at >= ?3 AND cv.occurred_at < ?4 GROUP BY quarter`,
     ).bind(campaignId, brandId, chart.starts[0], chart.end),
+    db.prepare(
+      `SELECT e.id AS enrollment_id, t.tag FROM enrollments e JOIN creator_tags t ON t.brand_id = e.brand_id AND t.creator_id = e.creator_id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2`,
+    ).bind(campaignId, brandId),
   ]);
   type Rows<T> = { results: T[] } | undefined;
   const index = <T extends { enrollment_id: string }>(r: Rows<T>) => new Map((r?.results ?? []).map((x) => [x.enrollment_id, x]));
@@ -88,7 +93,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   const conversionMap = index(conversions as Rows<{ enrollment_id: string; total: number; revenue: number; recent: number; validated: number; by_link: number }>);
   const ledgerMap = index(ledger as Rows<{ enrollment_id: string; cost: number }>);
   const postMap = index(posts as Rows<{ enrollment_id: string; live: number; drafts: number; standing: number; comments: number; saves: number; shares: number; recent: number }>);
-  type EnrollmentRow = { id: string; creator_id: string; handle: string; display_name: string; payment_model: CreatorInputs['paymentModel']; status: string; created_at: number; active_since: number; content_due_at: number | null; accepted_at: number | null };
+  type EnrollmentRow = { id: string; creator_id: string; handle: string; display_name: string; payment_model: CreatorInputs['paymentModel']; status: string; created_at: number; active_since: number; content_due_at: number | null; accepted_at: number | null; niche: string | null; platform: string | null };
   const creators = ((enrollments?.results ?? []) as EnrollmentRow[]).map((e) => {
     const k = clickMap.get(e.id);
     const v = conversionMap.get(e.id);
@@ -119,11 +124,14 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
       firstDraft: firstDraftState({ status: e.status, accepted: e.accepted_at !== null, draftsStanding: p?.standing ?? 0, dueAt }, { campaign_status: campaign.status, ends_at: campaign.ends_at }, now),
     };
   });
+  const labels = new Map<string, SegmentLabels>(((enrollments?.results ?? []) as EnrollmentRow[]).map((e) => [e.id, { niche: e.niche, platform: e.platform, tags: [] }]));
+  for (const t of (tags?.results ?? []) as { enrollment_id: string; tag: string }[]) labels.get(t.enrollment_id)?.tags.push(t.tag);
   const baseline = campaign.baseline_cost_minor !== null && campaign.baseline_engaged !== null ? { costMinor: campaign.baseline_cost_minor, engaged: campaign.baseline_engaged } : null;
   return {
     campaign: { id: campaign.id, name: campaign.name, slug: campaign.slug, currency: campaign.currency, timezone: campaign.timezone, holdingDays: campaign.holding_days, baseline },
     creators,
     daily: dailyPoints((dailyClicks?.results ?? []) as { day: string; n: number }[], (dailyConversions?.results ?? []) as { quarter: number; n: number }[], chart),
+    labels,
   };
 }
 

@@ -1,5 +1,5 @@
 // The one source of truth for Chorus's D1 schema. Money is integer minor units, time is epoch ms.
-import { index, integer, primaryKey, sqliteTable, sqliteView, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { foreignKey, index, integer, primaryKey, sqliteTable, sqliteView, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { sql } from 'drizzle-orm';
 import type { RightsScope, UsageRights } from '../domain/usage-rights';
 
@@ -219,6 +219,26 @@ export const brandCreators = sqliteTable(
     // Which creator a brand means by an address it typed (creator-import.ts accountFor): its own copy counts
     // only until they accept.
     index('brand_creators_copy_email').on(t.brandId, t.email).where(sql`accepted_at IS NULL`),
+  ],
+);
+
+// A brand's own labels for its creators (domain/creator-tags.ts): normalised, at most 10 a creator and 200 distinct a
+// brand. The brand's: not shown in the creator's portal, but in their data download (its words about them), and
+// gone with the brand's copy when it erases them.
+export const creatorTags = sqliteTable(
+  'creator_tags',
+  {
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    creatorId: text('creator_id').notNull(),
+    tag: text('tag').notNull(),
+  },
+  // A tag belongs to the brand's roster entry, whose key the primary key's prefix covers: a key of creator_id alone
+  // would make every write of a creators row look through the whole table for tags. brand_tag: the roster filtered
+  // by a tag, and the brand's distinct tags counted against its limit.
+  (t) => [
+    primaryKey({ columns: [t.brandId, t.creatorId, t.tag] }),
+    foreignKey({ columns: [t.brandId, t.creatorId], foreignColumns: [brandCreators.brandId, brandCreators.creatorId] }),
+    index('creator_tags_brand_tag').on(t.brandId, t.tag, t.creatorId),
   ],
 );
 

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import type { CsvRecord } from '../lib/csv';
 import { plainText } from '../lib/validate';
 import { typedAmountToMinor } from './store-payloads';
+import { MAX_TAGS_PER_CREATOR, readTagSet, splitTagList, TAG_RULE } from './creator-tags';
 
-export const IMPORT_COLUMNS = ['email', 'handle', 'name', 'niche', 'platform', 'follower_count', 'payment_model', 'flat_fee', 'brief_section'] as const;
+export const IMPORT_COLUMNS = ['email', 'handle', 'name', 'niche', 'platform', 'follower_count', 'payment_model', 'flat_fee', 'brief_section', 'tags'] as const;
 const REQUIRED = ['email', 'handle', 'name'] as const;
 const MODELS = ['product', 'affiliate', 'flat', 'hybrid'] as const;
 export const MAX_IMPORT_ROWS = 1000;
@@ -20,6 +21,8 @@ export type ImportRow = {
   paymentModel: (typeof MODELS)[number];
   flatFeeMinor: number;
   briefSection: string;
+  // The brand's tags for them (domain/creator-tags.ts), added to any they have: an import never removes one.
+  tags: string[];
 };
 
 export type RowError = { line: number; field: string; message: string };
@@ -88,6 +91,8 @@ export function planImport(records: CsvRecord[], currency: string): ImportPlan |
     const brief = text('brief_section', CREATOR_FIELDS.briefSection, 'At most 4,000 characters, with no control characters.');
     const niche = text('niche', CREATOR_FIELDS.niche, 'At most 60 characters on one line.');
     const platform = text('platform', CREATOR_FIELDS.platform, 'At most 30 characters on one line.');
+    const tags = readTagSet(splitTagList(get('tags')));
+    if (!tags.ok) fail('tags', tags.code === 'invalid_tag' ? `“${tags.tag}” is not a tag. ${TAG_RULE} Separate tags with ; or ,.` : `At most ${MAX_TAGS_PER_CREATOR} tags a creator.`);
     if (rowErrors.length === 0) {
       const emailLine = seenEmails.get(email);
       const handleLine = seenHandles.get(handle);
@@ -111,6 +116,7 @@ export function planImport(records: CsvRecord[], currency: string): ImportPlan |
       paymentModel: model as ImportRow['paymentModel'],
       flatFeeMinor: fee ?? 0,
       briefSection: brief,
+      tags: tags.ok ? tags.tags : [],
     });
   }
   return { rows, errors };

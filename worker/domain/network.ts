@@ -86,6 +86,74 @@ export function summarize(creators: CreatorInputs[], baseline: Baseline): Networ
   };
 }
 
+// What a brand groups its network by: the niche and platform it has for each creator, and its own tags.
+export const SEGMENT_KINDS = { niche: 'Niche', platform: 'Platform', tag: 'Tag' } as const;
+export type SegmentKind = keyof typeof SEGMENT_KINDS;
+export const SEGMENT_KIND_NAMES = Object.keys(SEGMENT_KINDS) as [SegmentKind, ...SegmentKind[]];
+export type SegmentLabels = { niche: string | null; platform: string | null; tags: string[] };
+
+/** A part of the network's figures: its creators, their results, and revenue per creator. */
+export type SegmentFigures = {
+  creators: number;
+  uniqueClicks: number;
+  conversions: number;
+  revenueMinor: number;
+  costMinor: number;
+  /** Revenue ÷ creators, rounded to the minor unit; null with no creators. */
+  revenuePerCreatorMinor: number | null;
+};
+
+export type Segment = SegmentFigures & {
+  /** The niche, platform or tag; null for the creators with none. */
+  value: string | null;
+  /** Of the whole network's revenue, 0-1 (4 decimals); null while the network has none. */
+  revenueShare: number | null;
+};
+
+// Summed as the network's own totals are (summarize), so niche and platform rows add up to them.
+function figuresOf(members: CreatorInputs[]): SegmentFigures {
+  const s = summarize(members, null);
+  return { creators: members.length, uniqueClicks: s.uniqueClicks, conversions: s.conversions, revenueMinor: s.revenueMinor, costMinor: s.costMinor, revenuePerCreatorMinor: divide(s.revenueMinor, members.length) };
+}
+
+/**
+ * The network's results by segment, and the whole network's as the row that closes them. A creator with several
+ * tags counts in each; creators are every enrollment whose results count, removed ones too. Niches and platforms
+ * typed differently in case or spacing are one segment. Highest revenue first; the creators with none last.
+ */
+export function segmentsOf(creators: CreatorInputs[], labels: ReadonlyMap<string, SegmentLabels>, by: SegmentKind): { network: SegmentFigures; segments: Segment[] } {
+  const groups = new Map<string | null, { spellings: Map<string, number>; members: CreatorInputs[] }>();
+  const join = (value: string | null, c: CreatorInputs) => {
+    const key = value === null ? null : value.toLowerCase();
+    const group = groups.get(key) ?? { spellings: new Map<string, number>(), members: [] };
+    group.members.push(c);
+    if (value !== null) group.spellings.set(value, (group.spellings.get(value) ?? 0) + 1);
+    groups.set(key, group);
+  };
+  for (const c of creators) {
+    const l = labels.get(c.enrollmentId);
+    if (by === 'tag') {
+      const tags = l?.tags ?? [];
+      if (tags.length === 0) join(null, c);
+      for (const t of tags) join(t, c);
+    } else {
+      const value = (l?.[by] ?? '').trim().replace(/\s+/g, ' ');
+      join(value === '' ? null : value, c);
+    }
+  }
+  // A segment typed several ways is shown as most of its creators have it (ties: the first in code-point order).
+  const shownAs = (spellings: Map<string, number>) => [...spellings].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? null;
+  const network = figuresOf(creators);
+  const segments = [...groups.values()]
+    .map(({ spellings, members }): Segment => {
+      const figures = figuresOf(members);
+      // Rounded to 4 decimals (a tenth of a percent shown), so the API and the page agree on the share.
+      return { value: shownAs(spellings), ...figures, revenueShare: network.revenueMinor > 0 ? Math.round((figures.revenueMinor / network.revenueMinor) * 10_000) / 10_000 : null };
+    })
+    .sort((a, b) => Number(a.value === null) - Number(b.value === null) || b.revenueMinor - a.revenueMinor || b.creators - a.creators || (a.value ?? '').localeCompare(b.value ?? ''));
+  return { network, segments };
+}
+
 // Documented ranking score: saves ×4, shares ×6, unique clicks ×1, conversions ×50.
 export const SCORE_WEIGHTS = { saves: 4, shares: 6, uniqueClicks: 1, conversions: 50 } as const;
 

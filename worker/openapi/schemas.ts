@@ -7,6 +7,7 @@ import { enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } f
 import { ADDRESS_KEPT_DAYS } from '../db/addresses';
 import { STATEMENT_KINDS } from '../db/payout-statements';
 import { ENDING_SOON_DAYS, MAX_RIGHTS_DAYS, RIGHTS_SCOPES } from '../domain/usage-rights';
+import { SEGMENT_KIND_NAMES } from '../domain/network';
 
 const example = <T extends z.ZodType>(schema: T, value: z.output<T>) => schema.meta({ examples: [value] });
 const id = (prefix: string) => example(z.string(), `${prefix}_Q2x7vLr9TkPa4mBc`);
@@ -156,6 +157,7 @@ export const Creator = z
     addedAt: time,
     acceptedAt: time.nullable().describe('When the creator accepted your brand (pressed Accept on your invitation in their portal); null until then. Their payout details are shared with you from then on.'),
     termsAccepted,
+    tags: z.array(example(z.string(), 'skincare')).describe("Your brand's own labels for the creator, in order (PUT /api/admin/creators/{id}/tags). Not shown in the creator's portal; they are in the creator's own data download."),
     erasedAt: time
       .nullable()
       .describe(
@@ -163,6 +165,14 @@ export const Creator = z
       ),
   })
   .meta({ id: 'Creator', description: "A creator on this brand's roster (one global account may be on several brands' rosters). `handle` is the brand's own; `displayName` and `email` are what the brand sent until the creator accepts (`acceptedAt`), then the account's; once erased (`erasedAt`), placeholders." });
+
+export const CreatorTagsInput = z
+  .strictObject({ tags: z.array(z.string().max(200)).max(100).describe('The whole set: each 1-32 letters (with their accents and marks), digits, spaces, - or _ once trimmed (counted in Unicode code points); at most 10 different ones.') })
+  .meta({ id: 'CreatorTagsInput' });
+
+export const CreatorTags = z
+  .object({ id: id('cr'), tags: z.array(example(z.string(), 'skincare')).describe('As stored: lower-cased, in order.') })
+  .meta({ id: 'CreatorTags', description: "A creator's tags with your brand." });
 
 export const CampaignUpdate = z
   .object({
@@ -631,6 +641,30 @@ const rankedCreator = z.object({
   move: z.enum(['move_to_flat', 'move_to_hybrid', 'bench']).nullable(),
   reason: example(z.string(), '6 validated sales (threshold 5).').nullable(),
 });
+
+const segmentFigures = {
+  creators: count(12).describe('Enrollments whose results count, removed ones too.'),
+  uniqueClicks: count(2400),
+  conversions: count(31).describe('Sales: orders by link or code, not refunded in full, not a subscription renewal.'),
+  revenueMinor: minor(186_000).describe('Attributed revenue net of refunds, minor units.'),
+  costMinor: minor(27_900).describe('Creator cost from the ledger (commissions, fees, bonuses, less reversals), minor units.'),
+  revenuePerCreatorMinor: minor(15_500).nullable().describe('Revenue ÷ creators, rounded to the minor unit; null with no creators.'),
+};
+
+export const CampaignSegments = z
+  .object({
+    by: z.enum(SEGMENT_KIND_NAMES),
+    currency: example(z.string(), 'USD'),
+    network: z.object(segmentFigures).describe('The whole network, as the network view counts it.'),
+    segments: z.array(
+      z.object({
+        value: example(z.string(), 'skincare').nullable().describe('The niche, platform or tag; null for the creators with none.'),
+        ...segmentFigures,
+        revenueShare: example(z.number().min(0), 0.4731).nullable().describe("Of the network's revenue, 0-1; null while it has none. Tag shares overlap."),
+      }),
+    ),
+  })
+  .meta({ id: 'CampaignSegments', description: "A campaign's results by niche, platform or tag." });
 
 export const Network = z
   .object({

@@ -95,7 +95,7 @@ describe('console creators', () => {
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="chorus-creators-[a-z0-9-]+\.csv"$/);
     const csv = await res.text();
     const lines = csv.trim().split('\r\n');
-    expect(lines[0]).toBe('"handle","name","email","platform","niche","follower_count","joined","campaigns","earned","currency"');
+    expect(lines[0]).toBe('"handle","name","email","platform","niche","follower_count","joined","campaigns","earned","currency","tags"');
     expect(lines).toHaveLength(3);
     expect(csv).toContain(`"${handle}","'=HYPERLINK(""http://evil.example"")"`);
     expect(csv).toContain(',1200,');

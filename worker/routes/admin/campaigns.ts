@@ -10,13 +10,13 @@ import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../domain
 import { dueAtFrom, dueDateInput } from '../../domain/content-due';
 import { canonicalRights, rightsKey, usageRightsInput } from '../../domain/usage-rights';
 import { zoneOrUtc } from '../../domain/periods';
-import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../domain/network';
+import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, SEGMENT_KIND_NAMES, segmentsOf, summarize } from '../../domain/network';
 import { loadNetwork } from '../../db/network';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { Application, ApplicationApproved, ApplicationDeclined, ApplicationsDeclined, Campaign, CampaignUpdate, dataOf, listOf, Network, pagedListOf } from '../../openapi/schemas';
+import { Application, ApplicationApproved, ApplicationDeclined, ApplicationsDeclined, Campaign, CampaignSegments, CampaignUpdate, dataOf, listOf, Network, pagedListOf } from '../../openapi/schemas';
 import { campaignUpdateBody, listCampaignUpdates, postCampaignUpdate, updateMessages, updatePosition, UPDATES_PER_DAY, type CampaignUpdateRow } from '../../db/campaign-updates';
 import { pageOf, pageParams } from '../../lib/cursor';
 import { noticesAfterResponse } from '../../mail';
@@ -517,5 +517,25 @@ export const campaignRoutes = new Hono<AppEnv>()
           scoring: { weights: SCORE_WEIGHTS, ladder: DEFAULT_LADDER },
         },
       });
+    },
+  )
+  // The network's results by niche, platform or tag: the Network tab's "By segment" card, from the same figures.
+  .get(
+    '/:id/segments',
+    op({
+      summary: 'Network results by segment',
+      description:
+        "The campaign's results grouped by the creators' niche, platform or your brand's tags (`by`, default `niche`), from the same figures as the network view, so niche and platform rows add up to its totals. One row per value, highest revenue first, and `value: null` for the creators with none. A creator with several tags counts in each of them: tag rows add up to more than the network, and their shares to more than 1. `creators` counts every enrollment whose results count, removed ones too. Niches and platforms that differ only in letter case or spacing are one segment.",
+      params: campaignId,
+      responses: { 200: { description: 'The segments and the whole network.', schema: dataOf(CampaignSegments) } },
+      errors: { 404: ['not_found'] },
+    }),
+    // `?by=` left empty (a form's blank choice) is no choice: niche, as when absent.
+    valid('query', z.strictObject({ by: z.enum(SEGMENT_KIND_NAMES).or(z.literal('')).optional().describe('What to group by; `niche` when absent or empty.') })),
+    async (c) => {
+      const data = await loadNetwork(c.env.DB, c.var.admin.brandId, c.req.param('id'), Date.now());
+      if (!data) throw notFound('campaign');
+      const by = c.req.valid('query').by || 'niche';
+      return c.json({ data: { by, currency: data.campaign.currency, ...segmentsOf(data.creators, data.labels, by) } });
     },
   );

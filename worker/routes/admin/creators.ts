@@ -15,11 +15,13 @@ import { iso, valid } from '../../lib/validate';
 import { CREATOR_FIELDS, HANDLE, HANDLE_RULE } from '../../domain/creator-import';
 import { accountFor } from '../../db/creator-import';
 import { routeDescriber } from '../../openapi/registry';
-import { Creator, CreatorErased, dataOf, Invite, pagedListOf, PasswordResetSent } from '../../openapi/schemas';
+import { Creator, CreatorErased, CreatorTags, CreatorTagsInput, dataOf, Invite, pagedListOf, PasswordResetSent } from '../../openapi/schemas';
 import { creatorGone, eraseCreator, owedTo, refuseErased } from '../../db/creator-erasure';
 import { forgetRoute } from '../../lib/link-cache';
 import { forgetCode } from '../codes';
 import { standingOf, standingsOf, termsAcceptedView, type TermsStanding } from '../../db/program-terms';
+import { rosterTagged, setCreatorTags, tagsByCreator, tagsOf } from '../../db/creator-tags';
+import { normalizeTag, TAG_RULE } from '../../domain/creator-tags';
 
 export const handleSchema = z.string().trim().toLowerCase().regex(HANDLE, HANDLE_RULE);
 
@@ -36,7 +38,7 @@ type RosterRow = typeof roster.$inferSelect;
 
 // A roster creator as the brand sees them (db/schema.ts roster): its own copy until they accept; once erased, the
 // placeholders the erasure left (db/creator-erasure.ts), flagged by erasedAt.
-export function creatorView(r: RosterRow, terms: TermsStanding | null | undefined) {
+export function creatorView(r: RosterRow, terms: TermsStanding | null | undefined, tags: string[] = []) {
   return {
     id: r.creatorId,
     email: r.email,
@@ -48,6 +50,7 @@ export function creatorView(r: RosterRow, terms: TermsStanding | null | undefine
     addedAt: iso(r.createdAt),
     acceptedAt: r.acceptedAt === null ? null : iso(r.acceptedAt),
     termsAccepted: termsAcceptedView(terms),
+    tags,
     erasedAt: iso(r.erasedAt),
   };
 }
@@ -58,20 +61,29 @@ const creatorId = { id: 'The creator id.' };
 export const creatorRoutes = new Hono<AppEnv>()
   .get(
     '/',
-    op({ summary: 'List the roster', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`).', responses: { 200: { description: "The brand's creators.", schema: pagedListOf(Creator) } } }),
-    valid('query', z.strictObject(pageParams)),
+    op({
+      summary: 'List the roster',
+      description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`). `tag` lists only the creators with that tag (read as tags are stored: trimmed, lower-cased; empty: no filter; one that is no tag: 422 `validation_failed`).',
+      responses: { 200: { description: "The brand's creators.", schema: pagedListOf(Creator) } },
+    }),
+    valid('query', z.strictObject({ ...pageParams, tag: z.string().max(64).optional().describe('Only creators with this tag.') })),
     async (c) => {
-      const { limit, cursor } = c.req.valid('query');
+      const { limit, cursor, tag: typedTag } = c.req.valid('query');
+      const { brandId } = c.var.admin;
+      // Present but empty (a form's blank field) is no filter, as absent is.
+      const tag = typedTag === undefined || typedTag.trim() === '' ? undefined : normalizeTag(typedTag);
+      if (tag === null) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: [{ path: 'tag', message: TAG_RULE }] });
       const keyset = newestFirst(roster.createdAt, roster.creatorId, cursor);
       const rows = await database(c.env.DB)
         .select()
         .from(roster)
-        .where(and(eq(roster.brandId, c.var.admin.brandId), keyset.after))
+        .where(and(eq(roster.brandId, brandId), keyset.after, tag === undefined ? undefined : rosterTagged(tag)))
         .orderBy(...keyset.order)
         .limit(limit + 1);
       const page = pageOf(rows, limit, (r) => ({ at: r.createdAt, id: r.creatorId }));
-      const terms = await standingsOf(c.env.DB, c.var.admin.brandId, page.rows.map((r) => r.creatorId));
-      return c.json({ data: page.rows.map((r) => creatorView(r, terms.get(r.creatorId))), hasMore: page.hasMore, nextCursor: page.nextCursor });
+      const ids = page.rows.map((r) => r.creatorId);
+      const [terms, tags] = await Promise.all([standingsOf(c.env.DB, brandId, ids), tagsByCreator(c.env.DB, brandId, ids)]);
+      return c.json({ data: page.rows.map((r) => creatorView(r, terms.get(r.creatorId), tags.get(r.creatorId))), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(
@@ -96,7 +108,7 @@ export const creatorRoutes = new Hono<AppEnv>()
       // A creator the brand has under this address is answered as the brand has them, whatever this call says.
       // Nothing of the account itself is read back: a brand learns only what it was told until they accept.
       const existing = await rosterEntryFor(c.env.DB, brandId, input.email);
-      if (existing) return c.json({ data: creatorView(existing, await standingOf(c.env.DB, brandId, existing.creatorId)) }, 200);
+      if (existing) return c.json({ data: creatorView(existing, await standingOf(c.env.DB, brandId, existing.creatorId), await tagsOf(c.env.DB, brandId, existing.creatorId)) }, 200);
       const holder = await db.query.brandCreators.findFirst({ columns: { creatorId: true }, where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.handle, input.handle)) });
       if (holder) throw handleTaken();
       const entry = { brandId, handle: input.handle, displayName: input.displayName, email: input.email, niche: input.niche, platform: input.platform, followerCount: input.followerCount, acceptedAt: null, createdAt: now };
@@ -114,10 +126,29 @@ export const creatorRoutes = new Hono<AppEnv>()
       if (!stored) {
         const winner = await rosterEntryFor(c.env.DB, brandId, input.email);
         if (!winner) throw handleTaken();
-        return c.json({ data: creatorView(winner, await standingOf(c.env.DB, brandId, winner.creatorId)) }, 200);
+        return c.json({ data: creatorView(winner, await standingOf(c.env.DB, brandId, winner.creatorId), await tagsOf(c.env.DB, brandId, winner.creatorId)) }, 200);
       }
       await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.added', targetType: 'creator', targetId: stored }, now));
       return c.json({ data: creatorView({ ...entry, creatorId: stored, erasedAt: null }, await standingOf(c.env.DB, brandId, stored)) }, 201);
+    },
+  )
+  .put(
+    '/:id/tags',
+    op({
+      summary: "Set a creator's tags",
+      description:
+        "Replaces the creator's whole set of tags, your brand's own labels for grouping its network (`uk`, `skincare`, `wave 2`): the network's results by segment read them. Each tag is stored trimmed, with inner spaces collapsed and lower-cased: 1-32 letters (with their accents and marks, in any script), digits, spaces, - or _ (else 422 `invalid_tag`). At most 10 a creator (422 `too_many_tags`) and 200 different tags a brand (409 `tag_limit_reached`, with the new tags in `details.newTags`). `[]` removes them all. Erased creators: 410 `creator_erased`. The creator does not see tags in their portal, but their data download lists the tags each brand gave them.",
+      params: creatorId,
+      example: { tags: ['uk', 'skincare', 'wave 2'] },
+      responses: { 200: { description: 'The tags as stored, in order.', schema: dataOf(CreatorTags) } },
+      errors: { 404: ['not_found'], 409: ['tag_limit_reached'], 410: ['creator_erased'], 422: ['invalid_tag', 'too_many_tags'] },
+    }),
+    valid('json', CreatorTagsInput),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const id = c.req.param('id');
+      const tags = await setCreatorTags(c.env.DB, brandId, id, c.req.valid('json').tags, { actorType: 'api_key', actorId: keyId });
+      return c.json({ data: { id, tags } }, 200);
     },
   )
   .post(

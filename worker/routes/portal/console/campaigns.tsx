@@ -18,7 +18,7 @@ import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../../dom
 import { dayEnd, dayOf, isDay, zoneOrUtc } from '../../../domain/periods';
 import { drawnDueAt, dueDayOf } from '../../../domain/content-due';
 import { canonicalRights, MAX_RIGHTS_DAYS, parseRights, rightsKey, usageRightsInput, type UsageRights } from '../../../domain/usage-rights';
-import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
+import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, SEGMENT_KINDS, segmentsOf, summarize, type SegmentKind } from '../../../domain/network';
 import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
 import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
 import { mailOrigin } from '../../../env';
@@ -655,6 +655,8 @@ campaignRoutes.post('/campaigns/:id/updates', async (c) => {
 
 // ?due= as the ranking's filter: anything else (edited by hand) lists everyone.
 const dueFilterOf = (raw: string | undefined): DueFilter => (raw !== undefined && Object.hasOwn(DUE_FILTERS, raw) ? (raw as DueFilter) : '');
+// ?by= as the segment card's grouping: niche unless it names another.
+export const segmentKindOf = (raw: string | undefined): SegmentKind => (raw !== undefined && Object.hasOwn(SEGMENT_KINDS, raw) ? (raw as SegmentKind) : 'niche');
 
 campaignRoutes.get('/campaigns/:id/network', async (c) => {
   const now = Date.now();
@@ -662,6 +664,8 @@ campaignRoutes.get('/campaigns/:id/network', async (c) => {
   if (!data) throw notFound('campaign');
   const campaign = await campaignOr404(c, data.campaign.id);
   const gifted = await giftedByEnrollment(c.env.DB, c.var.user.brandId, campaign.id);
+  const summary = summarize(data.creators, data.campaign.baseline);
+  const by = segmentKindOf(c.req.query('by'));
   return renderPage(
     c,
     <NetworkPage
@@ -670,7 +674,8 @@ campaignRoutes.get('/campaigns/:id/network', async (c) => {
       currency={data.campaign.currency}
       holdingDays={data.campaign.holdingDays}
       baseline={data.campaign.baseline}
-      summary={summarize(data.creators, data.campaign.baseline)}
+      summary={summary}
+      segments={{ by, ...segmentsOf(data.creators, data.labels, by) }}
       daily={data.daily}
       ranking={rankCreators(data.creators, now)}
       weights={SCORE_WEIGHTS}

@@ -25,6 +25,8 @@ import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleCo
 import { awaitingReview, type CampaignRecord } from './queries';
 import { creatorMessagesArea, MESSAGE_SENT, sendAsTeammate } from './messages';
 import type { FormError } from '../../../../portal/layout';
+import { parseTags, setCreatorTags, tagsJsonSql } from '../../../db/creator-tags';
+import { MAX_TAG_FIELD_LENGTH, MAX_TAGS_PER_CREATOR, splitTagList } from '../../../domain/creator-tags';
 import { refundedOf } from '../../../db/network';
 import { creatorStats, type ListedCode } from '../../../db/creator-portal';
 import { qrSvgResponse } from '../link-qr';
@@ -37,7 +39,7 @@ export const creatorRoutes = new Hono<ConsoleEnv>();
 type EnrollmentStatus = (typeof enrollmentStatuses)[number];
 type PaymentModel = (typeof paymentModels)[number];
 
-type EnrollmentRecord = CreatorPageData & { creatorId: string; paymentModel: string; flatFeeMinor: number; briefSection: string; contentDueAt: number | null };
+type EnrollmentRecord = CreatorPageData & { creatorId: string; tags: string[]; paymentModel: string; flatFeeMinor: number; briefSection: string; contentDueAt: number | null };
 
 const FLASH: Record<string, Flash> = {
   saved: { tone: 'success', text: 'Saved. Links and codes follow within seconds.' },
@@ -86,7 +88,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
            r.accepted_at IS NOT NULL AND (SELECT a.password_hash IS NOT NULL FROM creators a WHERE a.id = e.creator_id) AS signed_up,
            (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing,
            ${currentVersionSql('e.brand_id')} AS terms_current, ${acceptedSql('e.brand_id', 'e.creator_id')} AS terms_accepted,
-           (SELECT ${sharedTaxDetailsSql('r', 'a')} FROM creators a WHERE a.id = e.creator_id) AS tax_details_enc
+           (SELECT ${sharedTaxDetailsSql('r', 'a')} FROM creators a WHERE a.id = e.creator_id) AS tax_details_enc, ${tagsJsonSql('e.brand_id', 'e.creator_id')} AS tags
          FROM enrollments e JOIN roster r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
          WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
       )
@@ -100,13 +102,14 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     db.prepare('SELECT code, status, discount_type, discount_value FROM discount_codes WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare(CREATOR_NUMBERS_SQL).bind(enrollmentId, brandId),
   ]);
-  type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; content_due_at: number | null; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null; erased_at: number | null; drafts_standing: number; terms_current: number | null; terms_accepted: string | null; tax_details_enc: string | null };
+  type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; content_due_at: number | null; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null; erased_at: number | null; drafts_standing: number; terms_current: number | null; terms_accepted: string | null; tax_details_enc: string | null; tags: string };
   const row = rows!.results[0] as Row | undefined;
   if (!row) throw notFound('creator');
   const dueAt = row.content_due_at ?? campaign.content_due_at;
   return {
     enrollmentId: row.id,
     creatorId: row.creator_id,
+    tags: parseTags(row.tags),
     handle: row.handle,
     displayName: row.display_name,
     email: row.email,
@@ -141,7 +144,10 @@ const valuesOf = (e: Pick<EnrollmentRecord, 'status' | 'paymentModel' | 'flatFee
 
 // `drawn`: what the form was first drawn from, carried through the removal question so a change someone
 // made in between is still a 409 when the removal is confirmed, never quietly overwritten.
-type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; confirmAdjustment?: number; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment; message?: { value: string; errors: FormError[] } };
+type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; confirmAdjustment?: number; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: FormError[]; tags?: string; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment; message?: { value: string; errors: FormError[] } };
+
+// Said in the tags area the save leads back to (#tags-area), not with the page-top flashes.
+const TAGS_SAVED = 'tags_saved';
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 410 | 422 | 429 | 503 = 200) {
   const [toReview, stats, adjustments, messages] = await Promise.all([
@@ -180,6 +186,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       adjustmentKey={randomToken(16)}
       adjustments={adjustments}
       messages={messages}
+      tags={{ saved: e.tags, typed: extras.tags, justSaved: status === 200 && c.req.query('flash') === TAGS_SAVED }}
     />,
     status,
   );
@@ -268,6 +275,23 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
     throw error;
   }
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'saved'), 303);
+});
+
+// The brand's tags for the creator, one comma-separated field replacing the whole set (db/creator-tags.ts, as the
+// API's PUT). Refusals come back beside the field with what was typed.
+creatorRoutes.post('/campaigns/:id/creators/:enrollment/tags', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  const typed = (await readForm(c)).get('tags');
+  // Refused, not cut: cut, the last tag would be saved shortened, or dropped, without a word.
+  if (typed.length > MAX_TAG_FIELD_LENGTH) return renderCreator(c, campaign, e, { tags: typed.slice(0, MAX_TAG_FIELD_LENGTH), errors: [{ field: 'tags', text: `At most ${MAX_TAG_FIELD_LENGTH} characters: ${MAX_TAGS_PER_CREATOR} tags fit in that.` }] }, 422);
+  try {
+    await setCreatorTags(c.env.DB, c.var.user.brandId, e.creatorId, splitTagList(typed), { actorType: 'admin_user', actorId: c.var.user.id });
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 409 || error.status === 410 || error.status === 422)) return renderCreator(c, campaign, e, { tags: typed, errors: [{ field: 'tags', text: error.message }] }, error.status);
+    throw error;
+  }
+  return c.redirect(`${withFlash(pagePath(campaign.id, e.enrollmentId), TAGS_SAVED)}#tags-area`, 303);
 });
 
 // Erasing the creator on their request (routes/admin/creators.ts eraseOnRequest, as the API does): owners only, with

@@ -8,6 +8,8 @@ import { decodeCursor, pageOf, type Position } from '../../../lib/cursor';
 import { viewerOf } from './campaigns';
 import { canWrite, renderPage, type ConsoleEnv } from './context';
 import { awaitingReview, listRoster, type RosterRow } from './queries';
+import { parseTags } from '../../../db/creator-tags';
+import { normalizeTag } from '../../../domain/creator-tags';
 
 export const rosterRoutes = new Hono<ConsoleEnv>();
 
@@ -19,14 +21,23 @@ const CSV_PAGE = 200;
 
 // Search words are trimmed and bounded; control characters would match nothing a handle, name or email holds.
 const searchOf = (raw: string | undefined) => (raw ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 100);
+// ?tag= read as tags are stored. One that is no tag (edited by hand) matches no creator, and is shown with its control
+// characters as �, not dropped: dropped, `%01` read as no filter and `u%01k` as the tag uk.
+function tagOf(raw: string | undefined): { shown: string; tag: string | null } | undefined {
+  const typed = (raw ?? '').slice(0, 64);
+  if (typed.trim() === '') return undefined;
+  const tag = normalizeTag(typed);
+  return { shown: tag ?? typed.replace(/[\u0000-\u001f\u007f]/g, '\uFFFD').trim(), tag };
+}
 
 rosterRoutes.get('/creators', async (c) => {
   const { brandId } = c.var.user;
   const q = searchOf(c.req.query('q'));
+  const tag = tagOf(c.req.query('tag'));
   // A cursor that does not decode (edited by hand) starts at the newest, as a page link would.
   const after = decodeCursor(c.req.query('cursor') ?? '') ?? undefined;
   const [rows, total, toReview] = await Promise.all([
-    listRoster(c.env.DB, brandId, { q, after, limit: PAGE + 1 }),
+    listRoster(c.env.DB, brandId, { q, tag: tag?.tag, after, limit: PAGE + 1 }),
     c.env.DB.prepare('SELECT count(*) AS n FROM brand_creators WHERE brand_id = ?').bind(brandId).first<{ n: number }>(),
     awaitingReview(c.env.DB, brandId),
   ]);
@@ -43,14 +54,16 @@ rosterRoutes.get('/creators', async (c) => {
     addedAt: r.created_at,
     earned: r.earned,
     campaigns: campaignsOf(r),
+    tags: parseTags(r.tags),
   }));
-  return renderPage(c, <RosterPage viewer={viewerOf(c)} canExport={canWrite(c.var.user)} q={q} rows={entries} total={total?.n ?? 0} nextCursor={page.nextCursor} paged={after !== undefined} toReview={toReview} />);
+  return renderPage(c, <RosterPage viewer={viewerOf(c)} canExport={canWrite(c.var.user)} q={q} tag={tag?.shown ?? ''} rows={entries} total={total?.n ?? 0} nextCursor={page.nextCursor} paged={after !== undefined} toReview={toReview} />);
 });
 
-// The roster as a spreadsheet (the search, if any, applied): owners and managers, as every console CSV with
+// The roster as a spreadsheet (the search and tag, if any, applied): owners and managers, as every console CSV with
 // email addresses (context.ts). Read a page per pull, so a large roster streams. Amounts in the brand's
-// currency as plain numbers; every text cell is neutralised against formulas.
-const CSV_HEADER = ['handle', 'name', 'email', 'platform', 'niche', 'follower_count', 'joined', 'campaigns', 'earned', 'currency'];
+// currency as plain numbers; every text cell is neutralised against formulas. Columns added later go last, so a
+// sheet or script that reads them by position keeps working.
+const CSV_HEADER = ['handle', 'name', 'email', 'platform', 'niche', 'follower_count', 'joined', 'campaigns', 'earned', 'currency', 'tags'];
 
 const csvRow = (r: RosterRow, currency: string) => {
   const campaigns = campaignsOf(r).map((e) => (e.status === 'active' ? e.name : `${e.name} (${e.status})`));
@@ -65,17 +78,19 @@ const csvRow = (r: RosterRow, currency: string) => {
     csvText(campaigns.join('; ')),
     csvNumber(formatAmount(r.earned, currency)),
     csvText(currency),
+    csvText(parseTags(r.tags).join('; ')),
   ]);
 };
 
 rosterRoutes.get('/creators.csv', (c) => {
   const { brandId, brandSlug, currency } = c.var.user;
   const q = searchOf(c.req.query('q'));
+  const tag = tagOf(c.req.query('tag'));
   let after: Position | undefined;
   let done = false;
   const body = csvStream(CSV_HEADER, async () => {
     if (done) return { text: '', done: true };
-    const rows = await listRoster(c.env.DB, brandId, { q, after, limit: CSV_PAGE + 1 });
+    const rows = await listRoster(c.env.DB, brandId, { q, tag: tag?.tag, after, limit: CSV_PAGE + 1 });
     const page = pageOf(rows, CSV_PAGE, (r) => ({ at: r.created_at, id: r.creator_id }));
     const last = page.rows.at(-1);
     if (last) after = { at: last.created_at, id: last.creator_id };

@@ -1,0 +1,94 @@
+// A brand's tags on its creators (schema.ts creator_tags): read with the roster, set a creator's whole set at once.
+import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, readTagSet, sameTags, TAG_RULE, tagsOverBrandLimit } from '../domain/creator-tags';
+import { sql } from 'drizzle-orm';
+import { ApiError, notFound } from '../lib/errors';
+import { auditWhere, type AuditInput } from './audit';
+import { creatorGone } from './creator-erasure';
+
+/** SQL: the tags brand `brand` gave creator `creator` (SQL expressions), as a JSON array in order (primary key lookups). */
+export const tagsJsonSql = (brand: string, creator: string) =>
+  `(SELECT json_group_array(tag) FROM (SELECT t.tag FROM creator_tags t WHERE t.brand_id = ${brand} AND t.creator_id = ${creator} ORDER BY t.tag))`;
+
+// The filter up to the tag, which each caller binds its own way.
+const taggedBefore = (brand: string, creator: string) => `EXISTS (SELECT 1 FROM creator_tags t WHERE t.brand_id = ${brand} AND t.creator_id = ${creator} AND t.tag = `;
+
+/** SQL: creator `creator` (an SQL expression) has tag ?`param` with brand `brand`. */
+export const taggedSql = (brand: string, creator: string, param: string) => `${taggedBefore(brand, creator)}${param})`;
+
+/** taggedSql over the roster view in a drizzle query, the tag bound as its parameter. */
+export const rosterTagged = (tag: string) => sql`${sql.raw(taggedBefore('"roster"."brand_id"', '"roster"."creator_id"'))}${tag})`;
+
+export const parseTags = (json: string | null | undefined): string[] => (json ? (JSON.parse(json) as string[]) : []);
+
+/** Of `wanted`, the tags the brand gives no creator yet but `except` (whose set is being replaced): an index lookup
+ * on (brand_id, tag) each, not a read of every tag the brand has. */
+export const tagsNewToBrandStatement = (db: D1Database, brandId: string, wanted: readonly string[], except: string | null = null) =>
+  db
+    .prepare('SELECT j.value AS tag FROM json_each(?2) j WHERE NOT EXISTS (SELECT 1 FROM creator_tags t WHERE t.brand_id = ?1 AND t.tag = j.value AND (?3 IS NULL OR t.creator_id <> ?3))')
+    .bind(brandId, JSON.stringify([...new Set(wanted)]), except);
+
+export async function tagsNewToBrand(db: D1Database, brandId: string, wanted: readonly string[], except: string | null = null): Promise<string[]> {
+  if (wanted.length === 0) return [];
+  return (await tagsNewToBrandStatement(db, brandId, wanted, except).all<{ tag: string }>()).results.map((r) => r.tag);
+}
+
+/** How many different tags the brand gives its creators (but for those only `except` has): read only when a new one would be added. */
+export async function brandTagCount(db: D1Database, brandId: string, except: string | null = null): Promise<number> {
+  return (await db.prepare('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?1 AND (?2 IS NULL OR creator_id <> ?2)').bind(brandId, except).first<number>('n')) ?? 0;
+}
+
+/** The brand's tags for one creator, in order. */
+export const tagsOf = async (db: D1Database, brandId: string, creatorId: string): Promise<string[]> => (await tagsByCreator(db, brandId, [creatorId])).get(creatorId) ?? [];
+
+/** The brand's tags for each of `creatorIds` (90 a statement, under D1's 100 parameters). */
+export async function tagsByCreator(db: D1Database, brandId: string, creatorIds: string[]): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>();
+  for (let i = 0; i < creatorIds.length; i += 90) {
+    const chunk = creatorIds.slice(i, i + 90);
+    const { results } = await db
+      .prepare(`SELECT creator_id, tag FROM creator_tags WHERE brand_id = ? AND creator_id IN (${chunk.map(() => '?').join(', ')}) ORDER BY creator_id, tag`)
+      .bind(brandId, ...chunk)
+      .all<{ creator_id: string; tag: string }>();
+    for (const r of results) found.set(r.creator_id, [...(found.get(r.creator_id) ?? []), r.tag]);
+  }
+  return found;
+}
+
+export const invalidTag = (tag: string) => new ApiError(422, 'invalid_tag', `“${tag}” is not a tag. ${TAG_RULE}`, { tag });
+export const tooManyTags = () => new ApiError(422, 'too_many_tags', `A creator has at most ${MAX_TAGS_PER_CREATOR} tags.`);
+export const brandTagLimit = (fresh: string[]) =>
+  new ApiError(409, 'tag_limit_reached', `Your brand uses ${MAX_TAGS_PER_BRAND} different tags, the most it can: reuse one of them, or remove a tag from every creator first.`, { newTags: fresh });
+
+/**
+ * Replaces the creator's tags with `typed` (read by readTagSet), with an activity row, in one batch. 404 for a creator
+ * not on the brand's roster, 410 for one it erased; answers the set as stored. An unchanged set writes nothing.
+ */
+export async function setCreatorTags(db: D1Database, brandId: string, creatorId: string, typed: string[], actor: Pick<AuditInput, 'actorType' | 'actorId'>, now = Date.now()): Promise<string[]> {
+  const read = readTagSet(typed);
+  const [roster, current, fresh] = await db.batch([
+    db.prepare('SELECT erased_at FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(brandId, creatorId),
+    db.prepare(`SELECT ${tagsJsonSql('?1', '?2')} AS tags`).bind(brandId, creatorId),
+    tagsNewToBrandStatement(db, brandId, read.ok ? read.tags : [], creatorId),
+  ]);
+  const row = roster!.results[0] as { erased_at: number | null } | undefined;
+  if (!row) throw notFound('creator');
+  if (row.erased_at !== null) throw creatorGone();
+  if (!read.ok) throw read.code === 'invalid_tag' ? invalidTag(read.tag) : tooManyTags();
+  const before = parseTags((current!.results[0] as { tags: string }).tags);
+  if (sameTags(before, read.tags)) return before;
+  // The brand's tags are counted only when a new one comes, and before the write: two sets racing may pass the
+  // limit by their new tags, never by more.
+  const newTags = (fresh!.results as { tag: string }[]).map((r) => r.tag);
+  const over = newTags.length === 0 ? [] : tagsOverBrandLimit(await brandTagCount(db, brandId, creatorId), newTags);
+  if (over.length > 0) throw brandTagLimit(over);
+  // The insert and its activity row stand only while the brand's copy does: an erasure between the read and this
+  // batch wins, and leaves no row naming the tags it cleared.
+  const notErased = (brand: string, creator: string) => `EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = ${brand} AND r.creator_id = ${creator} AND r.erased_at IS NULL)`;
+  const written = await db.batch([
+    db.prepare('DELETE FROM creator_tags WHERE brand_id = ? AND creator_id = ?').bind(brandId, creatorId),
+    db.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) SELECT ?1, ?2, j.value FROM json_each(?3) j WHERE ${notErased('?1', '?2')} ON CONFLICT DO NOTHING`).bind(brandId, creatorId, JSON.stringify(read.tags)),
+    auditWhere(db, { brandId, ...actor, action: 'creator.tags_set', targetType: 'creator', targetId: creatorId, details: { tags: read.tags, before } }, now, notErased('?10', '?11'), brandId, creatorId),
+  ]);
+  if ((written.at(-1)?.meta.changes ?? 0) === 0) throw creatorGone();
+  return read.tags;
+}
