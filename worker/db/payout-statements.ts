@@ -75,11 +75,11 @@ const PAYOUT_SQL = (owner: 'creator_id' | 'brand_id') => `SELECT p.id, p.brand_i
 export const STATEMENT_QUERIES = {
   creatorPayout: PAYOUT_SQL('creator_id'),
   brandPayout: PAYOUT_SQL('brand_id'),
-  // By ledger_payout; `+l.brand_id` keeps SQLite off the brand's whole ledger (ledger_brand_period).
+  // By ledger_payout_at; `+l.brand_id` keeps SQLite off the brand's whole ledger (ledger_brand_period).
   groups: `SELECT ${SHOWN_KIND} AS kind, SUM(l.amount_minor) AS subtotal, COUNT(*) AS n
   FROM ledger_entries l LEFT JOIN conversions cv ON cv.id = l.conversion_id WHERE l.payout_id = ?1 AND +l.brand_id = ?2 GROUP BY 1`,
-  // Oldest first, a keyset page after (created_at, id): ?3 -1 and ?4 '' for the first. One payout's entries are
-  // read by ledger_payout and sorted (a creator's month at one brand: hundreds, not millions).
+  // Oldest first, a keyset page after (created_at, id): ?3 -1 and ?4 '' for the first, read in the order of
+  // ledger_payout_at, so a page starts where the last ended without sorting the payout's entries again.
   entries: `SELECT l.id, ${SHOWN_KIND} AS kind, l.amount_minor, l.created_at, l.period, l.basis_period, l.rate_bps, l.tier, l.basis_minor, l.note, k.name AS campaign_name,
     l.enrollment_id, l.conversion_id, l.refund_id, l.submission_id, cv.external_order_id, cv.occurred_at, cv.amount_minor AS order_amount_minor, s.post_url
   FROM ledger_entries l LEFT JOIN conversions cv ON cv.id = l.conversion_id LEFT JOIN submissions s ON s.id = l.submission_id

@@ -400,7 +400,13 @@ export const termsAcceptances = sqliteTable(
     via: text('via', { enum: ['invitation', 'update'] }).notNull(),
     acceptedAt: integer('accepted_at').notNull(),
   },
-  (t) => [uniqueIndex('terms_acceptances_brand_creator_version').on(t.brandId, t.creatorId, t.version), index('terms_acceptances_creator').on(t.creatorId, t.acceptedAt)],
+  (t) => [
+    uniqueIndex('terms_acceptances_brand_creator_version').on(t.brandId, t.creatorId, t.version),
+    index('terms_acceptances_creator').on(t.creatorId, t.acceptedAt),
+    // One version's acceptances latest first, a keyset page at a time, and its count (the console's terms history):
+    // creator_id last so the count's join to the roster reads this index alone.
+    index('terms_acceptances_brand_version_at').on(t.brandId, t.version, t.acceptedAt, t.id, t.creatorId),
+  ],
 );
 
 // A brand's note to a campaign's creators ("the code works on bundles now"), mailed to each who accepted the
@@ -459,6 +465,8 @@ export const messageThreads = sqliteTable(
     // The mail job's claims: only threads with a mail due.
     index('message_threads_brand_mail_due').on(t.brandMailDueAt).where(sql`brand_mail_due_at IS NOT NULL`),
     index('message_threads_creator_mail_due').on(t.creatorMailDueAt).where(sql`creator_mail_due_at IS NOT NULL`),
+    // A creator's threads by their id alone: the foreign key's check when a creators row is written, and erasure.
+    index('message_threads_creator').on(t.creatorId),
   ],
 );
 
@@ -480,6 +488,8 @@ export const messages = sqliteTable(
     // A conversation's pages newest first, and each side's count of the last hour (the rate limit).
     index('messages_thread_at').on(t.brandId, t.creatorId, t.createdAt, t.id),
     uniqueIndex('messages_form_key').on(t.brandId, t.creatorId, t.formKey),
+    // A creator's messages by their id: the foreign key's check when a creators row is written, and erasure's rewrite.
+    index('messages_creator').on(t.creatorId, t.brandId),
   ],
 );
 
@@ -905,7 +915,8 @@ export const ledgerEntries = sqliteTable(
     // A refund's reversal, found by the refund (recording it, reading it back, the conversion.reversed event):
     // without it each refund read every ledger entry of every brand.
     index('ledger_refund').on(t.refundId).where(sql`refund_id IS NOT NULL`),
-    index('ledger_payout').on(t.payoutId),
+    // A payout's entries in the order its statement lists them (db/payout-statements.ts), and every payout_id lookup.
+    index('ledger_payout_at').on(t.payoutId, t.createdAt, t.id),
   ],
 );
 
@@ -1127,7 +1138,11 @@ export const recoveryCodes = sqliteTable(
     usedAt: integer('used_at'),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.subjectType, t.subjectId, t.codeHash] })],
+  (t) => [
+    primaryKey({ columns: [t.subjectType, t.subjectId, t.codeHash] }),
+    // The cron's sweep of used codes kept past their twin's window (jobs/retention.ts) reads only used ones.
+    index('recovery_codes_used').on(t.usedAt).where(sql`used_at IS NOT NULL`),
+  ],
 );
 
 // Single-use links: creator invites and password resets. Only the token's hash is stored.

@@ -133,8 +133,8 @@ export const forgetDeclinedApplications = (db: D1Database, now: number, limit = 
   deleteOlderThan(db, "SELECT rowid FROM applications WHERE status = 'declined' AND decided_at < ?1 LIMIT ?2", 'applications', now - DECLINED_APPLICATION_DAYS * DAY_MS, limit);
 
 // A used recovery code's row is kept a while for a double click's twin (db/two-step.ts USED_CODE_KEPT_MS), then goes
-// with the account's next new codes or turning on: for one that turned two-step off and left it off, here. No index
-// leads with used_at, so a run reads the table (about ten rows per account with two-step on) but deletes a bounded chunk.
+// with the account's next new codes or turning on: for one that turned two-step off and left it off, here, a bounded
+// chunk a run, read by the partial index of used codes (recovery_codes_used).
 const USED_RECOVERY_CODES = `SELECT k.rowid FROM recovery_codes k WHERE k.used_at < ?1
   AND NOT EXISTS (SELECT 1 FROM two_step_factors f WHERE f.subject_type = k.subject_type AND f.subject_id = k.subject_id) LIMIT ?2`;
 export const forgetUsedRecoveryCodes = (db: D1Database, now: number, limit = 1_000) => deleteOlderThan(db, USED_RECOVERY_CODES, 'recovery_codes', now - USED_CODE_KEPT_MS, limit);
