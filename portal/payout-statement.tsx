@@ -159,7 +159,7 @@ export const StatementEntries: FC<{ statement: PayoutStatement; csvHref: string 
 };
 
 // Printing: a button that only scripts reveal (portal.js), and the browser's own Print for everyone else.
-export const PrintHint: FC = () => (
+const PrintHint: FC = () => (
   <p class="small muted no-print">
     <button type="button" class="button button-small" data-print hidden>
       Print
@@ -167,3 +167,35 @@ export const PrintHint: FC = () => (
     Print it or save it as a PDF from your browser’s Print.
   </p>
 );
+
+// A statement's body on both sides: the facts each page leads with (children: who, from, period), then where it
+// stands, its amount and id, what it paid, and how to print it.
+export const StatementBody: FC<{ statement: PayoutStatement; csvHref: string | null; children: unknown }> = ({ statement, csvHref, children }) => {
+  const p = statement.payout;
+  return (
+    <>
+      <section class="card statement-summary" aria-labelledby="summary-h">
+        <h2 id="summary-h" class="visually-hidden">
+          The payout
+        </h2>
+        <dl class="facts">
+          {children}
+          <dt>Status</dt>
+          <dd>
+            <PayoutStanding payout={p} />
+          </dd>
+          <dt>Amount</dt>
+          <dd class="statement-amount">
+            {formatMoney(p.amountMinor, p.currency)} <span class="muted small">{p.currency}</span>
+          </dd>
+          <dt>Payout id</dt>
+          <dd>
+            <span class="mono small">{p.id}</span>
+          </dd>
+        </dl>
+      </section>
+      <StatementEntries statement={statement} csvHref={csvHref} />
+      <PrintHint />
+    </>
+  );
+};

@@ -4,7 +4,7 @@ import { NOT_SHARED, type PayoutLine } from '../../worker/db/payouts';
 import type { Claimable, Later } from '../../worker/routes/portal/console/queries';
 import { countOf, formatCount, formatDate, formatDateTime, formatMoney, formatPeriod, maskAccount, PAYOUT_METHOD_LABELS, STATUS_LABELS } from '../format';
 import { Badge, Notice } from '../layout';
-import { PayoutStanding, PrintHint, StatementEntries } from '../payout-statement';
+import { StatementBody } from '../payout-statement';
 import type { PayoutStatement } from '../../worker/db/payout-statements';
 import { ConfirmStep, ConsolePage, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 
@@ -402,39 +402,20 @@ export const ConsoleStatementPage: FC<{ viewer: Viewer; toReview: number; line: 
       <h1 class="page-title">
         {line.name} · {formatPeriod(p.period)} payout
       </h1>
-      <section class="card statement-summary" aria-labelledby="summary-h">
-        <h2 id="summary-h" class="visually-hidden">
-          The payout
-        </h2>
-        <dl class="facts">
-          <dt>Creator</dt>
-          <dd>
-            {line.name} <span class="muted">@{line.handle}</span>
-          </dd>
-          <dt>From</dt>
-          <dd>{viewer.brandName}</dd>
-          <dt>Period</dt>
-          <dd>{formatPeriod(p.period)}</dd>
-          <dt>Pay to</dt>
-          <dd>
-            <PayTo line={line} />
-          </dd>
-          <dt>Status</dt>
-          <dd>
-            <PayoutStanding payout={p} />
-          </dd>
-          <dt>Amount</dt>
-          <dd class="statement-amount">
-            {formatMoney(p.amountMinor, p.currency)} <span class="muted small">{p.currency}</span>
-          </dd>
-          <dt>Payout id</dt>
-          <dd>
-            <span class="mono small">{p.id}</span>
-          </dd>
-        </dl>
-      </section>
-      <StatementEntries statement={statement} csvHref={canDownload ? `/console/payouts/${p.id}.csv` : null} />
-      <PrintHint />
+      <StatementBody statement={statement} csvHref={canDownload ? `/console/payouts/${p.id}.csv` : null}>
+        <dt>Creator</dt>
+        <dd>
+          {line.name} <span class="muted">@{line.handle}</span>
+        </dd>
+        <dt>From</dt>
+        <dd>{viewer.brandName}</dd>
+        <dt>Period</dt>
+        <dd>{formatPeriod(p.period)}</dd>
+        <dt>Pay to</dt>
+        <dd>
+          <PayTo line={line} />
+        </dd>
+      </StatementBody>
     </ConsolePage>
   );
 };

@@ -20,7 +20,7 @@ import { trackedLinkUrl } from '../../worker/lib/paths';
 import { LEGAL_NAME_MAX, maskedTaxDetails, TAX_ID_MAX, TAX_KINDS, type TaxDetails, type TaxDetailsEntered, type TaxDetailsField } from '../../worker/domain/tax-details';
 import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
-import { PayoutStanding, PayoutStatus, PrintHint, StatementEntries } from '../payout-statement';
+import { PayoutStatus, StatementBody } from '../payout-statement';
 import type { PayoutStatement } from '../../worker/db/payout-statements';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, FlashNotice, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type Flash, type FormError, type NavItem } from '../layout';
 
@@ -1685,31 +1685,12 @@ export const PayoutStatementPage: FC<Who & { statement: PayoutStatement }> = ({ 
       <h1 class="page-title">
         {formatPeriod(p.period)} payout from {p.brandName}
       </h1>
-      <section class="card statement-summary" aria-labelledby="summary-h">
-        <h2 id="summary-h" class="visually-hidden">
-          The payout
-        </h2>
-        <dl class="facts">
-          <dt>From</dt>
-          <dd>{p.brandName}</dd>
-          <dt>Period</dt>
-          <dd>{formatPeriod(p.period)}</dd>
-          <dt>Status</dt>
-          <dd>
-            <PayoutStanding payout={p} />
-          </dd>
-          <dt>Amount</dt>
-          <dd class="statement-amount">
-            {formatMoney(p.amountMinor, p.currency)} <span class="muted small">{p.currency}</span>
-          </dd>
-          <dt>Payout id</dt>
-          <dd>
-            <span class="mono small">{p.id}</span>
-          </dd>
-        </dl>
-      </section>
-      <StatementEntries statement={statement} csvHref={`/earnings/payouts/${p.id}.csv`} />
-      <PrintHint />
+      <StatementBody statement={statement} csvHref={`/earnings/payouts/${p.id}.csv`}>
+        <dt>From</dt>
+        <dd>{p.brandName}</dd>
+        <dt>Period</dt>
+        <dd>{formatPeriod(p.period)}</dd>
+      </StatementBody>
     </Page>
   );
 };
