@@ -1,6 +1,6 @@
 // Payouts for a period: close it, read the lines and totals, export the CSV, mark paid, reconcile a processor file.
 import type { FC } from 'hono/jsx';
-import { NOT_SHARED, type PayoutLine } from '../../worker/db/payouts';
+import { ERASED, NOT_SHARED, type PayoutLine } from '../../worker/db/payouts';
 import type { Claimable, Later } from '../../worker/routes/portal/console/queries';
 import { countOf, formatCount, formatDate, formatDateTime, formatMoney, formatPeriod, maskAccount, PAYOUT_METHOD_LABELS, STATUS_LABELS } from '../format';
 import { Badge, Notice } from '../layout';
@@ -77,7 +77,9 @@ const LaterNote: FC<{ later: Later[] }> = ({ later }) => {
 // creator's tax details are on file.
 export const PayTo: FC<{ line: PayoutLine }> = ({ line: l }) => (
   <>
-    {l.payoutMethod === NOT_SHARED ? (
+    {l.payoutMethod === ERASED ? (
+      <span class="muted">Erased at their request</span>
+    ) : l.payoutMethod === NOT_SHARED ? (
       <span class="warn-text">Not shared: they have not accepted your brand yet</span>
     ) : l.payoutMethod === 'unreadable' ? (
       <span class="warn-text">Unreadable (our key changed): ask them to enter their payout details again</span>
@@ -89,7 +91,7 @@ export const PayTo: FC<{ line: PayoutLine }> = ({ line: l }) => (
     ) : (
       <span class="warn-text">No payout details yet</span>
     )}
-    {l.taxDetails === 'complete' ? <span class="muted small block">Tax details: complete</span> : l.taxDetails === 'unreadable' ? <span class="warn-text small block">Tax details: unreadable (our key changed: ask them to enter them again)</span> : <span class="warn-text small block">Tax details: missing</span>}
+    {l.payoutMethod === ERASED ? null : l.taxDetails === 'complete' ? <span class="muted small block">Tax details: complete</span> : l.taxDetails === 'unreadable' ? <span class="warn-text small block">Tax details: unreadable (our key changed: ask them to enter them again)</span> : <span class="warn-text small block">Tax details: missing</span>}
   </>
 );
 

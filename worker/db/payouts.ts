@@ -10,7 +10,7 @@ import { openSealedJson } from '../lib/secrets';
 import { NOT_ERASED } from './money';
 import { taxDetailsStatus, type TaxDetails, type TaxDetailsStatus } from '../domain/tax-details';
 import type { SavedPayoutDetails } from './sealed-details';
-import { sharedTaxDetailsSql } from './tax-details';
+import { sharedTaxDetailsSql, sharedWith } from './tax-details';
 import { payoutsClosedStatements } from './webhooks';
 
 // Whether a creator still works with a brand: enrolled, not removed, in one of its campaigns that has not ended
@@ -103,6 +103,7 @@ type Row = {
   display_name: string;
   email: string;
   accepted: number;
+  erased: number;
   payout_details_enc: string | null;
   failed_to_enc: string | null;
   tax_details_enc: string | null;
@@ -121,11 +122,12 @@ type Row = {
 
 // The payouts chosen by `pick` (the WHERE, ORDER and LIMIT over p, r and c) and only their entries summed.
 const linesSql = (pick: string) => `WITH page AS (
-  SELECT p.id, p.period, p.creator_id, r.handle, r.display_name, r.email, r.accepted_at IS NOT NULL AS accepted,
-    -- A paid payout shows the account it went to; one still to pay, where to pay it now.
-    CASE WHEN r.accepted_at IS NOT NULL THEN CASE WHEN p.status = 'paid' THEN COALESCE(p.paid_to_enc, c.payout_details_enc) ELSE c.payout_details_enc END END AS payout_details_enc,
+  SELECT p.id, p.period, p.creator_id, r.handle, r.display_name, r.email, r.accepted_at IS NOT NULL AS accepted, r.erased_at IS NOT NULL AS erased,
+    -- A paid payout shows the account it went to; one still to pay, where to pay it now. Neither once the brand
+    -- erased the creator: the account may live on with another brand, and its details are no longer this one's.
+    CASE WHEN ${sharedWith('r')} THEN CASE WHEN p.status = 'paid' THEN COALESCE(p.paid_to_enc, c.payout_details_enc) ELSE c.payout_details_enc END END AS payout_details_enc,
     -- A failed one's, where it failed to go: compared with today's once opened (each sealing differs).
-    CASE WHEN r.accepted_at IS NOT NULL AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc,
+    CASE WHEN ${sharedWith('r')} AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc,
     ${sharedTaxDetailsSql('r', 'c')} AS tax_details_enc, p.currency, p.status, p.reference, p.failure_reason,
     p.given_up_at IS NOT NULL AS given_up
   FROM payouts p JOIN roster r ON r.brand_id = p.brand_id AND r.creator_id = p.creator_id JOIN creators c ON c.id = p.creator_id
@@ -153,15 +155,17 @@ export const PAGE_SQL = linesSql(`-- (+: the period's payouts are the few; walki
 export const LINE_SQL = linesSql('WHERE p.id = ? AND p.brand_id = ?');
 
 export const EXPORT_PAGE_SIZE = 100;
-// payoutMethod for a creator who has not accepted the brand yet (as `unreadable` is for details that fail to open).
+// payoutMethod for a creator who has not accepted the brand yet (as `unreadable` is for details that fail to open),
+// and for one the brand erased (their details, and where paid payouts went, are no longer the brand's to see).
 export const NOT_SHARED = 'not_shared';
+export const ERASED = 'erased';
 
 const openDetails = (secretsKey: string, sealed: string | null) => openSealedJson<SavedPayoutDetails>(secretsKey, sealed);
 
 async function lineOf(secretsKey: string, r: Row): Promise<PayoutLine> {
   // A creator's account is shared by every brand that enrolls them: where their money goes is shown
   // only to a brand they have accepted, never to one that merely added their email to its roster.
-  let method = r.accepted ? '' : NOT_SHARED;
+  let method = r.erased ? ERASED : r.accepted ? '' : NOT_SHARED;
   let account = '';
   const details = await openDetails(secretsKey, r.payout_details_enc);
   if (details === 'unreadable') method = details;

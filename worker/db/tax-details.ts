@@ -9,7 +9,7 @@ import { openSealedJson } from '../lib/secrets';
 import { auditStatement, type AuditInput } from './audit';
 
 /** SQL: whether the roster row `r` (an alias) may see the account's tax details: the creator accepted the brand, which has not erased them. */
-const sharedWith = (r: string) => `${r}.accepted_at IS NOT NULL AND ${r}.erased_at IS NULL`;
+export const sharedWith = (r: string) => `${r}.accepted_at IS NOT NULL AND ${r}.erased_at IS NULL`;
 
 /** SQL: the sealed tax details of creator `c` when the roster row `r` (aliases) may see them, else NULL. */
 export const sharedTaxDetailsSql = (r: string, c: string) => `CASE WHEN ${sharedWith(r)} THEN ${c}.tax_details_enc END`;

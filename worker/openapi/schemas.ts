@@ -767,7 +767,7 @@ export const PayoutLine = z
     name: example(z.string(), 'Sarah Okafor'),
     email: example(z.string(), 'sarah@creators.example'),
     payoutMethod: example(z.string(), 'bank_transfer').describe(
-      "paypal, wise or bank_transfer; empty when the creator has given none, `not_shared` until they accept your brand (their details are their account's, shared only with brands they accepted), `unreadable` if they cannot be opened. A paid payout's are the details it was marked paid with (where it went); any other's, the creator's now (where to pay it).",
+      "paypal, wise or bank_transfer; empty when the creator has given none, `not_shared` until they accept your brand (their details are their account's, shared only with brands they accepted), `erased` once you erased the creator, `unreadable` if they cannot be opened. A paid payout's are the details it was marked paid with (where it went); any other's, the creator's now (where to pay it).",
     ),
     payoutAccount: example(z.string(), 'GB33BUKB20201555555555'),
     detailsChangedSinceFailure: example(z.boolean(), false).describe('A failed payout whose creator has saved other payout details since it was marked failed: worth paying again.'),

@@ -12,7 +12,7 @@ import { encodeCursor } from '../../../worker/lib/cursor';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, signIn } from '../console-fixtures';
 import { insertSubmission, json, signedPost, waitFor } from '../fixtures';
-import { get } from '../forms';
+import { get, post } from '../forms';
 import { signedInCreator, portalTestDefaults } from '../portal-fixtures';
 
 portalTestDefaults();
@@ -268,6 +268,26 @@ describe("the console's payout statement, by role and for a closed account", () 
     expect(page).not.toContain(m.email);
     expect(page).not.toContain(erasedEmail(m.creator.id));
     expect(page).not.toContain(`@${m.handle}`);
+  });
+  it("shows nothing of where a creator the brand erased was paid, while their account lives on with another brand", async () => {
+    const m = await creatorWithPayout();
+    expect((await post('/earnings/payout-details', { method: 'paypal', account: 'kept-payee@pay.example' }, { cookie: m.cookie })).status).toBe(303);
+    expect((await m.brand.api('POST', `/api/admin/payouts/${m.payout.id}/mark`, { reference: 'WISE-7' })).status).toBe(200);
+    const sealed = await env.DB.prepare('SELECT payout_details_enc FROM creators WHERE id = ?').bind(m.creator.id).first<string>('payout_details_enc');
+    expect((await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/erase`, { confirm: true })).status).toBe(200);
+    // The account keeps its details when another brand still works with them (this creator has none, so they are put back).
+    await env.DB.prepare('UPDATE creators SET payout_details_enc = ? WHERE id = ?').bind(sealed, m.creator.id).run();
+    const owner = await signIn((await adminUser(m.brand.brandId, 'owner')).email);
+    for (const path of [`/console/payouts/${m.payout.id}`, '/console/payouts?period=2026-10', '/console/payouts/export.csv?period=2026-10']) {
+      const res = await get(path, owner);
+      expect(res.status, path).toBe(200);
+      const text = await res.text();
+      expect(text, path).not.toContain('pay.example');
+      expect(text, path).not.toContain('PayPal');
+    }
+    expect(await (await get(`/console/payouts/${m.payout.id}`, owner)).text()).toContain('Erased at their request');
+    const api = await json<{ data: { payouts: { payoutMethod: string; payoutAccount: string }[] } }>(await m.brand.api('GET', '/api/admin/payouts?period=2026-10'));
+    expect(api.data.payouts.map((l) => [l.payoutMethod, l.payoutAccount])).toEqual([['erased', '']]);
   });
 });
 
