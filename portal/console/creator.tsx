@@ -507,7 +507,7 @@ const EraseCreatorCard: FC<{ name: string; action: string }> = ({ name, action }
       <summary class="button button-quiet">The creator asked us to erase their data…</summary>
       <form method="post" action={action} class="stack">
         <p class="small">
-          Only for a creator you owe nothing (pay them first). Everything your brand holds about them is erased: their name, email, profile and addresses, their applications to your brand (from any address they had), their messages read “(Deleted)”, drafts without
+          Only for a creator you owe nothing (pay them first). Everything your brand holds about them is erased: their name, email, profile, tags and addresses, their applications to your brand (from any address they had), their messages read “(Deleted)”, drafts without
           usage rights granted (or whose grant ran out) lose their links and captions, your stored webhook events forget them, every campaign of theirs with you ends (links keep sending shoppers to your pages
           without counting them, codes stop working) and your webhook endpoints get a <code>creator.erased</code> event. Their orders, commissions and payouts stay under “Closed account”, but where paid payouts
           went is erased: export the payouts CSV first if your tax records need it. If they stopped your invitations (or every brand’s), that is kept: you cannot invite that address again. This cannot be undone.

@@ -1858,7 +1858,7 @@ const CloseAccountCard: FC<{ close: CloseAccount }> = ({ close }) => {
       <p>This cannot be undone. Download your data first if you want a copy.</p>
       <ul class="close-list">
         <li>You are signed out everywhere and cannot sign in again. Your email address is freed for a new account, but invitations you stopped (from one brand or from all) stay stopped: that is kept so no brand mails you against your wish, and it still blocks their invitations to the address.</li>
-        <li>Your name, email, password, payout details, addresses and profile are erased, and so are the applications sent from any address this account has had. Your messages to brands read “(Deleted)”. Drafts lose their links and captions, except those you granted a brand usage rights on, which it keeps for its licence.</li>
+        <li>Your name, email, password, payout details, addresses and profile are erased, with the tags brands gave you, and so are the applications sent from any address this account has had. Your messages to brands read “(Deleted)”. Drafts lose their links and captions, except those you granted a brand usage rights on, which it keeps for its licence.</li>
         <li>Your campaigns end. Your links keep sending shoppers to the brand’s pages (old posts keep working) but count nothing for you; your codes stop working; no order earns you anything from now on, one reported late included.</li>
         <li>The brands you joined are told that a creator closed their account, without your name. They keep the orders, commissions and payouts under “Closed account”, because their bookkeeping needs them.</li>
       </ul>

@@ -135,7 +135,7 @@ export type TermsVersionSummary = Omit<ProgramTerms, 'body'> & { accepted: numbe
 
 // Who accepted a version, as the brand's roster knows them: the count and the list (acceptancesOf) read the same rows.
 const ACCEPTANCES = 'terms_acceptances a JOIN roster r ON r.brand_id = a.brand_id AND r.creator_id = a.creator_id';
-// Per version, by the brand's prefix of terms_acceptances_brand_creator_version (no index leads with the version).
+// Per version, by terms_acceptances_brand_version_at (brand and version), which holds the creator for the join.
 const ACCEPTED_COUNT = `(SELECT count(*) FROM ${ACCEPTANCES} WHERE a.brand_id = t.brand_id AND a.version = t.version) AS accepted`;
 
 /** The brand's versions newest first, `limit` of them below version `below` (none: from the newest). */

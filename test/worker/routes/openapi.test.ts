@@ -43,7 +43,6 @@ const HTML_PAGES = [
   'GET /invitations/:enrollmentId/accept',
   'GET /terms/:brandId',
   'POST /terms/:brandId/accept',
-  'GET /console/settings/terms/:version',
   'POST /invitations/:enrollmentId/decline',
   'GET /brief/:enrollmentId',
   'GET /gift/:enrollmentId',
