@@ -2,13 +2,13 @@
 // roster with streamed progress, close a month, export its payouts; its errors and exit codes; and
 // `brand create` writing a brand, its owner and keys into a local D1 through wrangler.
 import { execFile } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratedD1 } from '../support/migrated-d1.mjs';
-import { adminApi, ROOT, startChorus, type ChorusServer } from './server';
+import { adminApi, postConversion, ROOT, startChorus, type ChorusServer } from './server';
 
 const CLI = path.join(ROOT, 'scripts', 'chorus.mjs');
 
@@ -53,18 +53,6 @@ function chorus(args: string[], env: Record<string, string> = {}): Promise<Run> 
 }
 
 const admin = <T>(method: string, route: string, body?: unknown) => adminApi<T>(server, method, route, body);
-
-async function postConversion(ingestKey: string, order: { orderId: string; amountMinor: number; code: string; occurredAt: string }) {
-  const body = JSON.stringify({ ...order, currency: 'USD' });
-  const t = Math.floor(Date.now() / 1000);
-  const v1 = createHmac('sha256', ingestKey).update(`${t}.${body}`).digest('hex');
-  const res = await fetch(`${server.url}/v1/conversions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'chorus-account': server.brand.slug, 'chorus-signature': `t=${t},v1=${v1}` },
-    body,
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-}
 
 // The month before this one, which has ended in UTC (the brand's timezone), so it can be closed.
 function lastMonth(): { period: string; midMonth: string } {
@@ -125,8 +113,8 @@ describe('chorus CLI against a running worker', () => {
   it('closes last month and exports its payouts CSV', async () => {
     const { period, midMonth } = lastMonth();
     const ingest = await admin<{ key: string }>('POST', '/keys', { scope: 'ingest', name: 'cli test' });
-    await postConversion(ingest.key, { orderId: 'cli-1', amountMinor: 12_000, code: 'INES_GLOW15', occurredAt: midMonth });
-    await postConversion(ingest.key, { orderId: 'cli-2', amountMinor: 8_000, code: 'KOFI_FIT15', occurredAt: midMonth });
+    await postConversion(server, ingest.key, { orderId: 'cli-1', amountMinor: 12_000, code: 'INES_GLOW15', occurredAt: midMonth });
+    await postConversion(server, ingest.key, { orderId: 'cli-2', amountMinor: 8_000, code: 'KOFI_FIT15', occurredAt: midMonth });
 
     const closed = await chorus(['payouts', 'close', period]);
     expect(closed.code, closed.stderr).toBe(0);

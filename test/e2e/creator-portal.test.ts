@@ -2,17 +2,14 @@
 // admin API, they accept the invite, read the brief, submit content through a review round, and watch
 // a sale move their commission tier. Another turns on two-step sign-in and signs in with a code. Every
 // page is screenshotted at phone and desktop width and checked with axe-core; any violation fails the test.
-import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, hotp, totpStep } from '../../worker/lib/totp';
-import { axeSource, launchBrowser, ROOT, startChorus, type ChorusServer } from './server';
+import { axeSource, DESKTOP, launchBrowser, navigate, PHONE, postConversion, ROOT, startChorus, type ChorusServer } from './server';
 
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 900 };
 
 let server: ChorusServer;
 let browser: Browser;
@@ -38,20 +35,6 @@ async function admin<T = Record<string, unknown>>(method: string, route: string,
   const text = await res.text();
   if (res.status !== expected) throw new Error(`${method} /api/admin${route} answered ${res.status} (expected ${expected}): ${text}`);
   return (JSON.parse(text) as { data: T }).data;
-}
-
-// The store's side: a conversion signed the way Chorus verifies it.
-async function postConversion(ingestKey: string, order: { orderId: string; amountMinor: number; code: string }) {
-  const body = JSON.stringify({ ...order, currency: 'USD', occurredAt: new Date().toISOString() });
-  const t = Math.floor(Date.now() / 1000);
-  const v1 = createHmac('sha256', ingestKey).update(`${t}.${body}`).digest('hex');
-  const res = await fetch(`${server.url}/v1/conversions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'chorus-account': server.brand.slug, 'chorus-signature': `t=${t},v1=${v1}` },
-    body,
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return (await res.json()) as { data: unknown };
 }
 
 // ---------- The browser's side ----------
@@ -96,11 +79,6 @@ async function newPage(context: BrowserContext): Promise<Page> {
     pageProblems.push(`console error on ${page.url()}: ${msg.text()} (${msg.location().url})`);
   });
   return page;
-}
-
-// Click something that submits or navigates, and wait for the next page to load.
-async function navigate(page: Page, action: () => Promise<void>, url: RegExp) {
-  await Promise.all([page.waitForURL(url, { waitUntil: 'load' }), action()]);
 }
 
 const main = (page: Page) => page.locator('main');
@@ -307,7 +285,7 @@ describe('creator portal in Chromium', () => {
 
     // ----- Sales through her code move her tier -----
     const ingest = await admin<{ key: string }>('POST', '/keys', { scope: 'ingest', name: 'Fernway store' });
-    await postConversion(ingest.key, { orderId: 'fw-1001', amountMinor: 18_000, code: 'maya15' });
+    await postConversion(server, ingest.key, { orderId: 'fw-1001', amountMinor: 18_000, code: 'maya15' });
     await navigate(page, () => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click(), /\/$/);
     let card = await main(page).innerText();
     expect(card).toContain('Tier 1 · 10%');
@@ -315,7 +293,7 @@ describe('creator portal in Chromium', () => {
     expect(card).toContain('$320.00 more this month reaches Tier 2 · 15%');
     expect(await page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('36');
 
-    await postConversion(ingest.key, { orderId: 'fw-1002', amountMinor: 46_000, code: 'MAYA15' });
+    await postConversion(server, ingest.key, { orderId: 'fw-1002', amountMinor: 46_000, code: 'MAYA15' });
     await page.reload();
     card = await main(page).innerText();
     expect(card).toContain('Tier 2 · 15%');

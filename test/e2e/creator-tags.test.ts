@@ -1,16 +1,13 @@
 // Creator tags and the network's results by segment in a real Chromium: the owner tags a creator on their page,
 // finds them on the roster by a tag chip, and reads the Network tab's "By segment" card by niche and by tag. Each page
 // is screenshotted at phone and desktop width and checked with axe-core and for sideways scrolling.
-import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, axeSource, launchBrowser, ROOT, startChorus, type ChorusServer } from './server';
+import { adminApi, captureChecked, DESKTOP, launchBrowser, navigate, PHONE, postConversion, ROOT, startChorus, type ChorusServer } from './server';
 
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'creator-tags');
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 900 };
 const OWNER = { email: 'ines.moreau@fernway.example', name: 'Inès Moreau', password: 'night balm, fragrance free' };
 
 let server: ChorusServer;
@@ -26,36 +23,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-type AxeResult = { violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] };
-
-async function capture(page: Page, name: string) {
-  for (const size of [PHONE, DESKTOP]) {
-    await page.setViewportSize(size);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${size.width}.png`), fullPage: true });
-    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axeSource() });
-    const result = await page.evaluate(() => (window as unknown as { axe: { run: (ctx: Document) => Promise<AxeResult> } }).axe.run(document));
-    expect.soft(result.violations.map((v) => `${v.id}: ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`), `axe on ${name} at ${size.width}px`).toEqual([]);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect.soft(overflow, `${name} at ${size.width}px scrolls sideways`).toBe(0);
-  }
-  await page.setViewportSize(DESKTOP);
-}
-
-const navigate = async (page: Page, action: () => Promise<void>, url: RegExp) => {
-  await Promise.all([page.waitForURL(url, { waitUntil: 'load' }), action()]);
-};
-
-async function postConversion(ingestKey: string, order: { orderId: string; amountMinor: number; code: string }) {
-  const body = JSON.stringify({ ...order, currency: 'USD', occurredAt: new Date().toISOString() });
-  const t = Math.floor(Date.now() / 1000);
-  const v1 = createHmac('sha256', ingestKey).update(`${t}.${body}`).digest('hex');
-  const res = await fetch(`${server.url}/v1/conversions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'chorus-account': server.brand.slug, 'chorus-signature': `t=${t},v1=${v1}` },
-    body,
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-}
+const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(SHOTS, `${name}-${w}.png`), { endAt: DESKTOP });
 
 describe('creator tags and results by segment in Chromium', () => {
   it('tags a creator, filters the roster by a chip, and groups the network by niche and tag', { timeout: 240_000 }, async () => {
@@ -77,7 +45,7 @@ describe('creator tags and results by segment in Chromium', () => {
       const code = `${p.handle.replace(/[^a-z]/g, '').toUpperCase()}15`;
       await adminApi(server, 'POST', '/codes', { enrollmentId: enrollment.id, code, discountType: 'percent', discountValue: 15 });
       if (p !== people[0] && p.tags.length > 0) await adminApi(server, 'PUT', `/creators/${creator.id}/tags`, { tags: p.tags });
-      for (const amountMinor of p.sales) await postConversion(ingest.key, { orderId: `e2e-tags-${order++}`, amountMinor, code });
+      for (const amountMinor of p.sales) await postConversion(server, ingest.key, { orderId: `e2e-tags-${order++}`, amountMinor, code });
     }
 
     const context = await browser.newContext({ viewport: DESKTOP });

@@ -7,11 +7,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, axeSource, launchBrowser, ROOT, startChorus, type ChorusServer } from './server';
+import { adminApi, captureChecked, DESKTOP, launchBrowser, PHONE, ROOT, startChorus, type ChorusServer } from './server';
 
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 900 };
 const owner = { email: 'maya@fernway.example', name: 'Maya Lind', password: 'fernway finance 2026' };
 
 let server: ChorusServer;
@@ -29,20 +27,7 @@ afterAll(async () => {
 
 const admin = <T>(method: string, route: string, body?: unknown) => adminApi<T>(server, method, route, body);
 
-type AxeResult = { violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] };
-
-async function capture(page: Page, name: string) {
-  for (const size of [PHONE, DESKTOP]) {
-    await page.setViewportSize(size);
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: path.join(SHOTS, `statement-${name}-${size.width}.png`), fullPage: true });
-    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axeSource() });
-    const result = await page.evaluate(() => (window as unknown as { axe: { run: (ctx: Document) => Promise<AxeResult> } }).axe.run(document));
-    expect.soft(result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`), `axe on ${name} at ${size.width}px`).toEqual([]);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect.soft(overflow, `${name} at ${size.width}px scrolls sideways`).toBe(0);
-  }
-}
+const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(SHOTS, `statement-${name}-${w}.png`), { fromTop: true });
 
 async function signed(route: string, payload: Record<string, unknown>, ingestKey: string) {
   const body = JSON.stringify(payload);

@@ -5,11 +5,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, axeSource, launchBrowser, ROOT, startChorus, type ChorusServer } from './server';
+import { adminApi, captureChecked, DESKTOP, launchBrowser, navigate, PHONE, ROOT, startChorus, type ChorusServer } from './server';
 
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'program-terms');
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 900 };
 const OWNER = { email: 'ines.moreau@fernway.example', name: 'Inès Moreau', password: 'night balm, fragrance free' };
 const TERMS = `Fernway creator program terms
 
@@ -32,24 +30,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-type AxeResult = { violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] };
-
-async function capture(page: Page, name: string) {
-  for (const size of [PHONE, DESKTOP]) {
-    await page.setViewportSize(size);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${size.width}.png`), fullPage: true });
-    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axeSource() });
-    const result = await page.evaluate(() => (window as unknown as { axe: { run: (ctx: Document) => Promise<AxeResult> } }).axe.run(document));
-    expect.soft(result.violations.map((v) => `${v.id}: ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`), `axe on ${name} at ${size.width}px`).toEqual([]);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect.soft(overflow, `${name} at ${size.width}px scrolls sideways`).toBe(0);
-  }
-  await page.setViewportSize(PHONE);
-}
-
-const navigate = async (page: Page, action: () => Promise<void>, url: RegExp) => {
-  await Promise.all([page.waitForURL(url, { waitUntil: 'load' }), action()]);
-};
+const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(SHOTS, `${name}-${w}.png`), { endAt: PHONE });
 
 describe('program terms in Chromium', () => {
   it('publishes terms on Settings, joins with the tick, and accepts a new version from home', { timeout: 240_000 }, async () => {

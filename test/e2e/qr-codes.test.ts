@@ -8,11 +8,9 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeQr } from '../worker/qr-decoder';
-import { adminApi, axeSource, launchBrowser, ROOT, startChorus, type ChorusServer } from './server';
+import { adminApi, captureChecked, launchBrowser, PHONE, ROOT, startChorus, type ChorusServer } from './server';
 
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 900 };
 // What the pages name: links are made from PUBLIC_ORIGIN, as deployed; the browser still talks to the local port.
 const PUBLIC = 'https://chorus.example';
 const owner = { email: 'lena@fernway.example', name: 'Lena Fischer', password: 'fernway console 2026' };
@@ -35,22 +33,7 @@ const admin = <T>(method: string, route: string, body?: unknown) => adminApi<T>(
 // A page link the worker wrote with the public origin, opened on the local one.
 const local = (url: string) => url.replace(PUBLIC, server.url);
 
-type AxeResult = { violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] };
-
-async function capture(page: Page, name: string) {
-  for (const size of [PHONE, DESKTOP]) {
-    await page.setViewportSize(size);
-    // From the top: a page scrolled by a click would draw its sticky top bar mid-shot.
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: path.join(SHOTS, `qr-${name}-${size.width}.png`), fullPage: true });
-    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axeSource() });
-    const result = await page.evaluate(() => (window as unknown as { axe: { run: (ctx: Document) => Promise<AxeResult> } }).axe.run(document));
-    expect.soft(result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`), `axe on ${name} at ${size.width}px`).toEqual([]);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect.soft(overflow, `${name} at ${size.width}px scrolls sideways`).toBe(0);
-  }
-  await page.setViewportSize(PHONE);
-}
+const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(SHOTS, `qr-${name}-${w}.png`), { fromTop: true, endAt: PHONE });
 
 // The code as Chromium paints the image `selector` shows: drawn on a canvas at its natural size, every module's
 // centre pixel read, dark below mid-grey. The quiet zone (4 modules) must be white all round.

@@ -14,7 +14,7 @@
 //
 // launchBrowser(): the system Chromium through playwright-core; Playwright gives it a temp profile.
 import { spawn } from 'node:child_process';
-import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -23,7 +23,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Log, LogLevel, Miniflare } from 'miniflare';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { migratedD1 } from '../support/migrated-d1.mjs';
 
@@ -210,3 +211,46 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 export const axeSource = () => createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1280, height: 900 };
+
+type AxeResult = { violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] };
+
+/**
+ * Screenshots `page` at phone and desktop width (to `file(width)`), each width checked with axe-core and for
+ * sideways scrolling (soft, so one run reports every page). `fromTop` scrolls up first: a page a click scrolled
+ * would draw its sticky top bar mid-shot. `endAt`: the size to leave the page at (else the desktop's).
+ */
+export async function captureChecked(page: Page, name: string, file: (width: number) => string, opts: { fromTop?: boolean; endAt?: typeof PHONE } = {}) {
+  for (const size of [PHONE, DESKTOP]) {
+    await page.setViewportSize(size);
+    if (opts.fromTop) await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: file(size.width), fullPage: true });
+    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axeSource() });
+    const result = await page.evaluate(() => (window as unknown as { axe: { run: (ctx: Document) => Promise<AxeResult> } }).axe.run(document));
+    expect.soft(result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`), `axe on ${name} at ${size.width}px`).toEqual([]);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect.soft(overflow, `${name} at ${size.width}px scrolls sideways`).toBe(0);
+  }
+  if (opts.endAt) await page.setViewportSize(opts.endAt);
+}
+
+/** Clicks something that submits or navigates, and waits for the next page to load. */
+export async function navigate(page: Page, action: () => Promise<void>, url: RegExp) {
+  await Promise.all([page.waitForURL(url, { waitUntil: 'load' }), action()]);
+}
+
+/** The store's side: a conversion signed the way Chorus verifies it (placed now unless `occurredAt` says when). */
+export async function postConversion(server: Pick<ChorusServer, 'url' | 'brand'>, ingestKey: string, order: { orderId: string; amountMinor: number; code: string; occurredAt?: string }) {
+  const body = JSON.stringify({ occurredAt: new Date().toISOString(), ...order, currency: 'USD' });
+  const t = Math.floor(Date.now() / 1000);
+  const v1 = createHmac('sha256', ingestKey).update(`${t}.${body}`).digest('hex');
+  const res = await fetch(`${server.url}/v1/conversions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'chorus-account': server.brand.slug, 'chorus-signature': `t=${t},v1=${v1}` },
+    body,
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json()) as { data: unknown };
+}
