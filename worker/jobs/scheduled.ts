@@ -16,6 +16,7 @@ import { mailMessageNotices } from './message-mail';
 import { mailWaitingRightsExtensions } from './rights-extension-mail';
 import { mailTwoStepResets } from './two-step-reset-mail';
 import { FILL_BASIS_PERIODS } from '../db/money';
+import { awardBounties } from '../db/bounties';
 
 // Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
 // failed in the dashboard. Every job is safe to run again, so the next run starts over.
@@ -65,6 +66,11 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('late_attribution', async () => {
     const late = await enqueuingDueDeliveries(env, (db) => sweepAwaitingOrders(db, controller.scheduledTime));
     if (late.credited.length > 0) log.info('awaiting_orders_swept', { cron: controller.cron, credited: late.credited.length });
+  });
+  // After the late attribution, so an order that just found its click counts toward the bounties of its creator.
+  await job('bounty_awards', async () => {
+    const awarded = await awardBounties(env.DB, controller.scheduledTime);
+    if (awarded.length > 0) log.info('bounties_awarded', { cron: controller.cron, bounties: awarded.length, awards: awarded.reduce((n, a) => n + a.awarded, 0) });
   });
   // A security notice (someone had the operator reset the creator's two-step sign-in): before the bulk mails, which
   // can each take minutes a run when the mail queue is down and mails go one by one.

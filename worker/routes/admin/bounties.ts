@@ -1,0 +1,117 @@
+// Bounties (db/bounties.ts): a campaign's one-off rewards for reaching a goal, as the console's Bounties tab makes them.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { archiveBounty, awardPosition, bountyBody, bountyPosition, createBounty, listBounties, listBountyAwards, loadBounty, type BountyAwardRow, type BountyRow } from '../../db/bounties';
+import type { AppEnv } from '../../env';
+import { pageOf, pageParams } from '../../lib/cursor';
+import { ApiError, notFound } from '../../lib/errors';
+import { iso, valid } from '../../lib/validate';
+import { routeDescriber } from '../../openapi/registry';
+import { Bounty, BountyAward, dataOf, pagedListOf } from '../../openapi/schemas';
+
+export function bountyView(b: BountyRow) {
+  return {
+    id: b.id,
+    campaignId: b.campaign_id,
+    title: b.title,
+    metric: b.metric,
+    target: b.target,
+    rewardMinor: b.reward_minor,
+    currency: b.currency,
+    startsAt: iso(b.starts_at)!,
+    endsAt: iso(b.ends_at)!,
+    archivedAt: iso(b.archived_at),
+    reached: b.reached,
+    paidMinor: b.paid_minor,
+    createdAt: iso(b.created_at)!,
+  };
+}
+
+function bountyAwardView(a: BountyAwardRow) {
+  return { enrollmentId: a.enrollment_id, creatorId: a.creator_id, handle: a.handle, ledgerEntryId: a.ledger_entry_id, amountMinor: a.amount_minor, currency: a.currency, awardedAt: iso(a.awarded_at)! };
+}
+
+const op = routeDescriber({ tag: 'Bounties', auth: 'adminKey' });
+
+const HOW_AWARDED =
+  "Counted: the creator's orders attributed to their enrollment in this campaign that occurred in [`startsAt`, `endsAt`), less refunds; `sales` counts orders not refunded in full (not a subscription's later payments), `revenue` sums their net amounts; a self-purchase that earns nothing counts for neither. Every 15 minutes, and for two days after the window closes (orders stores report late), each creator who reached the target and is still in the campaign (not removed), accepted your brand and was not erased is paid `rewardMinor` once, as an `adjustment` entry on their ledger with the note `Bounty reached: <title>`, payable at once: earnings, payouts, statements and exports include it like any adjustment. An award stays: a later refund does not take it back.";
+
+export const campaignBountyRoutes = new Hono<AppEnv>()
+  .get(
+    '/:id/bounties',
+    op({
+      summary: "List a campaign's bounties",
+      description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`), each with how many creators reached it and what was paid. Archived ones too.',
+      params: { id: 'The campaign id.' },
+      responses: { 200: { description: "The campaign's bounties.", schema: pagedListOf(Bounty) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('query', z.strictObject({ ...pageParams })),
+    async (c) => {
+      const { brandId } = c.var.admin;
+      const campaign = await c.env.DB.prepare('SELECT id FROM campaigns WHERE id = ? AND brand_id = ?').bind(c.req.param('id'), brandId).first<{ id: string }>();
+      if (!campaign) throw notFound('campaign');
+      const { limit, cursor } = c.req.valid('query');
+      const page = pageOf(await listBounties(c.env.DB, brandId, campaign.id, { after: cursor, limit: limit + 1 }), limit, bountyPosition);
+      return c.json({ data: page.rows.map(bountyView), hasMore: page.hasMore, nextCursor: page.nextCursor });
+    },
+  )
+  .post(
+    '/:id/bounties',
+    op({
+      summary: 'Create a bounty',
+      description: `A one-off reward for reaching a goal ("10 sales by 31 December earns 50.00"), on an active or draft campaign; an ended one is a 409 \`campaign_ended\`. ${HOW_AWARDED} Audited as \`bounty.created\`. Retry with the same \`Idempotency-Key\` to get the first answer again without a second bounty.`,
+      params: { id: 'The campaign id.' },
+      example: { title: 'Ten sales before New Year', metric: 'sales', target: 10, rewardMinor: 5000, endsAt: '2026-12-31T23:00:00Z' },
+      responses: { 201: { description: 'The bounty.', schema: dataOf(Bounty) } },
+      errors: { 404: ['not_found'], 409: ['campaign_ended'] },
+    }),
+    valid('json', bountyBody),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const body = c.req.valid('json');
+      const now = Date.now();
+      const startsAt = body.startsAt ?? now;
+      // A window without a start begins now: checked here, as the schema could not know when now is.
+      if (body.endsAt <= startsAt) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: [{ path: 'endsAt', message: 'The window must end after it starts.' }] });
+      const bounty = await createBounty(c.env.DB, brandId, c.req.param('id'), { ...body, startsAt }, { type: 'api_key', id: keyId }, now);
+      if (!bounty) throw notFound('campaign');
+      return c.json({ data: bountyView(bounty) }, 201);
+    },
+  );
+
+export const bountyRoutes = new Hono<AppEnv>()
+  .post(
+    '/:id/archive',
+    op({
+      summary: 'Archive a bounty',
+      description: 'Stops a bounty: nobody else is awarded it, and creators no longer see it. Awards already made stay paid. Archiving an archived bounty answers it as it is. Audited as `bounty.archived`.',
+      params: { id: 'The bounty id.' },
+      responses: { 200: { description: 'The archived bounty.', schema: dataOf(Bounty) } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      const bounty = await archiveBounty(c.env.DB, c.var.admin.brandId, c.req.param('id'), { type: 'api_key', id: c.var.admin.keyId }, Date.now());
+      if (!bounty) throw notFound('bounty');
+      return c.json({ data: bountyView(bounty) });
+    },
+  )
+  .get(
+    '/:id/awards',
+    op({
+      summary: "List a bounty's awards",
+      description: 'The creators who reached the bounty, newest award first, a page at a time (`limit`, then `cursor` from `nextCursor`), each with the ledger entry that paid them.',
+      params: { id: 'The bounty id.' },
+      responses: { 200: { description: "The bounty's awards.", schema: pagedListOf(BountyAward) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('query', z.strictObject({ ...pageParams })),
+    async (c) => {
+      const { brandId } = c.var.admin;
+      const bounty = await loadBounty(c.env.DB, brandId, c.req.param('id'));
+      if (!bounty) throw notFound('bounty');
+      const { limit, cursor } = c.req.valid('query');
+      const page = pageOf(await listBountyAwards(c.env.DB, brandId, bounty.id, { after: cursor, limit: limit + 1 }), limit, awardPosition);
+      return c.json({ data: page.rows.map(bountyAwardView), hasMore: page.hasMore, nextCursor: page.nextCursor });
+    },
+  );
