@@ -113,6 +113,11 @@ async function world() {
         `INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at) VALUES (?, ?, ?, ?, 'requested', ?, '{"name":"S","line1":"1 Road","line2":"","city":"Town","region":"","postalCode":"1","country":"US","phone":""}', 3400, ?, ?)`,
       ).bind(giftRequestId, m.brand.brandId, m.campaign.id, m.enrollment.id, JSON.stringify([{ productId: giftProductId, title: 'Serum', option: '30 ml', sku: null, valueMinor: 3400 }]), now, now),
     ]);
+    // A bounty on the campaign, for the archive and awards routes.
+    const bountyId = newId('bty');
+    await env.DB.prepare("INSERT INTO bounties (id, brand_id, campaign_id, title, metric, target, reward_minor, starts_at, ends_at, created_by_type, created_by_id, created_at) VALUES (?, ?, ?, 'Ten sales', 'sales', 10, 5000, ?, ?, 'api_key', 'key_sweep', ?)")
+      .bind(bountyId, m.brand.brandId, m.campaign.id, now, now + 86_400_000, now)
+      .run();
     // A key of its own for the DELETE probes to revoke, so the ingest key keeps signing the /v1 sweep.
     await issueKey(m.brand, 'storefront');
     // Terms to read a version of (their number, 1, is what the path names).
@@ -137,6 +142,7 @@ async function world() {
         application: applicationId,
         giftproduct: giftProductId,
         giftrequest: giftRequestId,
+        bounty: bountyId,
         termsversion: '1',
       },
     };
@@ -189,6 +195,10 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/admin/campaigns/:campaign/updates', ids: ['campaign'], query: () => ({ limit: '5' }) },
   // The first three that pass post (and mail); the rest of the day's are 409 update_limit_reached, writing nothing.
   { method: 'POST', path: '/api/admin/campaigns/:campaign/updates', ids: ['campaign'], body: () => ({ title: 'Hostile update', body: 'Line one\nLine two' }) },
+  { method: 'GET', path: '/api/admin/campaigns/:campaign/bounties', ids: ['campaign'], query: () => ({ limit: '5' }) },
+  { method: 'POST', path: '/api/admin/campaigns/:campaign/bounties', ids: ['campaign'], body: () => ({ title: 'Hostile bounty', metric: 'revenue', target: 10_000, rewardMinor: 2_500, startsAt: '2026-01-01T00:00:00Z', endsAt: '2199-12-31T00:00:00Z' }) },
+  { method: 'POST', path: '/api/admin/bounties/:bounty/archive', ids: ['bounty'] },
+  { method: 'GET', path: '/api/admin/bounties/:bounty/awards', ids: ['bounty'], query: () => ({ limit: '5' }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/gifting', ids: ['campaign'] },
   { method: 'PATCH', path: '/api/admin/campaigns/:campaign/gifting', ids: ['campaign'], body: () => ({ open: true, choices: 2, round: 2 }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/gift-products', ids: ['campaign'] },

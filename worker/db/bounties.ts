@@ -210,6 +210,7 @@ export type CreatorBounty = {
   ends_at: number;
   campaign_name: string;
   brand_name: string;
+  timezone: string;
   progress: number;
   earned_minor: number | null;
   awarded_at: number | null;
@@ -223,7 +224,7 @@ export const CREATOR_BOUNTIES_SHOWN = 20;
 export async function creatorBounties(db: D1Database, creatorId: string, now: number): Promise<CreatorBounty[]> {
   const { results } = await db
     .prepare(
-      `SELECT b.id, b.title, b.metric, b.target, b.reward_minor, br.currency, b.ends_at, c.name AS campaign_name, br.name AS brand_name,
+      `SELECT b.id, b.title, b.metric, b.target, b.reward_minor, br.currency, b.ends_at, c.name AS campaign_name, br.name AS brand_name, br.timezone,
          ${progressOf('b', 'e.id')} AS progress, l.amount_minor AS earned_minor, a.awarded_at
        FROM enrollments e JOIN bounties b ON b.campaign_id = e.campaign_id AND b.brand_id = e.brand_id
        JOIN campaigns c ON c.id = b.campaign_id JOIN brands br ON br.id = b.brand_id

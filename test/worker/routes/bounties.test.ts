@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { awardBounties, BOUNTY_SETTLE_AFTER_MS } from '../../../worker/db/bounties';
 import { newId } from '../../../worker/lib/ids';
 import { addAcceptedCreator, createMoneyBrand, json, rowCount, runCron, type Data } from '../fixtures';
+import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
+import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
+
+portalTestDefaults();
 
 type Bounty = { id: string; reached: number; paidMinor: number; archivedAt: string | null; startsAt: string; endsAt: string };
 type ErrorBody = { error: { code: string } };
@@ -160,5 +164,51 @@ describe('bounties', () => {
     const other = await createMoneyBrand();
     expect((await other.brand.api('POST', `/api/admin/bounties/${bounty.id}/archive`)).status).toBe(404);
     expect((await other.brand.api('GET', `/api/admin/bounties/${bounty.id}/awards`)).status).toBe(404);
+  });
+
+  it('the console lists bounties and creates one from its form, refusing bad fields beside them, an ended campaign and a viewer', async () => {
+    const o = await consoleBrand('manager');
+    const tab = `/console/campaigns/${o.campaign.id}/bounties`;
+    expect((await get(tab, o.cookie)).status).toBe(200);
+    const today = new Date().toISOString().slice(0, 10);
+    const bad = await post(tab, { title: 'x'.repeat(81), metric: 'sales', target: '0', reward: '-5', startsOn: today, endsOn: '2020-01-01' }, { cookie: o.cookie });
+    expect(bad.status).toBe(422);
+    const html = await bad.text();
+    for (const field of ['title', 'target', 'reward', 'endsOn']) expect(html, field).toContain(`id="${field}-error"`);
+    expect((await post(tab, { title: 'Ten sales', metric: 'sales', target: '10', reward: '50.00', startsOn: today, endsOn: '2199-12-31' }, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    const made = await post(tab, { title: 'Ten sales', metric: 'sales', target: '10', reward: '50.00', startsOn: today, endsOn: '2199-12-31' }, { cookie: o.cookie });
+    expect(made.status).toBe(303);
+    expect(made.headers.get('location')).toContain('flash=created');
+    const listed = await (await get(tab, o.cookie)).text();
+    expect(listed).toContain('Ten sales');
+    expect(listed).toContain('$50.00');
+    expect(listed).toContain('0 creators');
+    const viewer = await adminUser(o.brand.brandId, 'viewer');
+    const viewerCookie = await signIn(viewer.email);
+    expect((await get(tab, viewerCookie)).status).toBe(200);
+    expect((await post(tab, { title: 'Mine', metric: 'sales', target: '1', reward: '1', startsOn: today, endsOn: '2199-12-31' }, { cookie: viewerCookie })).status).toBe(403);
+    const other = await consoleBrand('owner');
+    expect((await get(`/console/campaigns/${other.campaign.id}/bounties`, o.cookie)).status).toBe(404);
+    await o.brand.api('PATCH', `/api/admin/campaigns/${o.campaign.id}`, { status: 'ended' });
+    expect((await post(tab, { title: 'Late', metric: 'sales', target: '1', reward: '1', startsOn: today, endsOn: '2199-12-31' }, { cookie: o.cookie })).status).toBe(409);
+    expect(await rowCount('SELECT count(*) AS n FROM bounties WHERE brand_id = ?', o.brand.brandId)).toBe(1);
+  });
+
+  it("shows the creator their progress on their home page, then Earned", async () => {
+    const m = await signedInCreator();
+    const now = Date.now();
+    const res = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/bounties`, { title: 'Two sales', metric: 'sales', target: 2, rewardMinor: 5_000, startsAt: new Date(now - HOUR).toISOString(), endsAt: new Date(now + 72 * HOUR).toISOString() });
+    expect(res.status).toBe(201);
+    const at = { brandId: m.brand.brandId, enrollmentId: m.enrollment.id };
+    await insertOrder(at, 1_000, now - 1);
+    const home = await (await get('/', m.cookie)).text();
+    expect(home).toContain('Two sales');
+    expect(home).toContain('1 of 2 sales');
+    expect(home).toContain('aria-valuenow="50"');
+    await insertOrder(at, 1_000, now - 1);
+    await awardBounties(env.DB, Date.now());
+    const earned = await (await get('/', m.cookie)).text();
+    expect(earned).toContain('Earned $50.00');
+    expect(earned).toContain('2 of 2 sales');
   });
 });
