@@ -13,12 +13,15 @@ CREATE TABLE `bounties` (
 	`created_at` integer NOT NULL,
 	`archived_at` integer,
 	`settled_at` integer,
+	`checked_at` integer,
+	`form_key` text,
 	FOREIGN KEY (`brand_id`) REFERENCES `brands`(`id`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`campaign_id`) REFERENCES `campaigns`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
 CREATE INDEX `bounties_campaign_at` ON `bounties` (`campaign_id`,`created_at`,`id`);--> statement-breakpoint
-CREATE INDEX `bounties_open` ON `bounties` (`starts_at`) WHERE archived_at IS NULL AND settled_at IS NULL;--> statement-breakpoint
+CREATE INDEX `bounties_open` ON `bounties` (`checked_at`,`id`) WHERE archived_at IS NULL AND settled_at IS NULL;--> statement-breakpoint
+CREATE UNIQUE INDEX `bounties_form_key` ON `bounties` (`campaign_id`,`form_key`);--> statement-breakpoint
 CREATE TABLE `bounty_awards` (
 	`bounty_id` text NOT NULL,
 	`enrollment_id` text NOT NULL,
@@ -31,5 +34,4 @@ CREATE TABLE `bounty_awards` (
 	FOREIGN KEY (`brand_id`) REFERENCES `brands`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
-CREATE INDEX `bounty_awards_bounty_at` ON `bounty_awards` (`bounty_id`,`awarded_at`,`enrollment_id`);--> statement-breakpoint
-CREATE INDEX `bounty_awards_enrollment` ON `bounty_awards` (`enrollment_id`);
+CREATE INDEX `bounty_awards_bounty_at` ON `bounty_awards` (`bounty_id`,`awarded_at`,`enrollment_id`);

@@ -2,7 +2,8 @@
 // form that adds one (owners and managers).
 import type { FC } from 'hono/jsx';
 import { BOUNTY_TITLE_MAX, type BountyRow } from '../../worker/db/bounties';
-import { countOf, formatCount, formatDate, formatMoney } from '../format';
+import { campaignEnded } from '../../worker/domain/codes';
+import { countOf, formatDate, formatMoney } from '../format';
 import { fieldDescribedBy, FieldProblem, invalidIn, type FormError } from '../layout';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, Pager, WriteButton, type Flash, type Viewer } from './layout';
 
@@ -13,16 +14,17 @@ export const goalInWords = (b: Pick<BountyRow, 'metric' | 'target' | 'currency'>
 export const CampaignBountiesPage: FC<{
   viewer: Viewer;
   canWrite: boolean;
-  campaign: { id: string; name: string; status: string; hashtag: string };
+  campaign: { id: string; name: string; status: string; hashtag: string; ends_at: number | null; holding_days: number };
   bounties: BountyRow[];
   values: BountyFormValues;
+  formKey: string;
   errors?: FormError[];
   flash: Flash;
   toReview: number;
   now: number;
   pages: { newest: string | null; older: string | null };
-}> = ({ viewer, canWrite, campaign, bounties, values, errors, flash, toReview, now, pages }) => {
-  const ended = campaign.status === 'ended';
+}> = ({ viewer, canWrite, campaign, bounties, values, formKey, errors, flash, toReview, now, pages }) => {
+  const ended = campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, now);
   const tz = viewer.timezone;
   return (
     <ConsolePage title={`${campaign.name} bounties`} viewer={viewer} section="campaigns" toReview={toReview}>
@@ -34,10 +36,12 @@ export const CampaignBountiesPage: FC<{
           <section class="card post-update" aria-labelledby="new-bounty-h">
             <h2 id="new-bounty-h">New bounty</h2>
             <p class="small">
-              A one-off reward for reaching a goal in this campaign, paid once to each creator who reaches it. Counted: their attributed orders in the window, not refunded in full. Checked every 15 minutes; the reward is an adjustment on
-              their earnings, payable at once, and stays even if an order is refunded later.
+              A one-off reward for reaching a goal in this campaign, paid once to each creator who reaches it. Counted: their attributed orders in the window, not refunded in full, once they are past the campaign’s {campaign.holding_days}-day
+              holding period (so no reward is paid on an order that may still be refunded). Checked every 15 minutes; the reward is an adjustment on their earnings, payable at once, and stays
+              even if an order is refunded later.
             </p>
             <form method="post" action={`/console/campaigns/${campaign.id}/bounties`} class="stack">
+              <input type="hidden" name="key" value={formKey} />
               <div class="field">
                 <label for="title">Title</label>
                 <input id="title" name="title" type="text" required maxlength={BOUNTY_TITLE_MAX} value={values.title} placeholder="Ten sales before New Year" aria-describedby={fieldDescribedBy('title', undefined, errors)} aria-invalid={invalidIn(errors, 'title')} />
@@ -46,19 +50,26 @@ export const CampaignBountiesPage: FC<{
               <fieldset class="field">
                 <legend>Goal</legend>
                 <div class="bounty-goal">
-                  <select id="metric" name="metric" aria-label="What counts" aria-invalid={invalidIn(errors, 'metric')}>
-                    <option value="sales" selected={values.metric !== 'revenue'}>
-                      Sales (orders)
-                    </option>
-                    <option value="revenue" selected={values.metric === 'revenue'}>
-                      Revenue ({viewer.currency})
-                    </option>
-                  </select>
-                  <input id="target" name="target" type="text" inputmode="decimal" required value={values.target} placeholder="10" aria-label="Target" aria-describedby={fieldDescribedBy('target', 'target-hint', errors)} aria-invalid={invalidIn(errors, 'target')} />
+                  <div class="field">
+                    <label for="metric">What counts</label>
+                    <select id="metric" name="metric" aria-describedby={fieldDescribedBy('metric', undefined, errors)} aria-invalid={invalidIn(errors, 'metric')}>
+                      <option value="sales" selected={values.metric !== 'revenue'}>
+                        Sales (orders)
+                      </option>
+                      <option value="revenue" selected={values.metric === 'revenue'}>
+                        Revenue ({viewer.currency})
+                      </option>
+                    </select>
+                  </div>
+                  <div class="field">
+                    <label for="target">Target</label>
+                    <input id="target" name="target" type="text" inputmode="decimal" required value={values.target} placeholder="10" aria-describedby={fieldDescribedBy('target', 'target-hint', errors)} aria-invalid={invalidIn(errors, 'target')} />
+                  </div>
                 </div>
                 <p id="target-hint" class="hint">
                   A number of sales, or an amount of net revenue in {viewer.currency}.
                 </p>
+                <FieldProblem id="metric" errors={errors} />
                 <FieldProblem id="target" errors={errors} />
               </fieldset>
               <div class="field">
@@ -135,7 +146,7 @@ export const CampaignBountiesPage: FC<{
                         <button class="button" type="submit" aria-label={`Archive ${b.title}`}>
                           Archive
                         </button>
-                        <span class="muted small"> Nobody else is awarded it; the {formatCount(b.reached)} paid stay paid.</span>
+                        <span class="muted small"> Nobody else is awarded it; {b.reached > 0 ? `the ${countOf(b.reached, 'award')} made stay paid.` : 'none was reached yet.'}</span>
                       </form>
                     ) : null}
                   </li>

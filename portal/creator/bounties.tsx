@@ -9,10 +9,13 @@ const amountOf = (b: CreatorBounty, n: number) => (b.metric === 'sales' ? countO
 // "6 of 10 sales", "$600.00 of $1,000.00 in sales".
 export const progressInWords = (b: CreatorBounty) => (b.metric === 'sales' ? `${Math.min(b.progress, b.target).toLocaleString('en-US')} of ${countOf(b.target, 'sale')}` : `${formatMoney(Math.min(b.progress, b.target), b.currency)} of ${amountOf(b, b.target)}`);
 
+// Orders wait out the campaign's holding period before they count, so no reward is paid on one that is refunded.
+export const heldInWords = (b: CreatorBounty) => `${b.metric === 'sales' ? `${b.holding.toLocaleString('en-US')} more` : `${formatMoney(b.holding, b.currency)} more`} counts once past the ${b.holding_days}-day holding period (in case of a refund).`;
+
 export const CreatorBounties: FC<{ bounties: CreatorBounty[]; now: number }> = ({ bounties, now }) => (
   <section class="card bounties" aria-labelledby="bounties-h">
     <h2 id="bounties-h">Bounties</h2>
-    <p class="muted small">A one-off reward from the brand for reaching a goal in time. Orders count once they are credited to you and not fully refunded; a reward you earned stays yours.</p>
+    <p class="muted small">A one-off reward from the brand for reaching a goal in time. Orders count once they are credited to you, past the campaign’s holding period and not fully refunded; a reward you earned stays yours.</p>
     <ul class="bounty-list">
       {bounties.map((b) => (
         <li class="bounty" id={`bounty-${b.id}`}>
@@ -26,6 +29,7 @@ export const CreatorBounties: FC<{ bounties: CreatorBounty[]; now: number }> = (
           <p class="bounty-progress" id={`bounty-${b.id}-text`}>
             {progressInWords(b)}
           </p>
+          {b.earned_minor === null && b.holding > 0 ? <p class="small">{heldInWords(b)}</p> : null}
           <Progress fraction={b.target > 0 ? b.progress / b.target : 0} label={`${b.title}: ${progressInWords(b)}`} />
           <p class="muted small">
             {b.earned_minor !== null

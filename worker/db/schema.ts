@@ -459,11 +459,16 @@ export const bounties = sqliteTable(
     // When the cron last looked at it after its window closed (null: not yet): the last look, so nobody who
     // reached it is missed, is made once.
     settledAt: integer('settled_at'),
+    // When the cron last looked at it (null: never): open bounties take turns, the longest unlooked first.
+    checkedAt: integer('checked_at'),
+    // The console form's key: a form sent twice (a double click, a resend) creates one bounty.
+    formKey: text('form_key'),
   },
   (t) => [
     index('bounties_campaign_at').on(t.campaignId, t.createdAt, t.id),
-    // What the cron evaluates: bounties not archived and not settled yet.
-    index('bounties_open').on(t.startsAt).where(sql`archived_at IS NULL AND settled_at IS NULL`),
+    // What the cron evaluates, in turn: bounties not archived and not settled yet, the longest unlooked first.
+    index('bounties_open').on(t.checkedAt, t.id).where(sql`archived_at IS NULL AND settled_at IS NULL`),
+    uniqueIndex('bounties_form_key').on(t.campaignId, t.formKey),
   ],
 );
 
@@ -477,7 +482,7 @@ export const bountyAwards = sqliteTable(
     ledgerEntryId: text('ledger_entry_id').notNull(),
     awardedAt: integer('awarded_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.bountyId, t.enrollmentId] }), index('bounty_awards_bounty_at').on(t.bountyId, t.awardedAt, t.enrollmentId), index('bounty_awards_enrollment').on(t.enrollmentId)],
+  (t) => [primaryKey({ columns: [t.bountyId, t.enrollmentId] }), index('bounty_awards_bounty_at').on(t.bountyId, t.awardedAt, t.enrollmentId)],
 );
 
 // Messages between a brand and one creator (db/message-threads.ts): one conversation per brand and creator, whatever

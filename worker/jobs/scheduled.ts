@@ -67,16 +67,17 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     const late = await enqueuingDueDeliveries(env, (db) => sweepAwaitingOrders(db, controller.scheduledTime));
     if (late.credited.length > 0) log.info('awaiting_orders_swept', { cron: controller.cron, credited: late.credited.length });
   });
-  // After the late attribution, so an order that just found its click counts toward the bounties of its creator.
-  await job('bounty_awards', async () => {
-    const awarded = await awardBounties(env.DB, controller.scheduledTime);
-    if (awarded.length > 0) log.info('bounties_awarded', { cron: controller.cron, bounties: awarded.length, awards: awarded.reduce((n, a) => n + a.awarded, 0) });
-  });
   // A security notice (someone had the operator reset the creator's two-step sign-in): before the bulk mails, which
   // can each take minutes a run when the mail queue is down and mails go one by one.
   await job('two_step_reset_mail', async () => {
     const mailed = await mailTwoStepResets(env, controller.scheduledTime);
     if (mailed > 0) log.info('two_step_reset_mails_queued', { cron: controller.cron, mailed });
+  });
+  // After the late attribution, so an order that just found its click counts; after the security notice, which must not
+  // wait on it. Its statements (BOUNTY_STATEMENTS) share the run's D1 limit with the late attribution's.
+  await job('bounty_awards', async () => {
+    const awarded = await awardBounties(env.DB, controller.scheduledTime);
+    if (awarded.length > 0) log.info('bounties_awarded', { cron: controller.cron, bounties: awarded.length, awards: awarded.reduce((n, a) => n + a.awarded, 0) });
   });
   await job('review_digest', async () => {
     const mailed = await mailReviewDigests(env, controller.scheduledTime);

@@ -1,7 +1,7 @@
 // Bounties (db/bounties.ts): a campaign's one-off rewards for reaching a goal, as the console's Bounties tab makes them.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { archiveBounty, awardPosition, bountyBody, bountyPosition, createBounty, listBounties, listBountyAwards, loadBounty, type BountyAwardRow, type BountyRow } from '../../db/bounties';
+import { archiveBounty, awardPosition, bountyBody, windowProblem, bountyPosition, createBounty, listBounties, listBountyAwards, loadBounty, type BountyAwardRow, type BountyRow } from '../../db/bounties';
 import type { AppEnv } from '../../env';
 import { pageOf, pageParams } from '../../lib/cursor';
 import { ApiError, notFound } from '../../lib/errors';
@@ -34,7 +34,7 @@ function bountyAwardView(a: BountyAwardRow) {
 const op = routeDescriber({ tag: 'Bounties', auth: 'adminKey' });
 
 const HOW_AWARDED =
-  "Counted: the creator's orders attributed to their enrollment in this campaign that occurred in [`startsAt`, `endsAt`), less refunds; `sales` counts orders not refunded in full (not a subscription's later payments), `revenue` sums their net amounts; a self-purchase that earns nothing counts for neither. Every 15 minutes, and for two days after the window closes (orders stores report late), each creator who reached the target and is still in the campaign (not removed), accepted your brand and was not erased is paid `rewardMinor` once, as an `adjustment` entry on their ledger with the note `Bounty reached: <title>`, payable at once: earnings, payouts, statements and exports include it like any adjustment. An award stays: a later refund does not take it back.";
+  "Counted: the creator's orders attributed to their enrollment in this campaign that occurred in [`startsAt`, `endsAt`) and are past the campaign's holding period (so none may still be refunded), less refunds; `sales` counts orders not refunded in full (not a subscription's later payments), `revenue` sums their net amounts; a self-purchase that earns nothing counts for neither. Every 15 minutes, and after the window closes until its late-credited orders have cleared (15 days, or the campaign's holding period if longer), each creator who reached the target and is in the campaign (not invited, not removed), accepted your brand and was not erased is paid `rewardMinor` once, as an `adjustment` entry on their ledger with the note `Bounty reached: <title>`, payable at once: earnings, payouts, statements and exports include it like any adjustment. An award stays: a later refund does not take it back.";
 
 export const campaignBountyRoutes = new Hono<AppEnv>()
   .get(
@@ -60,23 +60,29 @@ export const campaignBountyRoutes = new Hono<AppEnv>()
     '/:id/bounties',
     op({
       summary: 'Create a bounty',
-      description: `A one-off reward for reaching a goal ("10 sales by 31 December earns 50.00"), on an active or draft campaign; an ended one is a 409 \`campaign_ended\`. ${HOW_AWARDED} Audited as \`bounty.created\`. Retry with the same \`Idempotency-Key\` to get the first answer again without a second bounty.`,
+      description: `A one-off reward for reaching a goal ("10 sales by 31 December earns 50.00"), on an active or draft campaign; an ended one (by its status or its end date) is a 409 \`campaign_ended\`, and a window that ends after the campaign does is a 422. ${HOW_AWARDED} Audited as \`bounty.created\`. The \`Idempotency-Key\` header is required and creates the bounty once, for good: the same key again answers the same bounty, with other fields 409 \`idempotency_conflict\`.`,
       params: { id: 'The campaign id.' },
       example: { title: 'Ten sales before New Year', metric: 'sales', target: 10, rewardMinor: 5000, endsAt: '2026-12-31T23:00:00Z' },
       responses: { 201: { description: 'The bounty.', schema: dataOf(Bounty) } },
-      errors: { 404: ['not_found'], 409: ['campaign_ended'] },
+      errors: { 400: ['idempotency_key_required'], 404: ['not_found'], 409: ['campaign_ended', 'idempotency_conflict'] },
     }),
     valid('json', bountyBody),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
+      // The key is the bounty's own (its form key), so it creates the bounty once for good, not only while the
+      // middleware keeps the answer: a bounty pays every creator who reaches it.
+      const key = c.req.header('idempotency-key');
+      if (!key) throw new ApiError(400, 'idempotency_key_required', 'Send an Idempotency-Key header: a bounty pays creators, and a retry without one would create a second.');
       const body = c.req.valid('json');
       const now = Date.now();
       const startsAt = body.startsAt ?? now;
-      // A window without a start begins now: checked here, as the schema could not know when now is.
-      if (body.endsAt <= startsAt) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: [{ path: 'endsAt', message: 'The window must end after it starts.' }] });
-      const bounty = await createBounty(c.env.DB, brandId, c.req.param('id'), { ...body, startsAt }, { type: 'api_key', id: keyId }, now);
-      if (!bounty) throw notFound('campaign');
-      return c.json({ data: bountyView(bounty) }, 201);
+      // Checked here, as the schema could not know when now is.
+      const problem = windowProblem(startsAt, body.endsAt, now);
+      if (problem) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: [{ path: 'endsAt', message: problem }] });
+      const made = await createBounty(c.env.DB, brandId, c.req.param('id'), { ...body, startsAt }, { type: 'api_key', id: keyId }, now, `api:${key}`);
+      if (!made) throw notFound('campaign');
+      if (made.outcome === 'key_reused') throw new ApiError(409, 'idempotency_conflict', 'This key was already used for another bounty. Send a new one.');
+      return c.json({ data: bountyView(made.bounty) }, 201);
     },
   );
 

@@ -3,10 +3,12 @@ import { Hono } from 'hono';
 import { CampaignBountiesPage, type BountyFormValues } from '../../../../portal/console/bounties';
 import type { Flash } from '../../../../portal/console/layout';
 import type { FormError } from '../../../../portal/layout';
-import { archiveBounty, BOUNTY_TITLE_MAX, bountyPosition, createBounty, listBounties, loadBounty, MAX_BOUNTY_REWARD_MINOR, MAX_BOUNTY_TARGET, type BountyInput } from '../../../db/bounties';
+import { archiveBounty, BOUNTY_TITLE_MAX, bountyPosition, createBounty, listBounties, loadBounty, MAX_BOUNTY_REWARD_MINOR, MAX_BOUNTY_TARGET, windowProblem, type BountyInput } from '../../../db/bounties';
+import { campaignEnded } from '../../../domain/codes';
 import { dayEnd, dayOf, dayStart, isDay, zoneOrUtc } from '../../../domain/periods';
 import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
+import { randomToken } from '../../../lib/ids';
 import { ApiError, notFound } from '../../../lib/errors';
 import { plainText } from '../../../lib/validate';
 import { campaignOr404, viewerOf } from './campaigns';
@@ -18,7 +20,8 @@ export const bountyRoutes = new Hono<ConsoleEnv>();
 const BOUNTIES_PAGE = 20;
 const bountiesPath = (campaignId: string) => `/console/campaigns/${campaignId}/bounties`;
 const FLASH: Record<string, Flash> = {
-  created: { tone: 'success', text: 'Bounty created. Creators in this campaign see it on their home page with their progress; whoever reaches it is paid within 15 minutes.' },
+  created: { tone: 'success', text: 'Bounty created. Creators in this campaign see it on their home page with their progress; whoever reaches it is paid within 15 minutes of their orders clearing the holding period.' },
+  created_already: { tone: 'info', text: 'That bounty was created already (its form was sent twice), so it was not created again.' },
   archived: { tone: 'success', text: 'Bounty archived. Nobody else is awarded it, and creators no longer see it; rewards already paid stay paid.' },
 };
 const titleSchema = plainText(BOUNTY_TITLE_MAX, 'one', `A title is at most ${BOUNTY_TITLE_MAX} characters.`).min(1, 'Give the bounty a title.');
@@ -37,6 +40,7 @@ async function renderBounties(c: ConsoleContext, campaign: CampaignRecord, opts:
       canWrite={canWrite(c.var.user)}
       campaign={campaign}
       bounties={page.rows}
+      formKey={randomToken(16)}
       values={opts.values ?? { title: '', metric: 'sales', target: '', reward: '', startsOn: dayOf(now, zoneOrUtc(timezone)), endsOn: '' }}
       errors={opts.errors}
       flash={opts.status ? null : flashOf(FLASH, c)}
@@ -48,8 +52,12 @@ async function renderBounties(c: ConsoleContext, campaign: CampaignRecord, opts:
   );
 }
 
+// A form's key: a form sent twice (a double click, a resend) creates one bounty.
+const BOUNTY_FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
+const ENDED = 'This campaign has ended, so it takes no new bounties.';
+
 // The form's fields as a bounty, with an error beside each field that does not pass; nothing is written on any.
-function readBounty(values: BountyFormValues, currency: string, timeZone: string, now: number): { input: BountyInput | null; errors: FormError[] } {
+function readBounty(values: BountyFormValues, currency: string, timeZone: string, now: number, campaignEndsAt: number | null): { input: BountyInput | null; errors: FormError[] } {
   const errors: FormError[] = [];
   const title = titleSchema.safeParse(values.title);
   if (!title.success) errors.push({ field: 'title', text: title.error.issues[0]!.message });
@@ -68,6 +76,8 @@ function readBounty(values: BountyFormValues, currency: string, timeZone: string
   const endsAt = isDay(values.endsOn) ? dayEnd(values.endsOn, zone) : null;
   if (startsAt !== null && endsAt !== null && endsAt <= startsAt) errors.push({ field: 'endsOn', text: 'The last day is on or after the first.' });
   else if (endsAt !== null && endsAt <= now) errors.push({ field: 'endsOn', text: 'The last day has passed: pick today or later.' });
+  else if (startsAt !== null && endsAt !== null && windowProblem(startsAt, endsAt, now)) errors.push({ field: 'endsOn', text: 'A bounty runs at most 366 days: pick an earlier last day.' });
+  else if (endsAt !== null && campaignEndsAt !== null && endsAt > campaignEndsAt) errors.push({ field: 'endsOn', text: `The campaign ends on ${dayOf(campaignEndsAt - 1, zone)}: pick that day or earlier.` });
   if (errors.length > 0 || !title.success || !metric || target === null || reward === null || startsAt === null || endsAt === null) return { input: null, errors };
   return { input: { title: title.data, metric, target, rewardMinor: reward, startsAt, endsAt }, errors };
 }
@@ -86,18 +96,25 @@ bountyRoutes.post('/campaigns/:id/bounties', async (c) => {
     startsOn: form.get('startsOn').trim().slice(0, 32),
     endsOn: form.get('endsOn').trim().slice(0, 32),
   };
+  const key = form.get('key');
   const { user } = c.var;
   const now = Date.now();
-  if (campaign.status === 'ended') return renderBounties(c, campaign, { values, errors: ['This campaign has ended, so it takes no new bounties.'], status: 409 });
-  const { input, errors } = readBounty(values, user.currency, user.timezone, now);
-  if (!input) return renderBounties(c, campaign, { values, errors, status: 422 });
+  const { input, errors } = readBounty(values, user.currency, user.timezone, now, campaign.ends_at);
+  if (!BOUNTY_FORM_KEY.test(key)) errors.push('The form was missing a part. Reload the page and create it again.');
+  // A replay of a form that created its bounty lands on the tab, even once the campaign has ended since.
+  if (campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, now) && !(input && BOUNTY_FORM_KEY.test(key))) return renderBounties(c, campaign, { values, errors: [ENDED], status: 409 });
+  if (!input || !BOUNTY_FORM_KEY.test(key)) return renderBounties(c, campaign, { values, errors, status: 422 });
+  let made;
   try {
-    await createBounty(c.env.DB, user.brandId, campaign.id, input, { type: 'admin_user', id: user.id }, now);
+    made = await createBounty(c.env.DB, user.brandId, campaign.id, input, { type: 'admin_user', id: user.id }, now, key);
   } catch (e) {
-    if (e instanceof ApiError && e.code === 'campaign_ended') return renderBounties(c, await campaignOr404(c, campaign.id), { values, errors: [e.message], status: 409 });
+    if (e instanceof ApiError && e.code === 'campaign_ended') return renderBounties(c, await campaignOr404(c, campaign.id), { values, errors: [ENDED], status: 409 });
+    if (e instanceof ApiError && e.code === 'validation_failed') return renderBounties(c, await campaignOr404(c, campaign.id), { values, errors: [{ field: 'endsOn', text: 'The campaign now ends before that day: pick an earlier last day.' }], status: 422 });
     throw e;
   }
-  return c.redirect(withFlash(bountiesPath(campaign.id), 'created'), 303);
+  if (!made) throw notFound('campaign');
+  if (made.outcome === 'key_reused') return renderBounties(c, campaign, { values, errors: [`This form already created “${made.bounty.title}”. To create what you typed below as another bounty, create it again.`], status: 409 });
+  return c.redirect(withFlash(bountiesPath(campaign.id), made.outcome === 'created' ? 'created' : 'created_already'), 303);
 });
 
 bountyRoutes.post('/campaigns/:id/bounties/:bountyId/archive', async (c) => {
