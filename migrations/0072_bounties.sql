@@ -34,4 +34,5 @@ CREATE TABLE `bounty_awards` (
 	FOREIGN KEY (`brand_id`) REFERENCES `brands`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
-CREATE INDEX `bounty_awards_bounty_at` ON `bounty_awards` (`bounty_id`,`awarded_at`,`enrollment_id`);
+CREATE INDEX `bounty_awards_bounty_at` ON `bounty_awards` (`bounty_id`,`awarded_at`,`enrollment_id`);--> statement-breakpoint
+CREATE INDEX `bounty_awards_enrollment` ON `bounty_awards` (`enrollment_id`);

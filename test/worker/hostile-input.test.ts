@@ -158,7 +158,9 @@ async function world() {
 let sharedWorld: Promise<World> | null = null;
 const getWorld = () => (sharedWorld ??= world());
 
-type Route = { method: string; path: string; ids?: (keyof World['a']['ids'])[]; body?: (w: World) => Record<string, unknown>; query?: (w: World) => Record<string, string> };
+// `headers`: what a route requires on every call beyond its body (a fresh Idempotency-Key where one is required), so the probes reach its validation.
+type Route = { method: string; path: string; ids?: (keyof World['a']['ids'])[]; body?: (w: World) => Record<string, unknown>; query?: (w: World) => Record<string, string>; headers?: () => Record<string, string> };
+const required = (r: Route) => r.headers?.() ?? {};
 
 let uniq = 0;
 const u = () => `${Date.now().toString(36)}${(uniq++).toString(36)}`;
@@ -196,7 +198,14 @@ const ROUTES: Route[] = [
   // The first three that pass post (and mail); the rest of the day's are 409 update_limit_reached, writing nothing.
   { method: 'POST', path: '/api/admin/campaigns/:campaign/updates', ids: ['campaign'], body: () => ({ title: 'Hostile update', body: 'Line one\nLine two' }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/bounties', ids: ['campaign'], query: () => ({ limit: '5' }) },
-  { method: 'POST', path: '/api/admin/campaigns/:campaign/bounties', ids: ['campaign'], body: () => ({ title: 'Hostile bounty', metric: 'revenue', target: 10_000, rewardMinor: 2_500, startsAt: '2026-01-01T00:00:00Z', endsAt: '2199-12-31T00:00:00Z' }) },
+  // Required: a bounty pays creators, so a keyless retry must not make a second (a keyless call is 400 idempotency_key_required).
+  {
+    method: 'POST',
+    path: '/api/admin/campaigns/:campaign/bounties',
+    ids: ['campaign'],
+    body: () => ({ title: 'Hostile bounty', metric: 'revenue', target: 10_000, rewardMinor: 2_500, endsAt: new Date(Date.now() + 30 * 86_400_000).toISOString() }),
+    headers: () => ({ 'idempotency-key': `sweep-${u()}` }),
+  },
   { method: 'POST', path: '/api/admin/bounties/:bounty/archive', ids: ['bounty'] },
   { method: 'GET', path: '/api/admin/bounties/:bounty/awards', ids: ['bounty'], query: () => ({ limit: '5' }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/gifting', ids: ['campaign'] },
@@ -500,20 +509,20 @@ describe('hostile sweep', () => {
       if (r.body) {
         const valid = r.body(w);
         // Valid JSON with the wrong content type, and with none.
-        await probe(anomalies, `${r.method} ${r.path} text/plain`, () => send(w, r.method, path, JSON.stringify(r.body!(w)), { 'content-type': 'text/plain' }));
-        await probe(anomalies, `${r.method} ${r.path} unknown key`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), zzz: 1 }), { 'content-type': 'application/json' }), { expect4xx: true });
+        await probe(anomalies, `${r.method} ${r.path} text/plain`, () => send(w, r.method, path, JSON.stringify(r.body!(w)), { 'content-type': 'text/plain', ...required(r) }));
+        await probe(anomalies, `${r.method} ${r.path} unknown key`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), zzz: 1 }), { 'content-type': 'application/json', ...required(r) }), { expect4xx: true });
         for (const field of Object.keys(valid)) {
           for (const [label, value] of WRONG_VALUES) {
             const body = { ...r.body(w), [field]: value };
             const raw = label === '__proto__' ? JSON.stringify(body).replace(`"${field}":{}`, `"${field}":{"__proto__":{"polluted":true}}`) : JSON.stringify(body);
-            await probe(anomalies, `${r.method} ${r.path} ${field}=${label}`, () => send(w, r.method, path, raw, { 'content-type': 'application/json' }));
+            await probe(anomalies, `${r.method} ${r.path} ${field}=${label}`, () => send(w, r.method, path, raw, { 'content-type': 'application/json', ...required(r) }));
           }
         }
       }
       // Path ids: malformed, huge, encoded slashes, traversal, and another brand's.
       if (r.ids) {
         const valid = r.body ? JSON.stringify(r.body(w)) : undefined;
-        const headers: Record<string, string> = valid ? { 'content-type': 'application/json' } : {};
+        const headers: Record<string, string> = valid ? { 'content-type': 'application/json', ...required(r) } : {};
         for (const [label, id] of [
           ['garbage', 'nope'],
           ['sql', "x'%20OR%201%3D1--"],
@@ -536,7 +545,7 @@ describe('hostile sweep', () => {
         const aToB = new Map(Object.entries(w.a.ids).map(([k, v]) => [v, w.b.ids[k as keyof typeof w.b.ids]]));
         for (const [field, value] of Object.entries(valid)) {
           if (typeof value === 'string' && aToB.has(value)) {
-            await probe(anomalies, `${r.method} ${r.path} body ${field}=brand B's`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), [field]: aToB.get(value) }), { 'content-type': 'application/json' }), { expect404: true });
+            await probe(anomalies, `${r.method} ${r.path} body ${field}=brand B's`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), [field]: aToB.get(value) }), { 'content-type': 'application/json', ...required(r) }), { expect404: true });
           }
           if (typeof value === 'string' && value.includes(w.a.ids.payout)) {
             const before = await env.DB.prepare('SELECT status, reference FROM payouts WHERE id = ?').bind(w.b.ids.payout).first();

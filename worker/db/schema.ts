@@ -482,7 +482,12 @@ export const bountyAwards = sqliteTable(
     ledgerEntryId: text('ledger_entry_id').notNull(),
     awardedAt: integer('awarded_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.bountyId, t.enrollmentId] }), index('bounty_awards_bounty_at').on(t.bountyId, t.awardedAt, t.enrollmentId)],
+  (t) => [
+    primaryKey({ columns: [t.bountyId, t.enrollmentId] }),
+    index('bounty_awards_bounty_at').on(t.bountyId, t.awardedAt, t.enrollmentId),
+    // The foreign key's check when an enrollment row is written (an import's upsert) reads by enrollment.
+    index('bounty_awards_enrollment').on(t.enrollmentId),
+  ],
 );
 
 // Messages between a brand and one creator (db/message-threads.ts): one conversation per brand and creator, whatever

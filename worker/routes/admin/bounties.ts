@@ -81,7 +81,10 @@ export const campaignBountyRoutes = new Hono<AppEnv>()
       if (problem) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: [{ path: 'endsAt', message: problem }] });
       const made = await createBounty(c.env.DB, brandId, c.req.param('id'), { ...body, startsAt }, { type: 'api_key', id: keyId }, now, `api:${key}`);
       if (!made) throw notFound('campaign');
-      if (made.outcome === 'key_reused') throw new ApiError(409, 'idempotency_conflict', 'This key was already used for another bounty. Send a new one.');
+      // A retry that left out startsAt meant "from now" the first time too: the bounty it made answers it.
+      const b = made.bounty;
+      const sameButStart = body.startsAt === undefined && b.title === body.title && b.metric === body.metric && b.target === body.target && b.reward_minor === body.rewardMinor && b.ends_at === body.endsAt;
+      if (made.outcome === 'key_reused' && !sameButStart) throw new ApiError(409, 'idempotency_conflict', 'This key was already used for another bounty. Send a new one.');
       return c.json({ data: bountyView(made.bounty) }, 201);
     },
   );
