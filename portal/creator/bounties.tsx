@@ -12,12 +12,15 @@ export const progressInWords = (b: CreatorBounty) => (b.metric === 'sales' ? `${
 // Orders wait out the campaign's holding period before they count, so no reward is paid on one that is refunded.
 export const heldInWords = (b: CreatorBounty) => `${b.metric === 'sales' ? `${b.holding.toLocaleString('en-US')} more` : `${formatMoney(b.holding, b.currency)} more`} counts once past the ${b.holding_days}-day holding period (in case of a refund).`;
 
+// An awarded bounty reads as reached whatever its orders count now (a holding period shortened, say): the award is what counts.
+const asShown = (b: CreatorBounty): CreatorBounty => (b.earned_minor !== null ? { ...b, progress: Math.max(b.progress, b.target) } : b);
+
 export const CreatorBounties: FC<{ bounties: CreatorBounty[]; now: number }> = ({ bounties, now }) => (
   <section class="card bounties" aria-labelledby="bounties-h">
     <h2 id="bounties-h">Bounties</h2>
     <p class="muted small">A one-off reward from the brand for reaching a goal in time. Orders count once they are credited to you, past the campaign’s holding period and not fully refunded; a reward you earned stays yours.</p>
     <ul class="bounty-list">
-      {bounties.map((b) => (
+      {bounties.map(asShown).map((b) => (
         <li class="bounty" id={`bounty-${b.id}`}>
           <div class="bounty-head">
             <h3>{b.title}</h3>

@@ -1,6 +1,6 @@
 // Bounties in a real Chromium: the owner creates one on the campaign's Bounties tab (a bad target refused beside its
-// field first), a creator's orders arrive, and the creator's home page shows their progress, then Earned once the
-// cron's evaluation has paid it. Each page is screenshotted at phone and desktop width and checked with axe-core and
+// field first), a creator's orders arrive, and the creator's home page shows them waiting out the campaign's holding
+// period, then Earned once they cleared and the cron's evaluation paid it. Each page is screenshotted at phone and desktop width and checked with axe-core and
 // for sideways scrolling.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +24,13 @@ afterAll(async () => {
   await browser?.close();
   await server?.stop();
 });
+
+const DAY = 86_400_000;
+// The last day of this month (UTC, the brand's timezone): a bounty "this month".
+const lastDayOfMonth = () => {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
+};
 
 const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(SHOTS, `${name}-${w}.png`), { endAt: DESKTOP });
 
@@ -50,7 +57,7 @@ describe('bounties in Chromium', () => {
     await cp.getByLabel('Title').fill('Three sales this month');
     await cp.getByLabel('Target').fill('0');
     await cp.getByLabel(/^Reward/).fill('50.00');
-    await cp.getByLabel('Last day').fill('2199-12-31');
+    await cp.getByLabel('Last day').fill(lastDayOfMonth());
     await cp.getByRole('button', { name: 'Create the bounty' }).click();
     await cp.waitForLoadState();
     expect(await cp.locator('#target-error').innerText()).toContain('whole number');
@@ -79,20 +86,25 @@ describe('bounties in Chromium', () => {
     await navigate(page, () => page.getByRole('button', { name: 'Accept', exact: true }).click(), /\/\?accepted=1$/);
     for (const [i, amountMinor] of [4_200, 3_100].entries()) await postConversion(server, ingest.key, { orderId: `e2e-bounty-${i}`, amountMinor, code: 'MAYA15' });
     await page.goto(`${server.url}/`);
+    // Orders wait out the campaign's 30-day holding period before they count.
     const progress = page.locator('.bounties');
-    expect(await progress.innerText()).toContain('2 of 3 sales');
-    expect(await progress.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('67');
+    expect(await progress.innerText()).toContain('0 of 3 sales');
+    expect(await progress.innerText()).toContain('2 more counts once past the 30-day holding period');
+    expect(await progress.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('0');
     await progress.scrollIntoViewIfNeeded();
     await capture(page, '03-home-progress');
 
-    // ----- The third order, and the cron's evaluation pays it -----
+    // ----- The third order, and once all three cleared their holding period the cron's evaluation pays it -----
     await postConversion(server, ingest.key, { orderId: 'e2e-bounty-2', amountMinor: 2_500, code: 'MAYA15' });
-    expect((await awardBounties(await server.db(), Date.now())).length).toBe(1);
+    expect((await awardBounties(await server.db(), Date.now())).length).toBe(0);
+    expect((await awardBounties(await server.db(), Date.now() + 31 * DAY)).length).toBe(1);
     await page.goto(`${server.url}/`);
     expect(await page.locator('.bounties').innerText()).toContain('Earned $50.00');
+    expect(await page.locator('.bounties').innerText()).toContain('3 of 3 sales');
     await page.locator('.bounties').scrollIntoViewIfNeeded();
     await capture(page, '04-home-earned');
-    await cp.reload();
+    // The tab again, without the creation's flash from the earlier address.
+    await cp.goto(`${server.url}/console/campaigns/${campaign.id}/bounties`);
     expect(await cp.locator('#bounty-list').innerText()).toContain('1 creator');
     await capture(cp, '05-console-reached');
     await context.close();
