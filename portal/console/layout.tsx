@@ -187,7 +187,7 @@ export const RowAction: FC<{ action: string; label: string; target: string }> = 
 
 export const Errors: FC<{ errors?: readonly FormError[]; title?: string }> = ({ errors, title }) => <ErrorSummary errors={errors} title={title} />;
 
-export type CampaignTab = 'brief' | 'updates' | 'import' | 'applications' | 'network' | 'gifting';
+export type CampaignTab = 'brief' | 'updates' | 'bounties' | 'import' | 'applications' | 'network' | 'gifting';
 
 /** The roster filtered by a tag (worker/routes/portal/console/roster.tsx). */
 export const tagHref = (tag: string) => `/console/creators?tag=${encodeURIComponent(tag)}`;
@@ -227,6 +227,9 @@ export const CampaignHeader: FC<{ campaign: { id: string; name: string; status: 
       </a>
       <a href={`/console/campaigns/${campaign.id}/updates`} aria-current={tab === 'updates' ? 'page' : undefined}>
         Updates
+      </a>
+      <a href={`/console/campaigns/${campaign.id}/bounties`} aria-current={tab === 'bounties' ? 'page' : undefined}>
+        Bounties
       </a>
       <a href={`/console/campaigns/${campaign.id}/import`} aria-current={tab === 'import' ? 'page' : undefined}>
         Import creators

@@ -1,4 +1,6 @@
 import type { Child, FC } from 'hono/jsx';
+import type { CreatorBounty } from '../../worker/db/bounties';
+import { CreatorBounties } from './bounties';
 import type { TermsToAccept } from '../../worker/db/program-terms';
 import { firstDraftOf, isInvitation, type CampaignCard, type ListedLink, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import { GiftLine } from './gift';
@@ -567,7 +569,7 @@ const RightsRequests: FC<{ requests: WaitingRequest[] }> = ({ requests }) => (
 );
 
 // `unread`: the brands whose messages wait unread (db/message-threads.ts creatorThreads), with how many.
-export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; refused?: string; justArchived?: ListedLink; askPayoutDetails?: boolean; payoutDetailsUnreadable?: boolean; rightsRequests?: WaitingRequest[]; unread?: CreatorThreadRow[]; termsWaiting?: TermsToAccept[] }> = ({
+export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; refused?: string; justArchived?: ListedLink; askPayoutDetails?: boolean; payoutDetailsUnreadable?: boolean; rightsRequests?: WaitingRequest[]; unread?: CreatorThreadRow[]; termsWaiting?: TermsToAccept[]; bounties?: CreatorBounty[]; now?: number }> = ({
   who,
   name,
   cards,
@@ -582,6 +584,8 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
   rightsRequests = [],
   unread = [],
   termsWaiting = [],
+  bounties = [],
+  now = Date.now(),
 }) => (
   <Page title="Home" nav={creatorNav('home')} who={who}>
     <h1 class="page-title">Hi {name.split(' ')[0]}</h1>
@@ -626,6 +630,7 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
         </p>
       </Notice>
     ) : null}
+    {bounties.length > 0 ? <CreatorBounties bounties={bounties} now={now} /> : null}
     {cards.length === 0 ? (
       <section class="card">
         <h2>{ended.length > 0 ? 'No active campaigns' : 'No campaigns yet'}</h2>

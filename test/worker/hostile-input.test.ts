@@ -113,6 +113,11 @@ async function world() {
         `INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at) VALUES (?, ?, ?, ?, 'requested', ?, '{"name":"S","line1":"1 Road","line2":"","city":"Town","region":"","postalCode":"1","country":"US","phone":""}', 3400, ?, ?)`,
       ).bind(giftRequestId, m.brand.brandId, m.campaign.id, m.enrollment.id, JSON.stringify([{ productId: giftProductId, title: 'Serum', option: '30 ml', sku: null, valueMinor: 3400 }]), now, now),
     ]);
+    // A bounty on the campaign, for the archive and awards routes.
+    const bountyId = newId('bty');
+    await env.DB.prepare("INSERT INTO bounties (id, brand_id, campaign_id, title, metric, target, reward_minor, starts_at, ends_at, created_by_type, created_by_id, created_at) VALUES (?, ?, ?, 'Ten sales', 'sales', 10, 5000, ?, ?, 'api_key', 'key_sweep', ?)")
+      .bind(bountyId, m.brand.brandId, m.campaign.id, now, now + 86_400_000, now)
+      .run();
     // A key of its own for the DELETE probes to revoke, so the ingest key keeps signing the /v1 sweep.
     await issueKey(m.brand, 'storefront');
     // Terms to read a version of (their number, 1, is what the path names).
@@ -137,6 +142,7 @@ async function world() {
         application: applicationId,
         giftproduct: giftProductId,
         giftrequest: giftRequestId,
+        bounty: bountyId,
         termsversion: '1',
       },
     };
@@ -152,7 +158,9 @@ async function world() {
 let sharedWorld: Promise<World> | null = null;
 const getWorld = () => (sharedWorld ??= world());
 
-type Route = { method: string; path: string; ids?: (keyof World['a']['ids'])[]; body?: (w: World) => Record<string, unknown>; query?: (w: World) => Record<string, string> };
+// `headers`: what a route requires on every call beyond its body (a fresh Idempotency-Key where one is required), so the probes reach its validation.
+type Route = { method: string; path: string; ids?: (keyof World['a']['ids'])[]; body?: (w: World) => Record<string, unknown>; query?: (w: World) => Record<string, string>; headers?: () => Record<string, string> };
+const required = (r: Route) => r.headers?.() ?? {};
 
 let uniq = 0;
 const u = () => `${Date.now().toString(36)}${(uniq++).toString(36)}`;
@@ -189,6 +197,17 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/admin/campaigns/:campaign/updates', ids: ['campaign'], query: () => ({ limit: '5' }) },
   // The first three that pass post (and mail); the rest of the day's are 409 update_limit_reached, writing nothing.
   { method: 'POST', path: '/api/admin/campaigns/:campaign/updates', ids: ['campaign'], body: () => ({ title: 'Hostile update', body: 'Line one\nLine two' }) },
+  { method: 'GET', path: '/api/admin/campaigns/:campaign/bounties', ids: ['campaign'], query: () => ({ limit: '5' }) },
+  // Required: a bounty pays creators, so a keyless retry must not make a second (a keyless call is 400 idempotency_key_required).
+  {
+    method: 'POST',
+    path: '/api/admin/campaigns/:campaign/bounties',
+    ids: ['campaign'],
+    body: () => ({ title: 'Hostile bounty', metric: 'revenue', target: 10_000, rewardMinor: 2_500, endsAt: new Date(Date.now() + 30 * 86_400_000).toISOString() }),
+    headers: () => ({ 'idempotency-key': `sweep-${u()}` }),
+  },
+  { method: 'POST', path: '/api/admin/bounties/:bounty/archive', ids: ['bounty'] },
+  { method: 'GET', path: '/api/admin/bounties/:bounty/awards', ids: ['bounty'], query: () => ({ limit: '5' }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/gifting', ids: ['campaign'] },
   { method: 'PATCH', path: '/api/admin/campaigns/:campaign/gifting', ids: ['campaign'], body: () => ({ open: true, choices: 2, round: 2 }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/gift-products', ids: ['campaign'] },
@@ -490,20 +509,20 @@ describe('hostile sweep', () => {
       if (r.body) {
         const valid = r.body(w);
         // Valid JSON with the wrong content type, and with none.
-        await probe(anomalies, `${r.method} ${r.path} text/plain`, () => send(w, r.method, path, JSON.stringify(r.body!(w)), { 'content-type': 'text/plain' }));
-        await probe(anomalies, `${r.method} ${r.path} unknown key`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), zzz: 1 }), { 'content-type': 'application/json' }), { expect4xx: true });
+        await probe(anomalies, `${r.method} ${r.path} text/plain`, () => send(w, r.method, path, JSON.stringify(r.body!(w)), { 'content-type': 'text/plain', ...required(r) }));
+        await probe(anomalies, `${r.method} ${r.path} unknown key`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), zzz: 1 }), { 'content-type': 'application/json', ...required(r) }), { expect4xx: true });
         for (const field of Object.keys(valid)) {
           for (const [label, value] of WRONG_VALUES) {
             const body = { ...r.body(w), [field]: value };
             const raw = label === '__proto__' ? JSON.stringify(body).replace(`"${field}":{}`, `"${field}":{"__proto__":{"polluted":true}}`) : JSON.stringify(body);
-            await probe(anomalies, `${r.method} ${r.path} ${field}=${label}`, () => send(w, r.method, path, raw, { 'content-type': 'application/json' }));
+            await probe(anomalies, `${r.method} ${r.path} ${field}=${label}`, () => send(w, r.method, path, raw, { 'content-type': 'application/json', ...required(r) }));
           }
         }
       }
       // Path ids: malformed, huge, encoded slashes, traversal, and another brand's.
       if (r.ids) {
         const valid = r.body ? JSON.stringify(r.body(w)) : undefined;
-        const headers: Record<string, string> = valid ? { 'content-type': 'application/json' } : {};
+        const headers: Record<string, string> = valid ? { 'content-type': 'application/json', ...required(r) } : {};
         for (const [label, id] of [
           ['garbage', 'nope'],
           ['sql', "x'%20OR%201%3D1--"],
@@ -526,7 +545,7 @@ describe('hostile sweep', () => {
         const aToB = new Map(Object.entries(w.a.ids).map(([k, v]) => [v, w.b.ids[k as keyof typeof w.b.ids]]));
         for (const [field, value] of Object.entries(valid)) {
           if (typeof value === 'string' && aToB.has(value)) {
-            await probe(anomalies, `${r.method} ${r.path} body ${field}=brand B's`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), [field]: aToB.get(value) }), { 'content-type': 'application/json' }), { expect404: true });
+            await probe(anomalies, `${r.method} ${r.path} body ${field}=brand B's`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), [field]: aToB.get(value) }), { 'content-type': 'application/json', ...required(r) }), { expect404: true });
           }
           if (typeof value === 'string' && value.includes(w.a.ids.payout)) {
             const before = await env.DB.prepare('SELECT status, reference FROM payouts WHERE id = ?').bind(w.b.ids.payout).first();

@@ -90,7 +90,7 @@ async function plansOf(ran: Ran[]): Promise<Planned[]> {
   return plans;
 }
 
-const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_events', 'webhook_deliveries', 'audit_log', 'campaign_updates', 'messages', 'message_threads', 'program_terms', 'terms_acceptances', 'creator_tags']);
+const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_events', 'webhook_deliveries', 'audit_log', 'campaign_updates', 'bounties', 'bounty_awards', 'messages', 'message_threads', 'program_terms', 'terms_acceptances', 'creator_tags']);
 
 // The tables a plan scans whole, by name or by their alias in the SQL (an alias used for two tables counts as
 // both). A scan of a subquery's rows (its CO-ROUTINE or MATERIALIZE in the plan) or through a partial index
@@ -363,9 +363,10 @@ describe('query plans of every page and list', () => {
     // A conversation to read, written through the API and the portal (each write reads the conversation only).
     await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/creators/${o.creator.id}/messages`, { body: 'Welcome!' })).status).toBe(201), []);
     const c = `/console/campaigns/${o.campaign.id}`;
-    const consolePages = ['/console', c, `${c}/updates`, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/plans', '/console/creators', '/console/creators?q=sarah', '/console/creators.csv', '/console/keys', '/console/orders', `/console/orders?enrollment=${o.enrollment.id}&from=2026-11-01&to=2026-12-31`, '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/payouts/year-end.csv', '/console/review', '/console/content', '/console/content/export.csv', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`, '/console/messages', `/console/messages/${o.creator.id}`];
+    const bountyId = ((await (await o.brand.api('POST', `${c.replace('/console', '/api/admin')}/bounties`, { title: 'Ten sales', metric: 'sales', target: 10, rewardMinor: 5_000, endsAt: new Date(Date.now() + 86_400_000).toISOString() }, { 'idempotency-key': `plans-${o.campaign.id}` })).json()) as { data: { id: string } }).data.id;
+    const consolePages = ['/console', c, `${c}/updates`, `${c}/bounties`, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/plans', '/console/creators', '/console/creators?q=sarah', '/console/creators.csv', '/console/keys', '/console/orders', `/console/orders?enrollment=${o.enrollment.id}&from=2026-11-01&to=2026-12-31`, '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/payouts/year-end.csv', '/console/review', '/console/content', '/console/content/export.csv', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`, '/console/messages', `/console/messages/${o.creator.id}`];
     for (const page of consolePages) await expectNarrow(async () => expect((await get(page, o.cookie)).status, page).toBeLessThan(400), []);
-    const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/payouts/year-end.csv?year=2026', '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions', '/api/admin/content', `/api/admin/campaigns/${o.campaign.id}/updates`, '/api/admin/message-threads', `/api/admin/messages?creatorId=${o.creator.id}`];
+    const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/payouts/year-end.csv?year=2026', '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions', '/api/admin/content', `/api/admin/campaigns/${o.campaign.id}/updates`, `/api/admin/campaigns/${o.campaign.id}/bounties`, `/api/admin/bounties/${bountyId}/awards`, '/api/admin/message-threads', `/api/admin/messages?creatorId=${o.creator.id}`];
     for (const list of lists) await expectNarrow(async () => expect((await admin(o.brand, list)).status, list).toBeLessThan(400), []);
     const m = await signedInCreator();
     const thread = `/messages/${m.brand.brandId}`;
@@ -387,7 +388,12 @@ describe('query plans of the money path and the cron', () => {
     }, []);
     await expectNarrow(async () => expect((await settled(`/v1/codes/${o.code}`, { headers: { authorization: `Bearer ${storefront}` } })).status).toBe(200), []);
     await expectNarrow(async () => expect((await settled(`/r/${o.link.slug}`)).status).toBe(302), []);
+    // An open bounty the order above reaches (no holding period), so the cron's award statements run and are checked.
+    await env.DB.prepare('UPDATE campaigns SET holding_days = 0 WHERE id = ?').bind(o.campaign.id).run();
+    const bounty = await o.brand.api('POST', `/api/admin/campaigns/${o.campaign.id}/bounties`, { title: 'One sale', metric: 'sales', target: 1, rewardMinor: 1_000, startsAt: new Date(Date.now() - 86_400_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString() }, { 'idempotency-key': `plans-${o.campaign.id}` });
+    expect(bounty.status).toBe(201);
     await expectNarrow(() => runCron(), []);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND event_key LIKE 'bounty:%'", o.brand.brandId)).toBe(1);
   });
 
   it("webhook event retention deletes a brand's old events and their deliveries by index, oldest first", async () => {

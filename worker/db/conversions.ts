@@ -781,7 +781,7 @@ export const LATE_CLICK_SQL = { AWAITING_CLICK, AWAITING_DUE, DUE_ORDERS, LOOK_L
 // 2,000 looks a run, 192,000 a day: room for about 15,000 new orders a day whose click never comes.
 const SWEEP_SCAN = 2_000;
 const SWEEP_MIN_WAIT_MS = 15 * 60_000;
-const AWAIT_SWEEP_MS = 15 * DAY_MS;
+export const AWAIT_SWEEP_MS = 15 * DAY_MS;
 // D1 counts every statement of a batch against its limit of 1,000 queries per invocation (50 on the free
 // plan). Settling an order takes about 6 statements and 3 more per refund; one run (a consumer batch, an
 // order, a cron run) settles at most SETTLE_PER_RUN orders and SETTLE_STATEMENTS statements, CREDIT_CHUNK

@@ -435,6 +435,61 @@ export const campaignUpdates = sqliteTable(
   ],
 );
 
+// A one-off reward for reaching a goal in a campaign (db/bounties.ts), as Dub Partners' performance bounties: "10
+// sales by 31 December earns 50.00". Counted from the creator's attributed orders in [starts_at, ends_at); paid
+// once per enrollment as an `adjustment` ledger entry, so every sum over the ledger includes it unchanged.
+export const bountyMetrics = ['sales', 'revenue'] as const;
+export const bounties = sqliteTable(
+  'bounties',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    title: text('title').notNull(),
+    metric: text('metric', { enum: bountyMetrics }).notNull(),
+    // Sales: a count of orders; revenue: net minor units of the brand's currency.
+    target: integer('target').notNull(),
+    rewardMinor: integer('reward_minor').notNull(),
+    startsAt: integer('starts_at').notNull(),
+    endsAt: integer('ends_at').notNull(),
+    createdByType: text('created_by_type', { enum: ['admin_user', 'api_key'] }).notNull(),
+    createdById: text('created_by_id').notNull(),
+    createdAt: createdAt(),
+    archivedAt: integer('archived_at'),
+    // When the cron last looked at it after its window closed (null: not yet): the last look, so nobody who
+    // reached it is missed, is made once.
+    settledAt: integer('settled_at'),
+    // When the cron last looked at it (null: never): open bounties take turns, the longest unlooked first.
+    checkedAt: integer('checked_at'),
+    // The console form's key: a form sent twice (a double click, a resend) creates one bounty.
+    formKey: text('form_key'),
+  },
+  (t) => [
+    index('bounties_campaign_at').on(t.campaignId, t.createdAt, t.id),
+    // What the cron evaluates, in turn: bounties not archived and not settled yet, the longest unlooked first.
+    index('bounties_open').on(t.checkedAt, t.id).where(sql`archived_at IS NULL AND settled_at IS NULL`),
+    uniqueIndex('bounties_form_key').on(t.campaignId, t.formKey),
+  ],
+);
+
+// One award per bounty and enrollment: the row the award's ledger entry is written with, in the same batch.
+export const bountyAwards = sqliteTable(
+  'bounty_awards',
+  {
+    bountyId: text('bounty_id').notNull().references(() => bounties.id),
+    enrollmentId: text('enrollment_id').notNull().references(() => enrollments.id),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    ledgerEntryId: text('ledger_entry_id').notNull(),
+    awardedAt: integer('awarded_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.bountyId, t.enrollmentId] }),
+    index('bounty_awards_bounty_at').on(t.bountyId, t.awardedAt, t.enrollmentId),
+    // The foreign key's check when an enrollment row is written (an import's upsert) reads by enrollment.
+    index('bounty_awards_enrollment').on(t.enrollmentId),
+  ],
+);
+
 // Messages between a brand and one creator (db/message-threads.ts): one conversation per brand and creator, whatever
 // campaigns they share, with each side's unread count, read marker and batched mail.
 export const messageThreads = sqliteTable(

@@ -16,6 +16,7 @@ import { mailMessageNotices } from './message-mail';
 import { mailWaitingRightsExtensions } from './rights-extension-mail';
 import { mailTwoStepResets } from './two-step-reset-mail';
 import { FILL_BASIS_PERIODS } from '../db/money';
+import { awardBounties } from '../db/bounties';
 
 // Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
 // failed in the dashboard. Every job is safe to run again, so the next run starts over.
@@ -71,6 +72,12 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('two_step_reset_mail', async () => {
     const mailed = await mailTwoStepResets(env, controller.scheduledTime);
     if (mailed > 0) log.info('two_step_reset_mails_queued', { cron: controller.cron, mailed });
+  });
+  // After the late attribution, so an order that just found its click counts; after the security notice, which must not
+  // wait on it. Its statements (BOUNTY_STATEMENTS) share the run's D1 limit with the late attribution's.
+  await job('bounty_awards', async () => {
+    const awarded = await awardBounties(env.DB, controller.scheduledTime);
+    if (awarded.length > 0) log.info('bounties_awarded', { cron: controller.cron, bounties: awarded.length, awards: awarded.reduce((n, a) => n + a.awarded, 0) });
   });
   await job('review_digest', async () => {
     const mailed = await mailReviewDigests(env, controller.scheduledTime);

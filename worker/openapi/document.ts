@@ -17,6 +17,7 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'Store webhooks', description: 'Shopify and Stripe post orders and refunds here, signed with the secrets connected under API keys and integrations.' },
   { name: 'Brand', description: 'The brand settings: allowed hosts, fallback, click parameter, currency and timezone.' },
   { name: 'Campaigns', description: 'Campaigns and their network-level brief, bulk creator import and network measurement.' },
+  { name: 'Bounties', description: "One-off rewards for reaching a goal in a campaign (\"10 sales by 31 December earns 50.00\"), paid once per creator as a ledger adjustment." },
   { name: 'Creators', description: "The brand's roster, invites and password resets." },
   { name: 'Enrollments', description: 'A creator in a campaign, with a payment model and a creator-specific brief section.' },
   { name: 'Links', description: 'Tracked links: one per enrollment and destination.' },

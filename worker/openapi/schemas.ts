@@ -190,6 +190,36 @@ export const CampaignUpdate = z
   })
   .meta({ id: 'CampaignUpdate', description: "A brand's update to a campaign's creators: emailed to each when posted, and shown on their brief, newest first." });
 
+export const Bounty = z
+  .object({
+    id: id('bty'),
+    campaignId: id('cmp'),
+    title: example(z.string(), 'Ten sales before New Year'),
+    metric: z.enum(['sales', 'revenue']).meta({ description: "`sales`: the creator's attributed orders not refunded in full; `revenue`: their amounts net of refunds, in minor units." }),
+    target: example(z.int().min(1), 10),
+    rewardMinor: minor(5_000).meta({ description: "Paid once to each creator who reaches the target, in minor units of the brand's currency." }),
+    currency,
+    startsAt: time.meta({ description: 'Orders that occurred from this instant count.' }),
+    endsAt: time.meta({ description: 'Orders that occurred at or after this instant do not count.' }),
+    archivedAt: time.nullable().meta({ description: 'When it was archived: no more awards (those made stay). Null while it runs.' }),
+    reached: count(4).meta({ description: 'How many creators reached it and were awarded.' }),
+    paidMinor: minor(20_000).meta({ description: 'What its awards added to creators\' ledgers, in minor units.' }),
+    createdAt: time,
+  })
+  .meta({ id: 'Bounty', description: "A one-off reward for reaching a goal in a campaign's window, paid once per creator as an adjustment on their ledger." });
+
+export const BountyAward = z
+  .object({
+    enrollmentId: id('enr'),
+    creatorId: id('cr'),
+    handle: example(z.string(), 'sarah_makes').nullable().meta({ description: "Your brand's handle for the creator; null once erased." }),
+    ledgerEntryId: id('le'),
+    amountMinor: minor(5_000),
+    currency,
+    awardedAt: time,
+  })
+  .meta({ id: 'BountyAward', description: 'A creator who reached a bounty, and the adjustment entry that paid them.' });
+
 export const Message = z
   .object({
     id: id('msg'),

@@ -79,7 +79,8 @@ export const brandView = (b: BrandRow) => ({
 // period edges under closed months. Plans, codes and flat fees are amounts in the currency too: a brand
 // that has set any up would see its creators' terms change a hundredfold from USD to JPY.
 const MONEY_RECORDED = ['conversions', 'refunds', 'ledger_entries'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`).join(' OR ');
-const TERMS_SET = ['commission_plans', 'discount_codes', 'enrollments', 'gift_products'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`).join(' OR ');
+// A bounty's target and reward are amounts too (found through its campaign, on bounties_campaign_at).
+const TERMS_SET = [...['commission_plans', 'discount_codes', 'enrollments', 'gift_products'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`), 'EXISTS (SELECT 1 FROM campaigns c JOIN bounties b ON b.campaign_id = c.id WHERE c.brand_id = ?1)'].join(' OR ');
 
 const COLUMNS = { name: 'name', allowedHosts: 'allowed_hosts', fallbackUrl: 'fallback_url', clickParam: 'click_param', currency: 'currency', timezone: 'timezone', minPayoutMinor: 'min_payout_minor', selfPurchasesEarn: 'self_purchases_earn' } as const;
 

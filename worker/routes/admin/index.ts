@@ -4,6 +4,7 @@ import { requireAdminKey } from './auth';
 import { idempotentPosts } from './idempotency';
 import { activityRoutes } from './activity';
 import { brandRoutes } from './brand';
+import { bountyRoutes, campaignBountyRoutes } from './bounties';
 import { campaignRoutes } from './campaigns';
 import { codeRoutes } from './codes';
 import { contentRoutes } from './content';
@@ -28,6 +29,8 @@ export const admin = new Hono<AppEnv>()
   .route('/campaigns', campaignRoutes)
   .route('/campaigns', importRoutes)
   .route('/campaigns', campaignGiftRoutes)
+  .route('/campaigns', campaignBountyRoutes)
+  .route('/bounties', bountyRoutes)
   .route('/gift-requests', giftRequestRoutes)
   .route('/creators', creatorRoutes)
   .route('/creators', creatorMessageRoutes)

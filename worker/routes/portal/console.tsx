@@ -18,6 +18,7 @@ import { MAX_TERMS_CHARS, MAX_TERMS_REQUEST_BYTES } from '../../db/program-terms
 import { consoleTwoStepAccount, twoStepRoutes } from './console/two-step';
 import { CODE_EXPIRED, codeStep, passwordProven, type PendingAccount } from './two-step';
 import { campaignRoutes } from './console/campaigns';
+import { bountyRoutes } from './console/bounties';
 import { giftingRoutes } from './console/gifting';
 import { planRoutes } from './console/plans';
 import { rosterRoutes } from './console/roster';
@@ -334,6 +335,7 @@ consoleRouter.use('*', requireTwoStepWhereRequired);
 consoleRouter.use('*', enforceRole);
 consoleRouter.route('/', twoStepRoutes);
 consoleRouter.route('/', campaignRoutes);
+consoleRouter.route('/', bountyRoutes);
 consoleRouter.route('/', giftingRoutes);
 consoleRouter.route('/', planRoutes);
 consoleRouter.route('/', rosterRoutes);

@@ -6,6 +6,7 @@ import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
 import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
+import { creatorBounties } from '../../db/bounties';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, PayoutStatementPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
 import { creatorDetails, replaceSealedDetails, sealedDetailsOf, type SealedDetails } from '../../db/sealed-details';
 import { checkTaxDetails, maskTaxId, sameTaxDetails, type TaxDetails } from '../../domain/tax-details';
@@ -667,12 +668,13 @@ const HOME_NOTICES: [key: string, value: string | undefined, text: string][] = [
 // The home page, with what the address's query says happened (a redirect after a form), a refusal included.
 async function homePage(c: Context<AppEnv>) {
   const now = Date.now();
-  const [home, sealedPayout, threads, rightsRequests, termsWaiting] = await Promise.all([
+  const [home, sealedPayout, threads, rightsRequests, termsWaiting, bounties] = await Promise.all([
     creatorHome(c.env.DB, c.var.creator.creatorId, now),
     sealedDetailsOf(c.env.DB, c.var.creator.creatorId, 'payout_details_enc'),
     creatorThreads(c.env.DB, c.var.creator.creatorId),
     waitingRequests(c.env.DB, c.var.creator.creatorId),
     termsToAccept(c.env.DB, c.var.creator.creatorId),
+    creatorBounties(c.env.DB, c.var.creator.creatorId, now),
   ]);
   // An invitation to a campaign that has ended asks nothing any more: it is not shown.
   const cards = home.cards.filter((card) => !(isInvitation(card) && campaignEnded(card, now)));
@@ -696,7 +698,7 @@ async function homePage(c: Context<AppEnv>) {
   const details = owed ? await openSealedJson(c.env.SECRETS_KEY, sealedPayout) : undefined;
   const unreadable = details === 'unreadable';
   return c.html(
-    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={details === null || unreadable} payoutDetailsUnreadable={unreadable} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} termsWaiting={termsWaiting} />,
+    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={details === null || unreadable} payoutDetailsUnreadable={unreadable} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} termsWaiting={termsWaiting} bounties={bounties} now={now} />,
   );
 }
 
