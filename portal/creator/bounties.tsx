@@ -10,7 +10,8 @@ const amountOf = (b: CreatorBounty, n: number) => (b.metric === 'sales' ? countO
 export const progressInWords = (b: CreatorBounty) => (b.metric === 'sales' ? `${Math.min(b.progress, b.target).toLocaleString('en-US')} of ${countOf(b.target, 'sale')}` : `${formatMoney(Math.min(b.progress, b.target), b.currency)} of ${amountOf(b, b.target)}`);
 
 // Orders wait out the campaign's holding period before they count, so no reward is paid on one that is refunded.
-export const heldInWords = (b: CreatorBounty) => `${b.metric === 'sales' ? `${b.holding.toLocaleString('en-US')} more` : `${formatMoney(b.holding, b.currency)} more`} counts once past the ${b.holding_days}-day holding period (in case of a refund).`;
+export const heldInWords = (b: CreatorBounty) =>
+  `${b.metric === 'sales' ? `${b.holding.toLocaleString('en-US')} more ${b.holding === 1 ? 'sale counts' : 'sales count'}` : `${formatMoney(b.holding, b.currency)} more counts`} once past the ${b.holding_days}-day holding period (in case of a refund).`;
 
 // An awarded bounty reads as reached whatever its orders count now (a holding period shortened, say): the award is what counts.
 const asShown = (b: CreatorBounty): CreatorBounty => (b.earned_minor !== null ? { ...b, progress: Math.max(b.progress, b.target) } : b);

@@ -89,7 +89,7 @@ describe('bounties in Chromium', () => {
     // Orders wait out the campaign's 30-day holding period before they count.
     const progress = page.locator('.bounties');
     expect(await progress.innerText()).toContain('0 of 3 sales');
-    expect(await progress.innerText()).toContain('2 more counts once past the 30-day holding period');
+    expect(await progress.innerText()).toContain('2 more sales count once past the 30-day holding period');
     expect(await progress.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('0');
     await progress.scrollIntoViewIfNeeded();
     await capture(page, '03-home-progress');

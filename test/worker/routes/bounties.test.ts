@@ -357,7 +357,7 @@ describe('bounties', () => {
     const home = await (await get('/', m.cookie)).text();
     expect(home).toContain('Two sales');
     expect(home).toContain('1 of 2 sales');
-    expect(home).toContain('1 more counts once past the 30-day holding period');
+    expect(home).toContain('1 more sale counts once past the 30-day holding period');
     expect(home).toContain('aria-valuenow="50"');
     await noHolding(m.campaign.id);
     await awardBounties(env.DB, Date.now());
