@@ -16,7 +16,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { Application, ApplicationApproved, ApplicationDeclined, ApplicationsDeclined, Campaign, CampaignSegments, CampaignUpdate, dataOf, listOf, Network, pagedListOf } from '../../openapi/schemas';
+import { Application, ApplicationApproved, ApplicationDeclined, ApplicationsDeclined, Campaign, CampaignCopy, CampaignSegments, CampaignUpdate, dataOf, listOf, Network, pagedListOf } from '../../openapi/schemas';
 import { campaignUpdateBody, listCampaignUpdates, postCampaignUpdate, updateMessages, updatePosition, UPDATES_PER_DAY, type CampaignUpdateRow } from '../../db/campaign-updates';
 import { pageOf, pageParams } from '../../lib/cursor';
 import { noticesAfterResponse } from '../../mail';
@@ -24,6 +24,9 @@ import { APPLICATION_ID, applicationsWith, loadApplication, reopenApplication, t
 import { approveApplication, declineApplication, declineEachOf, type Answering } from '../../db/application-answers';
 import { mailLinkOrigin, mailOrigin, publicOrigin, type AppEnv } from '../../env';
 import { campaignForImport, ENDED_IMPORT } from './imports';
+import { copyCampaign, CopyRefused, MAX_COPIED_CREATORS, type CopyRefusal } from '../../db/campaign-copy';
+import { IDEMPOTENCY_KEY } from './idempotency';
+import { ID_PATTERN } from '../../lib/ids';
 
 const APPLICATIONS_LISTED = 200;
 
@@ -142,6 +145,30 @@ const createCampaign = z.strictObject({
   contentDueAt: dueDateInput.nullable().default(null),
   usageRights: usageRightsInput.nullable().default(null),
 });
+
+const copyBody = z.strictObject({
+  name: plainText(120).min(1).optional().meta({ description: 'The copy\'s name; "<name> (copy)" when absent.' }),
+  inviteCreatorIds: z
+    .union([z.literal('all'), z.array(z.string().regex(ID_PATTERN, 'A creator id.')).max(MAX_COPIED_CREATORS)])
+    .default([])
+    .meta({ description: `Creators of the source campaign to invite to the copy (still in it, not removed or erased), or \`all\` of them; at most ${MAX_COPIED_CREATORS}. None when absent.` }),
+});
+
+// A refusal of the copy as the API says it: nothing was written.
+export function copyRefusalError(r: CopyRefusal): ApiError {
+  switch (r.code) {
+    case 'creator_not_found':
+      return new ApiError(404, 'not_found', 'No such creator.', { creatorIds: r.ids });
+    case 'creator_not_in_campaign':
+      return new ApiError(422, 'creator_not_in_campaign', 'Some creators are not in the campaign being copied (never were, were removed, or were erased); only its creators can be invited with the copy.', { creatorIds: r.ids });
+    case 'too_many_creators':
+      return new ApiError(422, 'too_many_creators', `At most ${MAX_COPIED_CREATORS} creators are invited with one copy; this asks ${r.count}. Copy with fewer, then import the rest.`, { max: MAX_COPIED_CREATORS, asked: r.count });
+    case 'name_differs':
+      return new ApiError(409, 'idempotency_conflict', 'This key made a copy under another name. Use a new key for a new copy.');
+    case 'code_taken':
+      return new ApiError(409, 'code_taken', 'No code pattern from the campaign\'s style or the copy\'s name gives every creator a code of their own. Copy without them, then import them with a code pattern of your choice.', { handles: r.handles });
+  }
+}
 
 const updateCampaign = z
   .strictObject({
@@ -281,6 +308,34 @@ export const campaignRoutes = new Hono<AppEnv>()
         new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.'),
       );
       return c.json({ data: campaignView(row) }, 201);
+    },
+  )
+  .post(
+    '/:id/copy',
+    op({
+      summary: 'Copy a campaign',
+      description: `A new wave of a campaign: a \`draft\` with its brief (hashtag, positioning anchor, non-negotiables, disclosure, story formats, default destination), commission plan, attribution window, holding period, renewal months, mid-tier baseline, usage rights, gift settings and the gift products it offers now (archived ones are not copied), named \`name\` or "<name> (copy)", with a slug made from the name. The old wave's dates (start, end, first drafts due) are cleared and applications start closed. Nothing of the old wave's work is copied: no enrollments, links, codes, submissions, orders, ledger entries, updates, messages, gift requests or applications. \`inviteCreatorIds\` (or \`all\`) invites creators who are still in the source (not removed or erased) as the roster import would: an enrollment as an invitation paid as in the source, with their own brief section, a tracked link and a code in the source's style (or a pattern from the copy's name when they hold that code already); then their invitations are mailed as \`…/invitations/mail\` mails them. At most ${MAX_COPIED_CREATORS}. An id of no creator of yours is a 404, one of your creators who is not in the source a 422 naming them; either writes nothing. With an \`Idempotency-Key\` the copy is made once: the same key again answers 200 with the same campaign and invites only who is missing (after a 503 \`copy_incomplete\`, which leaves the campaign copied and some creators invited, that finishes the invitations). Audited as \`campaign.copied\`.`,
+      params: campaignId,
+      example: { name: 'Summer drop', inviteCreatorIds: ['cr_Q2x7vLr9TkPa4mBc'] },
+      responses: { 201: { description: 'Copied: the new campaign, and how many creators are invited.', schema: dataOf(CampaignCopy) }, 200: { description: 'The same Idempotency-Key again: the copy it made.', schema: dataOf(CampaignCopy) } },
+      errors: { 400: ['invalid_idempotency_key'], 404: ['not_found'], 409: ['idempotency_conflict', 'code_taken', 'slug_taken'], 422: ['creator_not_in_campaign', 'too_many_creators'], 503: ['copy_incomplete', 'public_origin_unset'] },
+    }),
+    valid('json', copyBody),
+    async (c) => {
+      const input = c.req.valid('json');
+      const key = c.req.header('idempotency-key') ?? null;
+      if (key !== null && !IDEMPOTENCY_KEY.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+      const { brandId, keyId } = c.var.admin;
+      let copied;
+      try {
+        copied = await copyCampaign(c.env, { brandId, sourceId: c.req.param('id'), name: input.name, invite: input.inviteCreatorIds, actor: { type: 'api_key', id: keyId }, key: key && `api:${key}`, origin: () => mailLinkOrigin(c) }, Date.now());
+      } catch (e) {
+        if (e instanceof CopyRefused) throw copyRefusalError(e.refusal);
+        throw e;
+      }
+      const row = await database(c.env.DB).query.campaigns.findFirst({ where: and(eq(campaigns.id, copied.campaignId), eq(campaigns.brandId, brandId)) });
+      if (!row) throw notFound('campaign');
+      return c.json({ data: { campaign: campaignView(row), copiedFrom: c.req.param('id'), invited: copied.invited, invitationsMailed: copied.mailed } }, copied.created ? 201 : 200);
     },
   )
   .patch(

@@ -7,6 +7,9 @@ import type { FormError } from '../../../../portal/layout';
 import { countOf, formatDateTime } from '../../../../portal/format';
 import { DUE_FILTERS, MOVE_LABELS, NetworkPage, type DueFilter } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
+import { CampaignCopyPage, type CopyFormValues } from '../../../../portal/console/campaign-copy';
+import { copyableCreators, copyCampaign, CopyRefused, MAX_COPIED_CREATORS } from '../../../db/campaign-copy';
+import { copyName } from '../../../domain/campaign-copy';
 import { auditIfChanged } from '../../../db/audit';
 import { giftedByEnrollment } from '../../../db/gifting';
 import { briefUpdates, campaignAudience, campaignUpdateBody, listCampaignUpdates, newsMailParts, postCampaignUpdate, updateAllowance, updateMessages, updatePosition, UPDATES_PER_DAY } from '../../../db/campaign-updates';
@@ -21,7 +24,7 @@ import { canonicalRights, MAX_RIGHTS_DAYS, parseRights, rightsKey, usageRightsIn
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, SEGMENT_KINDS, segmentsOf, summarize, type SegmentKind } from '../../../domain/network';
 import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
 import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
-import { mailOrigin } from '../../../env';
+import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { noticesAfterResponse } from '../../../mail';
 import { isUniqueViolation } from '../../../lib/d1-errors';
 import { notFound } from '../../../lib/errors';
@@ -30,7 +33,9 @@ import { newId, randomToken } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { campaignChanged } from '../../admin/campaigns';
 import { MAX_RENEWAL_MONTHS } from '../../../domain/attribution';
+import { CAMPAIGN_SLUG as SLUG, slugify } from '../../../domain/campaign-copy';
 import { canWrite, countParam, pageHtml, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type Form, flashOf } from './context';
+import { ApiError } from '../../../lib/errors';
 import { activeCreatorCount, awaitingReview, campaignEnrollments, campaignSummaries, commissionPlans, loadCampaign, type CampaignRecord } from './queries';
 
 export const campaignRoutes = new Hono<ConsoleEnv>();
@@ -87,16 +92,6 @@ const campaignSchema = z.strictObject({
 
 type CampaignInput = z.output<typeof campaignSchema> & { baselineCostMinor: number | null; baselineEngaged: number | null };
 
-const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
-const slugify = (name: string) =>
-  name
-    .normalize('NFKD')
-    // The accents NFKD splits off are dropped, not read as word breaks: "Été" is "ete", not "e-te".
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63);
 
 function formValues(form: Form): CampaignFormValues {
   return {
@@ -368,7 +363,7 @@ async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { 
       plans={plans}
       hosts={hosts}
       errors={opts.errors}
-      flash={c.req.query('flash') === 'saved_mailed' ? { tone: 'success', text: `Brief saved, and ${countOf(countParam(c, 'n'), 'creator')} who accepted your brand ${countParam(c, 'n') === 1 ? 'is' : 'are'} being emailed that it changed.` } : flashOf(BRIEF_FLASH, c)}
+      flash={c.req.query('flash') === 'saved_mailed' ? { tone: 'success', text: `Brief saved, and ${countOf(countParam(c, 'n'), 'creator')} who accepted your brand ${countParam(c, 'n') === 1 ? 'is' : 'are'} being emailed that it changed.` } : c.req.query('flash') === 'copied' ? await copiedFlash(c) : flashOf(BRIEF_FLASH, c)}
       toReview={toReview}
       confirmEnd={opts.confirmEnd ? { creators: enrollments.filter((x) => x.status !== 'removed').length } : undefined}
       confirmLaunch={opts.confirmLaunch}
@@ -385,6 +380,76 @@ async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { 
 }
 
 campaignRoutes.get('/campaigns/:id', async (c) => renderBrief(c, await campaignOr404(c, c.req.param('id'))));
+
+// ---------- Copy campaign (db/campaign-copy.ts) ----------
+
+// After a copy: which campaign it came from (read here, so the URL carries no text) and how many were invited.
+async function copiedFlash(c: ConsoleContext): Promise<Flash> {
+  const from = await c.env.DB.prepare('SELECT name FROM campaigns WHERE id = ? AND brand_id = ?').bind(c.req.query('from') ?? '', c.var.user.brandId).first<{ name: string }>();
+  const invited = countParam(c, 'n');
+  return {
+    tone: 'success',
+    text: `Copied from ${from?.name ?? 'another campaign'}: ${countOf(invited, 'creator')} invited. It is a draft with no launch, end or first-drafts due date: set those below before you launch it.`,
+  };
+}
+
+async function renderCopy(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CopyFormValues; errors?: FormError[]; status?: 403 | 409 | 422 | 503 } = {}) {
+  const { brandId } = c.var.user;
+  const [creators, toReview] = await Promise.all([copyableCreators(c.env.DB, brandId, campaign.id), awaitingReview(c.env.DB, brandId)]);
+  // Ticked as sent, less anyone no longer in the campaign; at first, everyone (when they fit in one copy).
+  const listed = new Set(creators.map((x) => x.creator_id));
+  const values = opts.values ? { ...opts.values, creators: opts.values.creators.filter((id) => listed.has(id)) } : { name: copyName(campaign.name), creators: creators.length <= MAX_COPIED_CREATORS ? [...listed] : [] };
+  return renderPage(c, <CampaignCopyPage viewer={viewerOf(c)} campaign={campaign} creators={creators} values={values} formKey={randomToken(16)} errors={opts.errors} toReview={toReview} />, opts.status ?? 200);
+}
+
+// Copying writes: the form is for owners and managers (enforceRole refuses the POST to anyone else).
+const copyWriter = (c: ConsoleContext) => {
+  if (!canWrite(c.var.user)) throw new ApiError(403, 'forbidden', 'Your role can view this console but not change anything. Ask an owner or manager.');
+};
+
+const copyNameField = plainText(120, 'one', 'Campaign names are limited to 120 characters, on one line.').min(1, 'Give the copy a name.');
+
+campaignRoutes.get('/campaigns/:id/copy', async (c) => {
+  copyWriter(c);
+  return renderCopy(c, await campaignOr404(c, c.req.param('id')));
+});
+
+campaignRoutes.post('/campaigns/:id/copy', async (c) => {
+  copyWriter(c);
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  const values: CopyFormValues = { name: form.get('name').slice(0, 1000), creators: form.all('creator').slice(0, MAX_COPIED_CREATORS + 1) };
+  const name = copyNameField.safeParse(form.get('name').trim());
+  const key = form.get('key');
+  const errors: FormError[] = [];
+  if (!name.success) errors.push({ field: 'name', text: name.error.issues[0]!.message });
+  if (form.all('creator').length > MAX_COPIED_CREATORS) errors.push({ field: 'creators', text: `Tick at most ${MAX_COPIED_CREATORS} creators; import the rest into the copy afterwards.` });
+  if (!UPDATE_FORM_KEY.test(key)) errors.push('The form was missing a part. Reload the page and copy again.');
+  if (!name.success || errors.length > 0) return renderCopy(c, campaign, { values, errors, status: 422 });
+  const origin = mailOrigin(c.env, c.req);
+  if (values.creators.length > 0 && origin === null) return renderCopy(c, campaign, { values, errors: [PUBLIC_ORIGIN_UNSET], status: 503 });
+  const { user } = c.var;
+  try {
+    const copied = await copyCampaign(
+      c.env,
+      { brandId: user.brandId, sourceId: campaign.id, name: name.data, invite: values.creators, actor: { type: 'admin_user', id: user.id }, key: `form:${key}`, origin: () => origin ?? '' },
+      Date.now(),
+    );
+    return c.redirect(withFlash(`/console/campaigns/${copied.campaignId}`, 'copied', { n: copied.invited, from: campaign.id }), 303);
+  } catch (e) {
+    if (!(e instanceof CopyRefused)) throw e;
+    const r = e.refusal;
+    const problem: FormError =
+      r.code === 'name_differs'
+        ? 'This form already made a copy under the name it had then; nothing more was copied. To make another copy with this name, send the form again.'
+        : r.code === 'code_taken'
+          ? { field: 'creators', text: `No code pattern gives every ticked creator a code of their own (${r.handles.map((h) => `@${h}`).join(', ')}). Untick them, then import them into the copy with a code pattern of your choice.` }
+          : r.code === 'too_many_creators'
+            ? { field: 'creators', text: `Tick at most ${MAX_COPIED_CREATORS} creators; import the rest into the copy afterwards.` }
+            : { field: 'creators', text: 'Some ticked creators are no longer in this campaign (removed or erased meanwhile). The list below is as it is now: check it and copy again.' };
+    return renderCopy(c, campaign, { values, errors: [problem], status: r.code === 'name_differs' ? 409 : 422 });
+  }
+});
 
 const BRIEF_COLUMNS: [keyof CampaignInput, string][] = [
   ['name', 'name'],
