@@ -136,35 +136,13 @@ export async function copyCampaign(env: Env, p: CopyRequest, now: number): Promi
   const id = p.key === null ? newId('cmp') : await copyIdFor(env.SECRETS_KEY, p.brandId, source.id, p.key);
 
   // The invitations are checked before anything is written: a code that cannot be made refuses the whole copy.
-  const rows: ImportRow[] = chosen.map((c, i) => ({
-    line: i + 1,
-    email: c.email,
-    handle: c.handle,
-    name: c.display_name,
-    niche: c.niche,
-    platform: c.platform,
-    followerCount: c.follower_count,
-    paymentModel: c.payment_model,
-    flatFeeMinor: c.flat_fee_minor,
-    briefSection: c.brief_section,
-    tags: [],
-  }));
-  let target: ImportTarget | null = null;
-  if (rows.length > 0) {
-    // The source's code style; its creators hold those codes there, so mostly one from the copy's name.
-    const style = await campaignCodeStyle(db, p.brandId, source.id);
-    const checked = await checkRows(db, p.brandId, id, rows, style.pattern);
-    const pattern = checked.errors.length === 0 ? style.pattern : await freeCodePattern(db, p.brandId, id, name, checked.rows, style.pattern, checked.accounts);
-    if (!pattern) throw new CopyRefused({ code: 'code_taken', handles: [...new Set(checked.errors.map((e) => rows[e.line - 1]!.handle))] });
-    target = { brandId: p.brandId, campaignId: id, destination: source.default_destination, codePattern: pattern, discountPercent: style.discountPercent, origin: p.origin(), secretsKey: env.SECRETS_KEY };
-    rows.splice(0, rows.length, ...checked.rows);
-  }
-
+  const invitations = chosen.length === 0 ? null : await planInvitations(env, p, source, id, name, chosen);
   const created = await writeCopy(db, p, source.id, id, name, now);
 
   let invited = 0;
   let mailed = 0;
-  if (target && rows.length > 0) {
+  if (invitations) {
+    const { target, rows } = invitations;
     const audit = { id: newId('aud'), actor: p.actor, skipped: 0 };
     try {
       const made = await importCreators(db, target, rows, audit);
@@ -185,6 +163,31 @@ export async function copyCampaign(env: Env, p: CopyRequest, now: number): Promi
     }
   }
   return { campaignId: id, sourceName: source.name, invited, mailed, created };
+}
+
+// The chosen creators as roster-import rows checked against the copy, and where the import writes them: the source's
+// code style, its creators hold those codes there, so mostly a pattern from the copy's name.
+async function planInvitations(env: Env, p: CopyRequest, source: { id: string; default_destination: string }, id: string, name: string, chosen: CopyableCreator[]): Promise<{ target: ImportTarget; rows: ImportRow[] }> {
+  const db = env.DB;
+  const planned: ImportRow[] = chosen.map((c, i) => ({
+    line: i + 1,
+    email: c.email,
+    handle: c.handle,
+    name: c.display_name,
+    niche: c.niche,
+    platform: c.platform,
+    followerCount: c.follower_count,
+    paymentModel: c.payment_model,
+    flatFeeMinor: c.flat_fee_minor,
+    briefSection: c.brief_section,
+    tags: [],
+  }));
+  const style = await campaignCodeStyle(db, p.brandId, source.id);
+  const checked = await checkRows(db, p.brandId, id, planned, style.pattern);
+  const pattern = checked.errors.length === 0 ? style.pattern : await freeCodePattern(db, p.brandId, id, name, checked.rows, style.pattern, checked.accounts);
+  if (!pattern) throw new CopyRefused({ code: 'code_taken', handles: [...new Set(checked.errors.map((e) => planned[e.line - 1]!.handle))] });
+  const target = { brandId: p.brandId, campaignId: id, destination: source.default_destination, codePattern: pattern, discountPercent: style.discountPercent, origin: p.origin(), secretsKey: env.SECRETS_KEY };
+  return { target, rows: checked.rows };
 }
 
 // The campaign and its offered gift products, with the activity row, in one batch. False when the key's copy was

@@ -1,9 +1,11 @@
 // Copy campaign: a draft for the next wave with the source's brief, money and gift settings, none of the old wave's
 // work, and (when asked) the source's creators invited again through the roster import's path. Once per key.
-import { env } from 'cloudflare:test';
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { adminUser, get, post, signIn } from '../console-fixtures';
-import { createBrand, createMoneyBrand, json, rowCount, type Data } from '../fixtures';
+import worker from '../../../worker/index';
+import type { Env } from '../../../worker/env';
+import { BASE, createBrand, createMoneyBrand, d1With, json, rowCount, type Data } from '../fixtures';
 
 type ErrorBody = { error: { code: string; details?: Record<string, unknown> } };
 type Copy = { campaign: { id: string; name: string; slug: string; status: string; startsAt: string | null; endsAt: string | null; contentDueAt: string | null }; copiedFrom: string; invited: number; invitationsMailed: number };
@@ -143,6 +145,30 @@ describe('copy a campaign', () => {
     expect(renamed.status).toBe(409);
     expect((await json<ErrorBody>(renamed)).error.code).toBe('idempotency_conflict');
     expect((await copy(w, {}, { 'idempotency-key': 'bad key' })).status).toBe(400);
+  });
+
+  it('a copy whose invitations stop part-way stands as copied, and the same key again invites the rest', async () => {
+    const w = await shared();
+    const key = `part-${uniq()}`;
+    // The import's chunks are its only batches of seven statements or more: they fail, the campaign's batch lands.
+    const flaky = d1With({ batch: (stmts: D1PreparedStatement[]) => (stmts.length >= 7 ? Promise.reject(new Error('D1_ERROR: storage unavailable')) : env.DB.batch(stmts)) });
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`${BASE}/api/admin/campaigns/${w.source.id}/copy`, { method: 'POST', headers: { authorization: `Bearer ${w.brand.adminKey}`, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ name: 'Part drop', inviteCreatorIds: 'all' }) }),
+      { ...env, DB: flaky } as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(503);
+    const failed = await json<ErrorBody>(res);
+    expect(failed.error.code).toBe('copy_incomplete');
+    const id = failed.error.details!.campaignId as string;
+    expect(await rowCount('SELECT count(*) AS n FROM campaigns WHERE id = ?', id)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', id)).toBe(0);
+    const again = await copy(w, { name: 'Part drop', inviteCreatorIds: 'all' }, { 'idempotency-key': key });
+    expect(again.status).toBe(200);
+    expect((await json<Data<Copy>>(again)).data).toMatchObject({ campaign: { id }, invited: 2 });
+    expect(await rowCount('SELECT count(*) AS n FROM gift_products WHERE campaign_id = ?', id)).toBe(2);
   });
 
   it('in the console: owners and managers copy (a form sent twice makes one campaign); viewers and finance neither see nor use it', async () => {
