@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { adminUser, get, post, signIn } from '../console-fixtures';
 import worker from '../../../worker/index';
 import type { Env } from '../../../worker/env';
-import { BASE, createBrand, createMoneyBrand, d1With, json, rowCount, type Data } from '../fixtures';
+import { BASE, captureLogs, createBrand, createMoneyBrand, d1With, json, rowCount, type Data } from '../fixtures';
 
 type ErrorBody = { error: { code: string; details?: Record<string, unknown> } };
 type Copy = { campaign: { id: string; name: string; slug: string; status: string; startsAt: string | null; endsAt: string | null; contentDueAt: string | null }; copiedFrom: string; invited: number; invitationsMailed: number };
@@ -153,12 +153,16 @@ describe('copy a campaign', () => {
     // The import's chunks are its only batches of seven statements or more: they fail, the campaign's batch lands.
     const flaky = d1With({ batch: (stmts: D1PreparedStatement[]) => (stmts.length >= 7 ? Promise.reject(new Error('D1_ERROR: storage unavailable')) : env.DB.batch(stmts)) });
     const ctx = createExecutionContext();
-    const res = await worker.fetch(
-      new Request(`${BASE}/api/admin/campaigns/${w.source.id}/copy`, { method: 'POST', headers: { authorization: `Bearer ${w.brand.adminKey}`, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ name: 'Part drop', inviteCreatorIds: 'all' }) }),
-      { ...env, DB: flaky } as Env,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    const { result: res, lines } = await captureLogs(async () => {
+      const answer = await worker.fetch(
+        new Request(`${BASE}/api/admin/campaigns/${w.source.id}/copy`, { method: 'POST', headers: { authorization: `Bearer ${w.brand.adminKey}`, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ name: 'Part drop', inviteCreatorIds: 'all' }) }),
+        { ...env, DB: flaky } as Env,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return answer;
+    });
+    expect(lines.map((l) => l.event)).toContain('campaign_copy_invites_stopped');
     expect(res.status).toBe(503);
     const failed = await json<ErrorBody>(res);
     expect(failed.error.code).toBe('copy_incomplete');
