@@ -368,7 +368,8 @@ describe('query plans of every page and list', () => {
     const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/payouts/year-end.csv?year=2026', '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions', '/api/admin/content', `/api/admin/campaigns/${o.campaign.id}/updates`, '/api/admin/message-threads', `/api/admin/messages?creatorId=${o.creator.id}`];
     for (const list of lists) await expectNarrow(async () => expect((await admin(o.brand, list)).status, list).toBeLessThan(400), []);
     // A copy for the next wave with its creators: the source's creators and the copy's invitations, by campaign.
-    await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/campaigns/${o.campaign.id}/copy`, { inviteCreatorIds: 'all' })).status).toBe(201), []);
+    await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/campaigns/${o.campaign.id}/copy`, { inviteCreatorIds: 'all' }, { 'idempotency-key': 'sweep-copy-all' })).status).toBe(201), []);
+    await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/campaigns/${o.campaign.id}/copy`, { name: 'Sweep list', inviteCreatorIds: [o.creator.id] }, { 'idempotency-key': 'sweep-copy-list' })).status).toBe(201), []);
     const m = await signedInCreator();
     const thread = `/messages/${m.brand.brandId}`;
     const key = /name="key" value="([^"]+)"/.exec(await (await get(thread, m.cookie)).text())![1]!;

@@ -1,29 +1,18 @@
-// Copying a campaign for its next wave: the copy's name and slug. Pure: the caller reads the slugs in use.
+// Copying a campaign for its next wave: the copy's name. Pure.
+import { CAMPAIGN_NAME_MAX } from './campaign-slug';
 
-export const CAMPAIGN_NAME_MAX = 120;
-export const CAMPAIGN_SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
+const COPY_MARK = /^(.*) \(copy(?: (\d{1,6}))?\)$/s;
 
-export const slugify = (name: string) =>
-  name
-    .normalize('NFKD')
-    // The accents NFKD splits off are dropped, not read as word breaks: "Été" is "ete", not "e-te".
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63);
-
-// "<name> (copy)", the name cut so the whole stays within the campaign name limit.
-export const copyName = (name: string) => `${name.slice(0, CAMPAIGN_NAME_MAX - ' (copy)'.length).trimEnd()} (copy)`;
-
-// The copy's slug: its name's, or with -2, -3… when that one is taken (`taken`: the brand's slugs that start with it).
-export function freeSlug(name: string, taken: ReadonlySet<string>): string {
-  const made = slugify(name);
-  const base = CAMPAIGN_SLUG.test(made) ? made : `campaign-${made}`.replace(/-+$/, '').slice(0, 63);
-  if (!taken.has(base)) return base;
-  for (let n = 2; ; n++) {
-    const suffix = `-${n}`;
-    const candidate = `${base.slice(0, 63 - suffix.length).replace(/-+$/, '')}${suffix}`;
-    if (!taken.has(candidate)) return candidate;
+// "<name> (copy)"; a copy's copy is "<name> (copy 2)", then "(copy 3)", never "(copy) (copy)". The name is cut at a
+// character's edge (never half an emoji) so the whole stays within the campaign name limit (counted as the API does).
+export function copyName(name: string): string {
+  const marked = COPY_MARK.exec(name);
+  const base = marked ? marked[1]! : name;
+  const suffix = marked ? ` (copy ${marked[2] ? Number(marked[2]) + 1 : 2})` : ' (copy)';
+  let kept = '';
+  for (const point of base) {
+    if (kept.length + point.length + suffix.length > CAMPAIGN_NAME_MAX) break;
+    kept += point;
   }
+  return `${kept.trimEnd()}${suffix}`;
 }
