@@ -17,11 +17,10 @@ import { hmacSha256Hex, sha256Hex } from '../lib/digest';
 import { notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { log } from '../lib/log';
-import { mailSetup } from '../lib/messages';
 import { auditStatement } from './audit';
 import { campaignCodeStyle } from './applications';
-import { checkRows, freeCodePattern, importAuditStatement, importCreators, type ImportTarget } from './creator-import';
-import { mailInvitations } from './invitation-mails';
+import { checkRows, freeCodePattern, importWhole, type ImportTarget } from './creator-import';
+import { mailNewInvitations } from './invitation-mails';
 import type { Actor } from '../routes/admin/imports';
 
 export const MAX_COPIED_CREATORS = 500;
@@ -212,22 +211,13 @@ export async function copyCampaign(env: Env, p: CopyRequest, now: number): Promi
   let mailed = 0;
   if (invitations) {
     const { target, rows } = invitations;
-    const audit = { id: newId('aud'), actor: p.actor, skipped: 0 };
     try {
-      const wrote = await importCreators(db, target, rows, audit);
-      await importAuditStatement(db, target, audit, { rows: rows.length, created: wrote, complete: true, copiedFrom: source.id }, Date.now()).run();
+      await importWhole(db, target, rows, p.actor, { copiedFrom: source.id });
     } catch (error) {
       log.error('campaign_copy_invites_stopped', { campaignId: id, error });
       throw new CopyIncomplete(id);
     }
-    if (mailSetup(env).kind !== 'unconfigured') {
-      try {
-        mailed = (await mailInvitations(env, target, p.actor, Date.now(), rows.map((r) => r.email))).queued;
-      } catch (error) {
-        // The invitations stand whether or not mail can go: the brand sends the invite sheet's links instead.
-        log.error('campaign_copy_mail_failed', { campaignId: id, error });
-      }
-    }
+    mailed = await mailNewInvitations(env, target, p.actor, rows.map((r) => r.email), 'campaign_copy_mail_failed');
   }
   const invited = chosen.length === 0 ? 0 : await invitedAmong(db, p.brandId, id, chosen.map((c) => c.creator_id));
   return { campaignId: id, invited, mailed, created };
