@@ -93,10 +93,10 @@ const copy = async (w: Awaited<ReturnType<typeof build>>, body: unknown, headers
 const campaignsOf = (brandId: string) => rowCount('SELECT count(*) AS n FROM campaigns WHERE brand_id = ?', brandId);
 
 // A source of its own with twelve creators: an import of more than one chunk (ten rows a chunk).
-async function bigSource(w: Awaited<ReturnType<typeof build>>) {
+async function bigSource(w: Awaited<ReturnType<typeof build>>, creators = 12) {
   const t = uniq();
   const made = await json<Data<{ id: string }>>(await w.brand.api('POST', '/api/admin/campaigns', { name: `Big ${t}`, slug: `big-${t}`, hashtag: '#Big', defaultDestination: 'https://shop.example/big' }));
-  const handles = Array.from({ length: 12 }, (_, i) => `b${i}_${t}`.slice(0, 30));
+  const handles = Array.from({ length: creators }, (_, i) => `b${i}_${t}`.slice(0, 30));
   const csv = ['email,handle,name', ...handles.map((h) => `${h}@creators.test,${h},${h}`)].join('\n');
   expect((await w.brand.api('POST', `/api/admin/campaigns/${made.data.id}/import`, { csv })).status).toBe(200);
   return made.data.id;
@@ -355,5 +355,21 @@ describe('copy a campaign', () => {
     expect(finished.headers.get('location')).toContain(`/console/campaigns/${id}?`);
     expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', id)).toBe(12);
     expect(await rowCount('SELECT count(*) AS n FROM campaigns WHERE brand_id = ? AND name = ?', w.brand.brandId, fields.name)).toBe(1);
+  });
+
+  it('a campaign of more than 500 creators: the form lists the first 500 and says so, and the API refuses all of them before loading any', async () => {
+    const w = await shared();
+    const sourceId = await bigSource(w, 501);
+    const manager = await signIn((await adminUser(w.brand.brandId, 'manager')).email);
+    const page = await get(`/console/campaigns/${sourceId}/copy`, manager);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect([...html.matchAll(/name="creator" value="[^"]+" checked/g)]).toHaveLength(500);
+    expect(html).toContain('501 creators in this campaign now');
+    const before = await campaignsOf(w.brand.brandId);
+    const all = await w.brand.api('POST', `/api/admin/campaigns/${sourceId}/copy`, { inviteCreatorIds: 'all' }, keyed());
+    expect(all.status).toBe(422);
+    expect(await json<ErrorBody>(all)).toMatchObject({ error: { code: 'too_many_creators', details: { asked: 501 } } });
+    expect(await campaignsOf(w.brand.brandId)).toBe(before);
   });
 });
