@@ -156,6 +156,8 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
       typeof d[key] === 'string' ? `${key === 'destination' ? 'destination ' : ''}${typeof before[key] === 'string' && before[key] !== d[key] ? `${show(before[key] as string)} → ` : ''}${show(d[key] as string)}` : null;
     return [moved('destination', (v) => linkTarget(v)), moved('status', (v) => v)].filter((p) => p !== null).join(' · ');
   },
+  // Names as they were when copied (db/campaign-copy.ts), not ids.
+  'campaign.copied': (d) => (typeof d.fromName === 'string' && typeof d.name === 'string' ? shortText(`“${d.name}” from “${d.fromName}”`) : ''),
   'campaign.update_posted': (d) => `“${typeof d.title === 'string' ? d.title : ''}”, mail sent to ${typeof d.mailed === 'number' ? countOf(d.mailed, 'creator') : 'its creators'}`,
   // "90 more days, adds paid ads, $150.00"; the creator's answer: the new end, or their note.
   'submission.rights_extension_asked': (d) =>

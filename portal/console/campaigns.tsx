@@ -432,6 +432,13 @@ export const CampaignBriefPage: FC<{
     <CampaignHeader campaign={campaign} tab="brief" brandName={viewer.brandName} />
     <FlashNotice flash={flash} />
     <Errors errors={errors} />
+    {canWrite ? (
+      <p class="form-actions">
+        <a class="button button-quiet" href={`/console/campaigns/${campaign.id}/copy`}>
+          Copy campaign
+        </a>
+      </p>
+    ) : null}
     {canWrite && confirmLaunch ? (
       <FormQuestion form="brief-form" saveLabel="Save the brief" cancelHref={`/console/campaigns/${campaign.id}`} name="confirmLaunch" tone={confirmLaunch.missing.length > 0 ? 'warn' : 'info'} title={`Launch ${campaign.name}?`} submit="Launch the campaign" submitTone="primary" cancel="Not yet">
         <p>

@@ -211,7 +211,8 @@ export const CAMPAIGN_STATUS_LABELS: Record<string, string> = { draft: 'Draft', 
 
 export const CampaignStatus: FC<{ status: string }> = ({ status }) => <span class={`status-dot status-${status}`}>{CAMPAIGN_STATUS_LABELS[status] ?? status}</span>;
 
-export const CampaignHeader: FC<{ campaign: { id: string; name: string; status: string; hashtag: string }; tab: CampaignTab; brandName: string }> = ({ campaign, tab, brandName }) => (
+// `tab`: the tab the page is; none for a page of its own (Copy campaign).
+export const CampaignHeader: FC<{ campaign: { id: string; name: string; status: string; hashtag: string }; tab?: CampaignTab; brandName: string }> = ({ campaign, tab, brandName }) => (
   <header class="console-head">
     <p class="eyebrow">
       <a href="/console">Campaigns</a> <span aria-hidden="true">/</span> {brandName}

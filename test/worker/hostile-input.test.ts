@@ -180,6 +180,8 @@ const ROUTES: Route[] = [
     path: '/api/admin/campaigns',
     body: (w) => ({ name: 'Hostile', slug: `hostile-${u()}`, hashtag: '#Hostile', defaultDestination: 'https://shop.example/h', commissionPlanId: w.a.ids.plan, positioningAnchor: 'anchor', nonNegotiables: ['one'], disclosureText: '#ad', storyFormats: ['day_in_the_life'], attributionWindowDays: 30, holdingDays: 30, startsAt: '2026-01-01T00:00:00Z', endsAt: null, status: 'draft', baselineCostMinor: 100, baselineEngaged: 10, contentDueAt: '2199-12-31', usageRights: { scopes: ['organic', 'paid'], days: 365, note: 'n' } }),
   },
+  // Copies without creators (the invitations are the import's, swept above): each probe that passes is a new draft.
+  { method: 'POST', path: '/api/admin/campaigns/:campaign/copy', ids: ['campaign'], body: () => ({ name: `Hostile copy ${u()}`, inviteCreatorIds: [] }) },
   { method: 'PATCH', path: '/api/admin/campaigns/:campaign', ids: ['campaign'], body: () => ({ baselineCostMinor: 100, baselineEngaged: 10, contentDueAt: '2199-12-31', usageRights: { scopes: ['partnership'], days: null, note: '' } }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/network', ids: ['campaign'] },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/segments', ids: ['campaign'], query: () => ({ by: 'tag' }) },

@@ -4,15 +4,13 @@
 import { oneClickUnsubscribe, type Env } from '../env';
 import type { ImportRow } from '../domain/creator-import';
 import { DECLINED_APPLICATION_DAYS } from '../jobs/retention';
-import { log } from '../lib/log';
 import { mailSetup, type Message } from '../lib/messages';
 import { noticesAfterResponse } from '../mail';
 import { approveOnce, campaignCodeStyle, declineApplications, declineEach, declineOnce, type Answerer, type ApplicationRow, type Declined, type DeclineReport } from './applications';
-import { checkRows, freeCodePattern, importAuditStatement, importCreators, type ImportTarget } from './creator-import';
+import { checkRows, freeCodePattern, importWhole, type ImportTarget } from './creator-import';
 import { campaignEnded } from '../domain/codes';
-import { mailInvitations } from './invitation-mails';
+import { mailNewInvitations } from './invitation-mails';
 import { unsubscribeToken } from './mail-opt-outs';
-import { newId } from '../lib/ids';
 
 export type AnswerCampaign = { id: string; name: string; campaign_status: string; ends_at: number | null; default_destination: string };
 
@@ -73,9 +71,7 @@ export async function approveApplication(x: Answering, a: ApplicationRow, paymen
   if (!(await approveOnce(db, t, actor, { paymentModel }, Date.now()))) return { outcome: 'answered' };
   const target: ImportTarget = { brandId, campaignId: campaign.id, destination: campaign.default_destination, codePattern: pattern, discountPercent: style.discountPercent, origin: x.origin, secretsKey: env.SECRETS_KEY };
   try {
-    const audit = { id: newId('aud'), actor, skipped: 0 };
-    const created = await importCreators(db, target, [row], audit);
-    await importAuditStatement(db, target, audit, { rows: 1, created, complete: true, application: a.id }, Date.now()).run();
+    await importWhole(db, target, [row], actor, { application: a.id });
   } catch (error) {
     // Storage failed part-way: the application waits again, and approving it again completes the import
     // (each of its statements writes only what is missing).
@@ -85,14 +81,7 @@ export async function approveApplication(x: Answering, a: ApplicationRow, paymen
 
   // The invitation, as "Email the invitations" would send it to this one address; the approval stands
   // whether or not it can go (the brand then sends the invite link by hand).
-  let queued = 0;
-  if (mailSetup(env).kind !== 'unconfigured') {
-    try {
-      queued = (await mailInvitations(env, target, actor, Date.now(), [a.email])).queued;
-    } catch (error) {
-      log.error('application_invitation_failed', { campaignId: campaign.id, error });
-    }
-  }
+  const queued = await mailNewInvitations(env, target, actor, [a.email], 'application_invitation_failed');
   return { outcome: 'approved', invitationQueued: queued > 0 };
 }
 

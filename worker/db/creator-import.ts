@@ -236,6 +236,15 @@ export function importAuditStatement(db: D1Database, t: Pick<ImportTarget, 'bran
     .bind(audit.id, t.brandId, audit.actor.type, audit.actor.id, t.campaignId, JSON.stringify({ ...details, skipped: audit.skipped }), at);
 }
 
+// Rows imported in one go by a feature of its own (an approved application, a copied campaign), with the import's
+// audit row completed; `details` say where they came from.
+export async function importWhole(db: D1Database, t: ImportTarget, rows: ImportRow[], actor: ImportAudit['actor'], details: Record<string, unknown>): Promise<ImportResult['created']> {
+  const audit = { id: newId('aud'), actor, skipped: 0 };
+  const created = await importCreators(db, t, rows, audit);
+  await importAuditStatement(db, t, audit, { rows: rows.length, created, complete: true, ...details }, Date.now()).run();
+  return created;
+}
+
 export async function importCreators(
   db: D1Database,
   t: ImportTarget,

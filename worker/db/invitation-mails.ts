@@ -10,6 +10,7 @@
 // provider refused, so asking again retries it. Nothing waits on the response's last seconds.
 import { oneClickUnsubscribe, type Env } from '../env';
 import { MailError, mailSetup, sendMessage } from '../lib/messages';
+import { log } from '../lib/log';
 import type { Actor } from '../routes/admin/imports';
 import { sha256Hex } from '../lib/digest';
 import { queueBatches } from '../lib/queue-batches';
@@ -52,6 +53,18 @@ type Target = Pick<ImportTarget, 'brandId' | 'campaignId' | 'origin' | 'secretsK
 export class MailUnavailable extends Error {}
 
 // `only`: these addresses of the campaign alone (an approved application), under the same limits.
+// Invitations just made, mailed as "Email the invitations" mails them, when mail is set up: how many are queued. A
+// failure is logged under `failed` and counts none: the invitations stand, and the brand sends the invite sheet's links.
+export async function mailNewInvitations(env: Env, t: Target, actor: Actor, emails: string[], failed: string): Promise<number> {
+  if (mailSetup(env).kind === 'unconfigured') return 0;
+  try {
+    return (await mailInvitations(env, t, actor, Date.now(), emails)).queued;
+  } catch (error) {
+    log.error(failed, { campaignId: t.campaignId, error });
+    return 0;
+  }
+}
+
 export async function mailInvitations(env: Env, t: Target, actor: Actor, now: number, only?: string[]): Promise<InvitationMailing> {
   if (mailSetup(env).kind === 'unconfigured') throw new MailUnavailable('No mail provider is set up.');
   const db = env.DB;

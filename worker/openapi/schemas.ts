@@ -145,6 +145,17 @@ export const Campaign = z
   })
   .meta({ id: 'Campaign' });
 
+export const CampaignCopy = z
+  .object({
+    campaign: Campaign,
+    copiedFrom: id('cmp').meta({ description: 'The campaign it was copied from.' }),
+    invited: count(2).meta({ description: "How many of the creators asked for are invited to the copy (each with a new tracked link and code)." }),
+    invitationsMailed: count(2).meta({
+      description: 'How many invitations Chorus is mailing now. Fewer than `invited`: no mail provider, an address mailed lately for another campaign of yours, or one that asked for no invitations from you; send the invite sheet (GET …/invites.csv) instead.',
+    }),
+  })
+  .meta({ id: 'CampaignCopy' });
+
 export const Creator = z
   .object({
     id: id('cr'),

@@ -16,7 +16,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { Application, ApplicationApproved, ApplicationDeclined, ApplicationsDeclined, Campaign, CampaignSegments, CampaignUpdate, dataOf, listOf, Network, pagedListOf } from '../../openapi/schemas';
+import { Application, ApplicationApproved, ApplicationDeclined, ApplicationsDeclined, Campaign, CampaignCopy, CampaignSegments, CampaignUpdate, dataOf, listOf, Network, pagedListOf } from '../../openapi/schemas';
 import { campaignUpdateBody, listCampaignUpdates, postCampaignUpdate, updateMessages, updatePosition, UPDATES_PER_DAY, type CampaignUpdateRow } from '../../db/campaign-updates';
 import { pageOf, pageParams } from '../../lib/cursor';
 import { noticesAfterResponse } from '../../mail';
@@ -24,6 +24,10 @@ import { APPLICATION_ID, applicationsWith, loadApplication, reopenApplication, t
 import { approveApplication, declineApplication, declineEachOf, type Answering } from '../../db/application-answers';
 import { mailLinkOrigin, mailOrigin, publicOrigin, type AppEnv } from '../../env';
 import { campaignForImport, ENDED_IMPORT } from './imports';
+import { copyCampaign, CopyIncomplete, CopyRefused, MAX_COPIED_CREATORS, type CopyRefusal } from '../../db/campaign-copy';
+import { CAMPAIGN_NAME_MAX, CAMPAIGN_SLUG } from '../../domain/campaign-slug';
+import { IDEMPOTENCY_KEY } from './idempotency';
+import { ID_PATTERN } from '../../lib/ids';
 
 const APPLICATIONS_LISTED = 200;
 
@@ -116,8 +120,8 @@ const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))
 const renewalMonths = z.int().min(0).max(MAX_RENEWAL_MONTHS);
 
 const createCampaign = z.strictObject({
-  name: plainText(120).min(1),
-  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
+  name: plainText(CAMPAIGN_NAME_MAX).min(1),
+  slug: z.string().regex(CAMPAIGN_SLUG),
   hashtag: z.string().regex(/^#[\p{L}\p{N}_]{1,60}$/u),
   positioningAnchor: plainText(4000, 'many').default(''),
   nonNegotiables: z.array(plainText(500).min(1)).max(30).default([]),
@@ -142,6 +146,38 @@ const createCampaign = z.strictObject({
   contentDueAt: dueDateInput.nullable().default(null),
   usageRights: usageRightsInput.nullable().default(null),
 });
+
+const copyBody = z.strictObject({
+  name: plainText(CAMPAIGN_NAME_MAX).min(1).optional().meta({ description: 'The copy\'s name; "<name> (copy)" when absent ("<name> (copy 2)" for a copy\'s copy).' }),
+  inviteCreatorIds: z
+    .union([z.literal('all'), z.array(z.string().regex(ID_PATTERN, 'A creator id.')).max(MAX_COPIED_CREATORS)])
+    .default([])
+    .meta({ description: `Creators of the source campaign to invite to the copy (still in it, not removed or erased), or \`all\` of them; at most ${MAX_COPIED_CREATORS}. None when absent.` }),
+});
+
+// A refusal of the copy as the API says it: nothing was written.
+export function copyRefusalError(r: CopyRefusal): ApiError {
+  switch (r.code) {
+    case 'creator_not_found':
+      return new ApiError(404, 'not_found', 'No such creator.', { creatorIds: r.ids });
+    case 'creator_not_in_campaign':
+      return new ApiError(422, 'creator_not_in_campaign', 'Some creators are not in the campaign being copied (never were, were removed, or were erased); only its creators can be invited with the copy.', { creatorIds: r.ids });
+    case 'too_many_creators':
+      return new ApiError(422, 'too_many_creators', `At most ${MAX_COPIED_CREATORS} creators are invited with one copy; this asks ${r.count}. Copy with fewer, then import the rest.`, { max: MAX_COPIED_CREATORS, asked: r.count });
+    case 'idempotency_conflict':
+      return new ApiError(409, 'idempotency_conflict', 'This key made a copy with another name or other creators. Use a new key for a new copy.');
+    case 'invalid_destination':
+      return new ApiError(422, 'invalid_destination', 'The campaign\'s default destination is not on the brand\'s allowed hosts any more. Change it on the campaign, then copy it.', { reason: r.reason });
+    case 'campaign_ended':
+      return new ApiError(409, 'campaign_ended', 'The copy this key made has ended: nobody more is invited to it.');
+    case 'handle_taken':
+      return new ApiError(409, 'handle_taken', 'Another creator on your roster has the handle of some creators asked for. Copy without them.', { handles: r.handles });
+    case 'code_taken':
+      return new ApiError(409, 'code_taken', 'No code pattern from the campaign\'s style or the copy\'s name gives every creator a code of their own. Copy without them, then import them with a code pattern of your choice.', { handles: r.handles });
+    case 'slug_taken':
+      return new ApiError(409, 'slug_taken', 'Another campaign took this name\'s slug just now. Copy it again.');
+  }
+}
 
 const updateCampaign = z
   .strictObject({
@@ -281,6 +317,41 @@ export const campaignRoutes = new Hono<AppEnv>()
         new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.'),
       );
       return c.json({ data: campaignView(row) }, 201);
+    },
+  )
+  .post(
+    '/:id/copy',
+    op({
+      summary: 'Copy a campaign',
+      description: `A new wave of a campaign: a \`draft\` with its brief (hashtag, positioning anchor, non-negotiables, disclosure, story formats, default destination), commission plan, attribution window, holding period, renewal months, mid-tier baseline, usage rights, gift settings and the gift products it offers now (archived ones are not copied), named \`name\` or "<name> (copy)", with a slug made from the name. The old wave's dates (start, end, first drafts due) are cleared and applications start closed. Nothing of the old wave's work is copied: no enrollments, links, codes, submissions, orders, ledger entries, updates, messages, gift requests or applications. \`inviteCreatorIds\` (or \`all\`) invites creators who are still in the source (not removed or erased) as the roster import would: an enrollment as an invitation paid as in the source, with their own brief section, a tracked link and a code in the source's style (or a pattern from the copy's name when they hold that code already); then their invitations are mailed as \`…/invitations/mail\` mails them. At most ${MAX_COPIED_CREATORS}. An id of no creator of yours is a 404, one of your creators who is not in the source a 422 naming them; either writes nothing. Inviting needs an \`Idempotency-Key\` (400 \`idempotency_key_required\` without one); the copy is made once per key: the same key with the same body again answers 200 with the same campaign and invites only who is missing (after a 503 \`copy_incomplete\`, which leaves the campaign copied and some creators invited, that finishes the invitations; creators removed from the copy meanwhile are not invited again), with another name or other creators 409 \`idempotency_conflict\`, and with invitations into a copy that has ended 409 \`campaign_ended\`. A default destination no longer on the brand's allowed hosts is 422 \`invalid_destination\`. Audited as \`campaign.copied\`.`,
+      params: campaignId,
+      headers: z.object({
+        'Idempotency-Key': z.string().optional().meta({ description: '1 to 255 visible ASCII characters; required when `inviteCreatorIds` names anyone. The same key names the same copy (200 with it again, inviting only who is missing).', examples: ['summer-drop-2026'] }),
+      }),
+      example: { name: 'Summer drop', inviteCreatorIds: ['cr_Q2x7vLr9TkPa4mBc'] },
+      responses: { 201: { description: 'Copied: the new campaign, and how many creators are invited.', schema: dataOf(CampaignCopy) }, 200: { description: 'The same Idempotency-Key again: the copy it made.', schema: dataOf(CampaignCopy) } },
+      errors: { 400: ['invalid_idempotency_key', 'idempotency_key_required'], 404: ['not_found'], 409: ['idempotency_conflict', 'campaign_ended', 'handle_taken', 'code_taken', 'slug_taken'], 422: ['creator_not_in_campaign', 'too_many_creators', 'invalid_destination'], 503: ['copy_incomplete', 'public_origin_unset'] },
+    }),
+    valid('json', copyBody),
+    async (c) => {
+      const input = c.req.valid('json');
+      const key = c.req.header('idempotency-key') ?? null;
+      if (key !== null && !IDEMPOTENCY_KEY.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+      // Inviting can stop part-way and is finished by sending the request again: without a key that makes a second copy.
+      const inviting = input.inviteCreatorIds === 'all' || input.inviteCreatorIds.length > 0;
+      if (inviting && key === null) throw new ApiError(400, 'idempotency_key_required', 'Send an Idempotency-Key header when inviting creators with the copy: a retry after a part-way failure then finishes the same copy instead of making another.');
+      const { brandId, keyId } = c.var.admin;
+      let copied;
+      try {
+        copied = await copyCampaign(c.env, { brandId, sourceId: c.req.param('id'), name: input.name, invite: input.inviteCreatorIds, actor: { type: 'api_key', id: keyId }, key: key && `api:${key}`, origin: () => mailLinkOrigin(c) }, Date.now());
+      } catch (e) {
+        if (e instanceof CopyRefused) throw copyRefusalError(e.refusal);
+        if (e instanceof CopyIncomplete) throw new ApiError(503, 'copy_incomplete', 'The campaign was copied, but inviting its creators stopped part-way. Send the same request with the same Idempotency-Key to invite the rest.', { campaignId: e.campaignId }, { 'Retry-After': '1' });
+        throw e;
+      }
+      const row = await database(c.env.DB).query.campaigns.findFirst({ where: and(eq(campaigns.id, copied.campaignId), eq(campaigns.brandId, brandId)) });
+      if (!row) throw notFound('campaign');
+      return c.json({ data: { campaign: campaignView(row), copiedFrom: c.req.param('id'), invited: copied.invited, invitationsMailed: copied.mailed } }, copied.created ? 201 : 200);
     },
   )
   .patch(

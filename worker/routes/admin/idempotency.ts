@@ -26,12 +26,13 @@ import { ApiError, storageUnavailable } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { openSecret, sealSecret } from '../../lib/secrets';
 
-const KEY = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 // Re-running these creates nothing twice: the import writes what is missing (and streams its progress),
 // bulk codes skip existing codes, an invite or a reset issues a fresh single-use link, mailing a campaign's
-// invitations mails no address twice within three days, and a tracking file ships (and mails) each request once.
-const REPEATABLE_POSTS = ['/api/admin/campaigns/:id/import', '/api/admin/campaigns/:id/invitations/mail', '/api/admin/campaigns/:id/gift-requests/ship', '/api/admin/codes/bulk', '/api/admin/creators/:id/invite', '/api/admin/creators/:id/password-reset'];
+// invitations mails no address twice within three days, a tracking file ships (and mails) each request once, and a
+// copy with the same key names the same campaign (db/campaign-copy.ts) and invites only who is missing.
+const REPEATABLE_POSTS = ['/api/admin/campaigns/:id/import', '/api/admin/campaigns/:id/copy', '/api/admin/campaigns/:id/invitations/mail', '/api/admin/campaigns/:id/gift-requests/ship', '/api/admin/codes/bulk', '/api/admin/creators/:id/invite', '/api/admin/creators/:id/password-reset'];
 const repeatable = REPEATABLE_POSTS.map((path) => new RegExp(`^${path.replace(/:[a-zA-Z]+/g, '[^/]+')}$`));
 const isRepeatable = (path: string) => repeatable.some((route) => route.test(path));
 // For the OpenAPI document and its conformance check (Hono's route syntax matches the same patterns).
@@ -54,7 +55,7 @@ export const idempotentPosts = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header('idempotency-key');
   const path = new URL(c.req.url).pathname;
   if (c.req.method !== 'POST' || key === undefined || isRepeatable(path)) return next();
-  if (!KEY.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+  if (!IDEMPOTENCY_KEY.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
   const { brandId } = c.var.admin;
   const db = c.env.DB;
   const fingerprint = await sha256Hex(`POST ${path}\n${await c.req.text()}`);

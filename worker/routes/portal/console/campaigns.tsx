@@ -7,6 +7,9 @@ import type { FormError } from '../../../../portal/layout';
 import { countOf, formatDateTime } from '../../../../portal/format';
 import { DUE_FILTERS, MOVE_LABELS, NetworkPage, type DueFilter } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
+import { CampaignCopyPage, type CopyFormValues } from '../../../../portal/console/campaign-copy';
+import { copyableCount, copyableCreators, copyCampaign, CopyIncomplete, CopyRefused, MAX_COPIED_CREATORS, type CopyRefusal } from '../../../db/campaign-copy';
+import { copyName } from '../../../domain/campaign-copy';
 import { auditIfChanged } from '../../../db/audit';
 import { giftedByEnrollment } from '../../../db/gifting';
 import { briefUpdates, campaignAudience, campaignUpdateBody, listCampaignUpdates, newsMailParts, postCampaignUpdate, updateAllowance, updateMessages, updatePosition, UPDATES_PER_DAY } from '../../../db/campaign-updates';
@@ -21,7 +24,7 @@ import { canonicalRights, MAX_RIGHTS_DAYS, parseRights, rightsKey, usageRightsIn
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, SEGMENT_KINDS, segmentsOf, summarize, type SegmentKind } from '../../../domain/network';
 import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
 import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
-import { mailOrigin } from '../../../env';
+import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { noticesAfterResponse } from '../../../mail';
 import { isUniqueViolation } from '../../../lib/d1-errors';
 import { notFound } from '../../../lib/errors';
@@ -30,6 +33,7 @@ import { newId, randomToken } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { campaignChanged } from '../../admin/campaigns';
 import { MAX_RENEWAL_MONTHS } from '../../../domain/attribution';
+import { CAMPAIGN_NAME_MAX, CAMPAIGN_SLUG as SLUG, slugify } from '../../../domain/campaign-slug';
 import { canWrite, countParam, pageHtml, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type Form, flashOf } from './context';
 import { activeCreatorCount, awaitingReview, campaignEnrollments, campaignSummaries, commissionPlans, loadCampaign, type CampaignRecord } from './queries';
 
@@ -62,7 +66,7 @@ const days = (min: number, max: number, message: string) =>
     .refine((n) => n >= min && n <= max, message);
 
 const campaignSchema = z.strictObject({
-  name: plainText(120, 'one', 'Campaign names are limited to 120 characters.').min(1, 'Give the campaign a name.'),
+  name: plainText(CAMPAIGN_NAME_MAX, 'one', `Campaign names are limited to ${CAMPAIGN_NAME_MAX} characters.`).min(1, 'Give the campaign a name.'),
   hashtag: z
     .string()
     .trim()
@@ -87,16 +91,6 @@ const campaignSchema = z.strictObject({
 
 type CampaignInput = z.output<typeof campaignSchema> & { baselineCostMinor: number | null; baselineEngaged: number | null };
 
-const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
-const slugify = (name: string) =>
-  name
-    .normalize('NFKD')
-    // The accents NFKD splits off are dropped, not read as word breaks: "Été" is "ete", not "e-te".
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63);
 
 function formValues(form: Form): CampaignFormValues {
   return {
@@ -368,7 +362,7 @@ async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { 
       plans={plans}
       hosts={hosts}
       errors={opts.errors}
-      flash={c.req.query('flash') === 'saved_mailed' ? { tone: 'success', text: `Brief saved, and ${countOf(countParam(c, 'n'), 'creator')} who accepted your brand ${countParam(c, 'n') === 1 ? 'is' : 'are'} being emailed that it changed.` } : flashOf(BRIEF_FLASH, c)}
+      flash={c.req.query('flash') === 'saved_mailed' ? { tone: 'success', text: `Brief saved, and ${countOf(countParam(c, 'n'), 'creator')} who accepted your brand ${countParam(c, 'n') === 1 ? 'is' : 'are'} being emailed that it changed.` } : c.req.query('flash') === 'copied' ? await copiedFlash(c) : flashOf(BRIEF_FLASH, c)}
       toReview={toReview}
       confirmEnd={opts.confirmEnd ? { creators: enrollments.filter((x) => x.status !== 'removed').length } : undefined}
       confirmLaunch={opts.confirmLaunch}
@@ -385,6 +379,91 @@ async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { 
 }
 
 campaignRoutes.get('/campaigns/:id', async (c) => renderBrief(c, await campaignOr404(c, c.req.param('id'))));
+
+// ---------- Copy campaign (db/campaign-copy.ts) ----------
+
+// After a copy: which campaign it came from (read here, so the URL carries no text) and how many were invited.
+async function copiedFlash(c: ConsoleContext): Promise<Flash> {
+  const from = await c.env.DB.prepare('SELECT name FROM campaigns WHERE id = ? AND brand_id = ?').bind(c.req.query('from') ?? '', c.var.user.brandId).first<{ name: string }>();
+  const invited = countParam(c, 'n');
+  return {
+    tone: 'success',
+    text: `Copied from ${from?.name ?? 'another campaign'}: ${countOf(invited, 'creator')} invited. It is a draft with no launch, end or first-drafts due date: set those below before you launch it.`,
+  };
+}
+
+async function renderCopy(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CopyFormValues; errors?: FormError[]; status?: 409 | 422 | 503; formKey?: string } = {}) {
+  const { brandId } = c.var.user;
+  const [creators, total, toReview] = await Promise.all([copyableCreators(c.env.DB, brandId, campaign.id), copyableCount(c.env.DB, brandId, campaign.id), awaitingReview(c.env.DB, brandId)]);
+  // Ticked as sent, less anyone no longer in the campaign; at first, everyone listed (at most one copy's worth).
+  const listed = new Set(creators.map((x) => x.creator_id));
+  const values = opts.values ? { ...opts.values, creators: opts.values.creators.filter((id) => listed.has(id)) } : { name: copyName(campaign.name), creators: [...listed] };
+  return renderPage(c, <CampaignCopyPage viewer={viewerOf(c)} campaign={campaign} creators={creators} total={total} values={values} formKey={opts.formKey ?? randomToken(16)} errors={opts.errors} toReview={toReview} />, opts.status ?? 200);
+}
+
+const copyNameField = plainText(CAMPAIGN_NAME_MAX, 'one', `Campaign names are limited to ${CAMPAIGN_NAME_MAX} characters, on one line.`).min(1, 'Give the copy a name.');
+
+// A refused copy as the form says it, beside the field to change where there is one.
+function copyProblem(r: CopyRefusal): FormError {
+  const handles = (list: string[]) => list.map((h) => `@${h}`).join(', ');
+  switch (r.code) {
+    case 'idempotency_conflict':
+      return 'This form already made a copy with the name and creators it had then; nothing more was copied. To make another copy, reload the page and copy again.';
+    case 'campaign_ended':
+      return 'The copy this form made has ended since, so nobody more is invited to it.';
+    case 'invalid_destination':
+      return 'This campaign’s default destination is not on your allowed hosts any more. Change it on the brief, then copy the campaign.';
+    case 'slug_taken':
+      return 'Another campaign took this name’s web address just now. Press Copy the campaign again.';
+    case 'handle_taken':
+      return { field: 'creators', text: `Another creator on your roster has the handle of ${handles(r.handles)}. Untick them, then copy again.` };
+    case 'code_taken':
+      return { field: 'creators', text: `No code pattern gives every ticked creator a code of their own (${handles(r.handles)}). Untick them, then import them into the copy with a code pattern of your choice.` };
+    case 'too_many_creators':
+      return { field: 'creators', text: `Tick at most ${MAX_COPIED_CREATORS} creators; import the rest into the copy afterwards.` };
+    case 'creator_not_found':
+    case 'creator_not_in_campaign':
+      return { field: 'creators', text: 'Some ticked creators are no longer in this campaign (removed or erased meanwhile). The list below is as it is now: check it and copy again.' };
+  }
+}
+
+// The page is only a form for a write: enforceRole refuses it, and the POST, to viewers and finance.
+campaignRoutes.get('/campaigns/:id/copy', async (c) => renderCopy(c, await campaignOr404(c, c.req.param('id'))));
+
+campaignRoutes.post('/campaigns/:id/copy', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  const values: CopyFormValues = { name: form.get('name').slice(0, 1000), creators: form.all('creator').slice(0, MAX_COPIED_CREATORS + 1) };
+  const name = copyNameField.safeParse(form.get('name').trim());
+  const key = form.get('key');
+  const errors: FormError[] = [];
+  if (!name.success) errors.push({ field: 'name', text: name.error.issues[0]!.message });
+  if (form.all('creator').length > MAX_COPIED_CREATORS) errors.push({ field: 'creators', text: `Tick at most ${MAX_COPIED_CREATORS} creators; import the rest into the copy afterwards.` });
+  if (!UPDATE_FORM_KEY.test(key)) errors.push('The form was missing a part. Reload the page and copy again.');
+  if (!name.success || errors.length > 0) return renderCopy(c, campaign, { values, errors, status: 422 });
+  // Sent again with its own key: a form that stopped part-way finishes the copy it made.
+  const again = { values, formKey: key };
+  const origin = mailOrigin(c.env, c.req);
+  if (values.creators.length > 0 && origin === null) return renderCopy(c, campaign, { ...again, errors: [PUBLIC_ORIGIN_UNSET], status: 503 });
+  const { user } = c.var;
+  try {
+    const copied = await copyCampaign(
+      c.env,
+      { brandId: user.brandId, sourceId: campaign.id, name: name.data, invite: values.creators, actor: { type: 'admin_user', id: user.id }, key: `form:${key}`, origin: () => origin ?? '' },
+      Date.now(),
+    );
+    return c.redirect(withFlash(`/console/campaigns/${copied.campaignId}`, 'copied', { n: copied.invited, from: campaign.id }), 303);
+  } catch (e) {
+    if (e instanceof CopyIncomplete) {
+      const problem = 'The campaign was copied, but some invitations did not go out: storage stopped part-way. Press Copy the campaign again (this form, as it is) to invite the rest; it makes no second copy.';
+      return renderCopy(c, campaign, { ...again, errors: [problem], status: 503 });
+    }
+    if (!(e instanceof CopyRefused)) throw e;
+    const r = e.refusal;
+    // A slug taken meanwhile wrote nothing: the same form again makes the copy.
+    return renderCopy(c, campaign, { ...(r.code === 'slug_taken' ? again : { values }), errors: [copyProblem(r)], status: r.code === 'creator_not_found' || r.code === 'creator_not_in_campaign' || r.code === 'too_many_creators' || r.code === 'invalid_destination' ? 422 : 409 });
+  }
+});
 
 const BRIEF_COLUMNS: [keyof CampaignInput, string][] = [
   ['name', 'name'],
