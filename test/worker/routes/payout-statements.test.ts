@@ -198,6 +198,17 @@ describe('a statement of every kind', () => {
     expect(api.data.reduce((t, e) => t + e.amountMinor, 0)).toBe(m.payout.amount_minor);
   });
 
+  it('names through the API the month each entry counts for: a bonus taken back by its bonus\'s month, a fee by none', async () => {
+    const m = await creatorWithEveryKind();
+    const api = await json<{ data: { kind: string; period: string; basisPeriod: string | null }[] }>(await m.brand.api('GET', `/api/admin/payouts/${m.payout.id}/entries?limit=200`));
+    const of = (kind: string) => api.data.filter((e) => e.kind === kind).map((e) => [e.period, e.basisPeriod]);
+    expect(of('bonus_back')).toEqual([['2026-09', '2026-08']]);
+    expect(of('reversal_back')).toEqual([['2026-09', '2026-09']]);
+    expect(of('flat_fee_back')).toEqual([['2026-09', null]]);
+    expect(new Set(of('adjustment').map(([, basis]) => basis))).toEqual(new Set([null]));
+    for (const e of api.data) expect(e.basisPeriod === null || /^\d{4}-\d{2}$/.test(e.basisPeriod)).toBe(true);
+  });
+
   it("shows a usage-rights fee's note, with its post under it, and names a bonus taken back by the bonus's month", async () => {
     const m = await creatorWithEveryKind();
     const page = await (await get(`/earnings/payouts/${m.payout.id}`, m.cookie)).text();

@@ -227,6 +227,7 @@ const payoutEntryView = (e: StatementEntry, currency: string) => ({
   currency,
   createdAt: iso(e.createdAt),
   period: e.period,
+  basisPeriod: e.basisPeriod,
   rateBps: e.rateBps,
   tier: e.tier,
   basisMinor: e.basisMinor,
