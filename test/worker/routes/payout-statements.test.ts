@@ -3,7 +3,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { eraseCreator, erasedEmail, owedKey, owedTo } from '../../../worker/db/creator-erasure';
-import { payoutStatement } from '../../../worker/db/payout-statements';
+import { payoutStatement, payoutStatementCsv, statementPayout } from '../../../worker/db/payout-statements';
+import { EARNING_KIND_LABELS } from '../../../portal/format';
 import { mailLinkOrigin, type Env } from '../../../worker/env';
 import { payoutNotice } from '../../../worker/routes/admin/payouts';
 import { parseCsv } from '../../../worker/lib/csv';
@@ -396,6 +397,14 @@ describe("the admin API's payout entries at a tie", () => {
     const tied = seen.filter((e) => e.createdAt === new Date(SEPT(29)).toISOString());
     expect(tied).toHaveLength(4);
     expect(tied.map((e) => e.id)).toEqual(tied.map((e) => e.id).sort());
+  });
+
+  it('writes the same CSV byte for byte whatever its page size, ties and all', async () => {
+    const m = await creatorWithPayout(async ({ m }) => [1, 2, 3].map((i) => ledgerRow(m, { kind: 'adjustment', amountMinor: i, at: SEPT(29), note: `Tie ${i}` })));
+    const whole = await (await get(`/earnings/payouts/${m.payout.id}.csv`, m.cookie)).text();
+    expect(whole.split('\r\n')).toHaveLength(1 + 9 + 1);
+    const payout = (await statementPayout(env.DB, m.payout.id, { creatorId: m.creator.id }))!;
+    for (const size of [1, 2, 3, 9, 10]) expect(await new Response(payoutStatementCsv(env.DB, payout, EARNING_KIND_LABELS, size)).text(), String(size)).toBe(whole);
   });
 });
 
