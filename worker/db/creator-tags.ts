@@ -18,6 +18,21 @@ export const taggedSql = (brand: string, creator: string, param: string) => `${t
 /** taggedSql over the roster view in a drizzle query, the tag bound as its parameter. */
 export const rosterTagged = (tag: string) => sql`${sql.raw(taggedBefore('"roster"."brand_id"', '"roster"."creator_id"'))}${tag})`;
 
+// A roster filtered by a tag the brand gives at most this many creators is read from the tag's own rows
+// (creator_tags_brand_tag) and sorted into the roster's order: at most this many rows a page, however big the roster.
+// A commoner tag walks the roster in its order (brand_creators_brand_at), testing each creator (taggedSql), which
+// fills a page within about page × roster ÷ tagged rows; sorting every tagged creator for each page would cost more.
+export const FEW_TAGGED = 200;
+
+/** Whether the brand gives `tag` to at most FEW_TAGGED creators: reads at most one index entry more. */
+export async function fewTagged(db: D1Database, brandId: string, tag: string): Promise<boolean> {
+  const n = await db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM creator_tags WHERE brand_id = ? AND tag = ? LIMIT ?)').bind(brandId, tag, FEW_TAGGED + 1).first<number>('n');
+  return (n ?? 0) <= FEW_TAGGED;
+}
+
+/** SQL: the roster (as `r`) of the creators with a tag, bound brand then tag; CROSS JOIN keeps creator_tags the outer loop. */
+export const fewTaggedRosterFrom = `creator_tags tg CROSS JOIN roster r ON r.brand_id = tg.brand_id AND r.creator_id = tg.creator_id AND tg.brand_id = ? AND tg.tag = ?`;
+
 export const parseTags = (json: string | null | undefined): string[] => (json ? (JSON.parse(json) as string[]) : []);
 
 /** Of `wanted`, the tags the brand gives no creator yet but `except` (whose set is being replaced): an index lookup

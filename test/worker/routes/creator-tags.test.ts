@@ -5,7 +5,7 @@ import worker from '../../../worker/index';
 import type { Env } from '../../../worker/env';
 import { describe, expect, it } from 'vitest';
 import { addAcceptedCreator, BASE, createBrand, d1With, json, rowCount, signedPost, type Data, type TestBrand } from '../fixtures';
-import { setCreatorTags } from '../../../worker/db/creator-tags';
+import { FEW_TAGGED, setCreatorTags } from '../../../worker/db/creator-tags';
 import { ApiError } from '../../../worker/lib/errors';
 import { MAX_TAG_FIELD_LENGTH } from '../../../worker/domain/creator-tags';
 import { adminUser, consoleBrand, get, post, signIn, tag as uniqueTag } from '../console-fixtures';
@@ -178,6 +178,38 @@ describe('GET /api/admin/creators?tag=', () => {
     // Present but empty: no filter, as absent.
     expect(await ids('?tag=')).toEqual([a, b, c].sort());
     expect(await ids('?tag=%20%20')).toEqual([a, b, c].sort());
+  });
+
+  it('pages a tag few creators have and one more than FEW_TAGGED have in the roster\'s own order, ties and all', async () => {
+    const brand = await createBrand();
+    const t = uniqueTag();
+    const count = FEW_TAGGED + 10;
+    const base = Date.now() - 3_600_000;
+    const seq = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})`;
+    // Three creators to an instant, so pages end inside a tie; "many" on all of them, "few" on every seventeenth.
+    await env.DB.batch([
+      env.DB.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) ${seq} SELECT 'cr_' || ?1 || '_' || i, 'o' || ?1 || i || '@creators.test', 'o' || ?1 || '_' || i, 'Order', ?2 FROM n`).bind(t, base),
+      env.DB.prepare(`INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, created_at) ${seq} SELECT ?3, c.id, c.handle, c.display_name, c.email, ?2 + (i / 3) * 1000 FROM n JOIN creators c ON c.id = 'cr_' || ?1 || '_' || i`).bind(t, base, brand.brandId),
+      env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) ${seq} SELECT ?2, 'cr_' || ?1 || '_' || i, 'many' FROM n`).bind(t, brand.brandId),
+      env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) ${seq} SELECT ?2, 'cr_' || ?1 || '_' || i, 'few' FROM n WHERE i % 17 = 0`).bind(t, brand.brandId),
+    ]);
+    const walk = async (query: string, limit: number) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: Listed[]; nextCursor: string | null } = await json(await brand.api('GET', `/api/admin/creators?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`));
+        seen.push(...page.data.map((r) => r.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    const all = await walk('', 200);
+    expect(all).toHaveLength(count);
+    const few = all.filter((id) => Number(id.split('_').at(-1)) % 17 === 0);
+    expect(few.length).toBeGreaterThan(5);
+    expect(await walk('&tag=few', 4)).toEqual(few);
+    expect(await walk('&tag=many', 200)).toEqual(all);
+    expect(await walk('&tag=many', 37)).toEqual(all);
   });
 });
 

@@ -89,6 +89,31 @@ async function bigBrand(): Promise<{ m: MoneyBrand; base: number; t: string }> {
   return { m, base, t };
 }
 
+describe('the roster by tag: a page reads about a page, or the tag\'s few creators, not the roster', () => {
+  it(
+    'finds the two oldest creators of 1,500 by a rare tag in a few rows, and pages a tag on all of them as cheaply as the roster',
+    async () => {
+      const { m, base, t } = await bigBrand();
+      await env.DB.batch([
+        env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) SELECT brand_id, creator_id, 'everyone' FROM brand_creators WHERE brand_id = ? AND creator_id LIKE 'cr_' || ? || '_%'`).bind(m.brand.brandId, t),
+        env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) VALUES (?1, 'cr_' || ?2 || '_3', 'rare'), (?1, 'cr_' || ?2 || '_7', 'rare')`).bind(m.brand.brandId, t),
+      ]);
+      const rare = await rowsRead(m, '/api/admin/creators?limit=2&tag=rare');
+      expect(rare, `the rare tag read ${rare} rows`).toBeLessThan(20);
+      const page = await json<Page>(await m.brand.api('GET', '/api/admin/creators?limit=2&tag=rare'));
+      expect(page.data.map((c) => c.id)).toEqual([`cr_${t}_7`, `cr_${t}_3`]);
+      expect(page.hasMore).toBe(false);
+      // A tag on more creators than FEW_TAGGED walks the roster in its order: a deep page reads a page's rows.
+      const deep = encodeCursor({ at: base + 10 * 1000, id: `cr_${t}_10` });
+      for (const path of ['/api/admin/creators?limit=2&tag=everyone', `/api/admin/creators?limit=2&tag=everyone&cursor=${deep}`]) {
+        const n = await rowsRead(m, path);
+        expect(n, `${path} read ${n} rows`).toBeLessThan(100);
+      }
+    },
+    60_000,
+  );
+});
+
 describe('paged admin lists: a page reads a page, not the brand', () => {
   it(
     'roster, enrollments, links, codes and the review queue: a deep page of 2 reads about as many rows as it returns',
