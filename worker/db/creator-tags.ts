@@ -1,5 +1,5 @@
 // A brand's tags on its creators (schema.ts creator_tags): read with the roster, set a creator's whole set at once.
-import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, readTagSet, sameTags, TAG_RULE, tagsOverBrandLimit } from '../domain/creator-tags';
+import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, readTagSet, sameTags, TAG_RULE } from '../domain/creator-tags';
 import { sql } from 'drizzle-orm';
 import { ApiError, notFound } from '../lib/errors';
 import { auditWhere, type AuditInput } from './audit';
@@ -35,21 +35,26 @@ export const fewTaggedRosterFrom = `creator_tags tg CROSS JOIN roster r ON r.bra
 
 export const parseTags = (json: string | null | undefined): string[] => (json ? (JSON.parse(json) as string[]) : []);
 
-/** Of `wanted`, the tags the brand gives no creator yet but `except` (whose set is being replaced): an index lookup
- * on (brand_id, tag) each, not a read of every tag the brand has. */
-export const tagsNewToBrandStatement = (db: D1Database, brandId: string, wanted: readonly string[], except: string | null = null) =>
-  db
-    .prepare('SELECT j.value AS tag FROM json_each(?2) j WHERE NOT EXISTS (SELECT 1 FROM creator_tags t WHERE t.brand_id = ?1 AND t.tag = j.value AND (?3 IS NULL OR t.creator_id <> ?3))')
-    .bind(brandId, JSON.stringify([...new Set(wanted)]), except);
+// SQL: of the JSON array `tags`, those no creator of the brand but `creator` has ('' for none: every creator counts),
+// an index lookup on (brand_id, tag) each, not a read of every tag the brand has.
+const newToBrandSql = (brand: string, creator: string, tags: string) =>
+  `SELECT n.value AS tag FROM json_each(${tags}) n WHERE NOT EXISTS (SELECT 1 FROM creator_tags o WHERE o.brand_id = ${brand} AND o.tag = n.value AND o.creator_id <> ${creator})`;
 
-export async function tagsNewToBrand(db: D1Database, brandId: string, wanted: readonly string[], except: string | null = null): Promise<string[]> {
+// SQL: with `creator`'s tags replaced by `tags`, the brand uses at most MAX_TAGS_PER_BRAND different tags; counted only
+// when the set brings one new to the brand (SQLite leaves the OR's right side unread when its left holds).
+const withinBrandLimit = (brand: string, creator: string, tags: string) =>
+  `(NOT EXISTS (${newToBrandSql(brand, creator, tags)})
+    OR (SELECT count(*) FROM (SELECT o.tag FROM creator_tags o WHERE o.brand_id = ${brand} AND o.creator_id <> ${creator} UNION SELECT n.value FROM json_each(${tags}) n)) <= ${MAX_TAGS_PER_BRAND})`;
+
+/** Of `wanted`, the tags the brand gives no creator yet. */
+export async function tagsNewToBrand(db: D1Database, brandId: string, wanted: readonly string[]): Promise<string[]> {
   if (wanted.length === 0) return [];
-  return (await tagsNewToBrandStatement(db, brandId, wanted, except).all<{ tag: string }>()).results.map((r) => r.tag);
+  return (await db.prepare(newToBrandSql('?1', "''", '?2')).bind(brandId, JSON.stringify([...new Set(wanted)])).all<{ tag: string }>()).results.map((r) => r.tag);
 }
 
-/** How many different tags the brand gives its creators (but for those only `except` has): read only when a new one would be added. */
-export async function brandTagCount(db: D1Database, brandId: string, except: string | null = null): Promise<number> {
-  return (await db.prepare('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?1 AND (?2 IS NULL OR creator_id <> ?2)').bind(brandId, except).first<number>('n')) ?? 0;
+/** How many different tags the brand gives its creators: read only when a new one would be added. */
+export async function brandTagCount(db: D1Database, brandId: string): Promise<number> {
+  return (await db.prepare('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?').bind(brandId).first<number>('n')) ?? 0;
 }
 
 /** The brand's tags for one creator, in order. */
@@ -76,14 +81,14 @@ export const brandTagLimit = (fresh: string[]) =>
 
 /**
  * Replaces the creator's tags with `typed` (read by readTagSet), with an activity row, in one batch. 404 for a creator
- * not on the brand's roster, 410 for one it erased; answers the set as stored. An unchanged set writes nothing.
+ * not on the brand's roster, 410 for one it erased, 409 tag_limit_reached when the set would take the brand past
+ * MAX_TAGS_PER_BRAND different tags; answers the set as stored. An unchanged set writes nothing.
  */
 export async function setCreatorTags(db: D1Database, brandId: string, creatorId: string, typed: string[], actor: Pick<AuditInput, 'actorType' | 'actorId'>, now = Date.now()): Promise<string[]> {
   const read = readTagSet(typed);
-  const [roster, current, fresh] = await db.batch([
+  const [roster, current] = await db.batch([
     db.prepare('SELECT erased_at FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(brandId, creatorId),
     db.prepare(`SELECT ${tagsJsonSql('?1', '?2')} AS tags`).bind(brandId, creatorId),
-    tagsNewToBrandStatement(db, brandId, read.ok ? read.tags : [], creatorId),
   ]);
   const row = roster!.results[0] as { erased_at: number | null } | undefined;
   if (!row) throw notFound('creator');
@@ -91,19 +96,19 @@ export async function setCreatorTags(db: D1Database, brandId: string, creatorId:
   if (!read.ok) throw read.code === 'invalid_tag' ? invalidTag(read.tag) : tooManyTags();
   const before = parseTags((current!.results[0] as { tags: string }).tags);
   if (sameTags(before, read.tags)) return before;
-  // The brand's tags are counted only when a new one comes, and before the write: two sets racing may pass the
-  // limit by their new tags, never by more.
-  const newTags = (fresh!.results as { tag: string }[]).map((r) => r.tag);
-  const over = newTags.length === 0 ? [] : tagsOverBrandLimit(await brandTagCount(db, brandId, creatorId), newTags);
-  if (over.length > 0) throw brandTagLimit(over);
-  // The insert and its activity row stand only while the brand's copy does: an erasure between the read and this
-  // batch wins, and leaves no row naming the tags it cleared.
+  // Every write stands only while the brand's limit of different tags holds, judged at the write: two saves at once
+  // that each add a new tag cannot both pass it. The insert and its activity row stand only while the brand's copy
+  // does too: an erasure between the read and this batch wins, and leaves no row naming the tags it cleared.
   const notErased = (brand: string, creator: string) => `EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = ${brand} AND r.creator_id = ${creator} AND r.erased_at IS NULL)`;
-  const written = await db.batch([
-    db.prepare('DELETE FROM creator_tags WHERE brand_id = ? AND creator_id = ?').bind(brandId, creatorId),
-    db.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) SELECT ?1, ?2, j.value FROM json_each(?3) j WHERE ${notErased('?1', '?2')} ON CONFLICT DO NOTHING`).bind(brandId, creatorId, JSON.stringify(read.tags)),
-    auditWhere(db, { brandId, ...actor, action: 'creator.tags_set', targetType: 'creator', targetId: creatorId, details: { tags: read.tags, before } }, now, notErased('?10', '?11'), brandId, creatorId),
+  const tags = JSON.stringify(read.tags);
+  const [limit, , , audited] = await db.batch([
+    db.prepare(`SELECT ${withinBrandLimit('?1', '?2', '?3')} AS fits, (SELECT json_group_array(tag) FROM (${newToBrandSql('?1', '?2', '?3')})) AS fresh`).bind(brandId, creatorId, tags),
+    db.prepare(`DELETE FROM creator_tags WHERE brand_id = ?1 AND creator_id = ?2 AND ${withinBrandLimit('?1', '?2', '?3')}`).bind(brandId, creatorId, tags),
+    db.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) SELECT ?1, ?2, j.value FROM json_each(?3) j WHERE ${notErased('?1', '?2')} AND ${withinBrandLimit('?1', '?2', '?3')} ON CONFLICT DO NOTHING`).bind(brandId, creatorId, tags),
+    auditWhere(db, { brandId, ...actor, action: 'creator.tags_set', targetType: 'creator', targetId: creatorId, details: { tags: read.tags, before } }, now, `${notErased('?10', '?11')} AND ${withinBrandLimit('?10', '?11', '?12')}`, brandId, creatorId, tags),
   ]);
-  if ((written.at(-1)?.meta.changes ?? 0) === 0) throw creatorGone();
+  const judged = limit!.results[0] as { fits: number; fresh: string };
+  if (!judged.fits) throw brandTagLimit(parseTags(judged.fresh));
+  if ((audited?.meta.changes ?? 0) === 0) throw creatorGone();
   return read.tags;
 }

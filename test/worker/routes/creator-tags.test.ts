@@ -134,6 +134,51 @@ describe('setCreatorTags racing an erasure', () => {
   });
 });
 
+describe('setCreatorTags racing another save at the brand\'s limit', () => {
+  it('lets one of two saves that each add a new tag at 199 through, and answers the other 409 tag_limit_reached, writing nothing', async () => {
+    const brand = await createBrand();
+    const [seeded, first, second] = [await rosterCreator(brand), await rosterCreator(brand), await rosterCreator(brand)];
+    await env.DB.batch(Array.from({ length: 198 }, (_, i) => env.DB.prepare('INSERT INTO creator_tags (brand_id, creator_id, tag) VALUES (?, ?, ?)').bind(brand.brandId, seeded, `seed ${i}`)));
+    expect((await putTags(brand, first, ['keep'])).status).toBe(200);
+    const distinct = () => rowCount('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?', brand.brandId);
+    const tagsSet = () => rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.tags_set'", brand.brandId);
+    expect(await distinct()).toBe(199);
+    const audited = await tagsSet();
+    // The first save has read the brand's tags (199: room for its new one) and waits to write until the second,
+    // which adds another new one, has written.
+    let batches = 0;
+    const db = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        if (++batches === 2) expect((await putTags(brand, second, ['seed 1', 'newer'])).status).toBe(200);
+        return env.DB.batch(statements);
+      },
+    });
+    const raced = await setCreatorTags(db, brand.brandId, first, ['keep', 'brand new'], { actorType: 'api_key', actorId: 'key_test' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(batches).toBe(2);
+    expect(raced).toBeInstanceOf(ApiError);
+    expect((raced as ApiError).status).toBe(409);
+    expect((raced as ApiError).code).toBe('tag_limit_reached');
+    // As before a race: the tags no other creator has, which the set needs room for.
+    expect((raced as ApiError).details).toEqual({ newTags: ['brand new', 'keep'] });
+    expect(await storedTags(brand.brandId, first)).toEqual(['keep']);
+    expect(await distinct()).toBe(200);
+    expect(await tagsSet()).toBe(audited + 1);
+
+    // Sent at once through the API, from 199 again: one passes, the other is refused, never 201.
+    await putTags(brand, second, ['seed 1']);
+    expect(await distinct()).toBe(199);
+    const answers = await Promise.all([putTags(brand, first, ['keep', 'one']), putTags(brand, second, ['seed 1', 'two'])]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect((await json<ErrorBody>(answers.find((r) => r.status === 409)!)).error.code).toBe('tag_limit_reached');
+    expect(await distinct()).toBe(200);
+    // Replacing a set without a tag new to the brand needs no room.
+    expect((await putTags(brand, first, ['seed 2'])).status).toBe(200);
+  });
+});
+
 describe('the activity rows of tags', () => {
   it('read the set as saved, and nothing once an erasure cleared them', async () => {
     const m = await consoleBrand('owner');
