@@ -40,8 +40,8 @@ export const parseTags = (json: string | null | undefined): string[] => (json ? 
 const newToBrandSql = (brand: string, creator: string, tags: string) =>
   `SELECT n.value AS tag FROM json_each(${tags}) n WHERE NOT EXISTS (SELECT 1 FROM creator_tags o WHERE o.brand_id = ${brand} AND o.tag = n.value AND o.creator_id <> ${creator})`;
 
-// SQL: with `creator`'s tags replaced by `tags`, the brand uses at most MAX_TAGS_PER_BRAND different tags; counted only
-// when the set brings one new to the brand (SQLite leaves the OR's right side unread when its left holds).
+// SQL: with `creator`'s tags replaced by `tags`, the brand uses at most MAX_TAGS_PER_BRAND different tags, or the set
+// brings none new to the brand (a brand over the limit, by a lowered limit or rows written by hand, can still reuse its tags).
 const withinBrandLimit = (brand: string, creator: string, tags: string) =>
   `(NOT EXISTS (${newToBrandSql(brand, creator, tags)})
     OR (SELECT count(*) FROM (SELECT o.tag FROM creator_tags o WHERE o.brand_id = ${brand} AND o.creator_id <> ${creator} UNION SELECT n.value FROM json_each(${tags}) n)) <= ${MAX_TAGS_PER_BRAND})`;
