@@ -809,7 +809,7 @@ export const PayoutEntry = z
       .nullable()
       .meta({
         description:
-          "The month (YYYY-MM) whose revenue the entry counts in: a commission's or bonus's own month; for a reversal or a bonus taken back, the month of the order or bonus it takes from (a bonus taken back is named by it). Null for fees and adjustments.",
+          "The month (YYYY-MM) whose revenue the entry counts in: a commission's or bonus's own month; for a reversal or a bonus taken back, the month of the order or bonus it takes from (a bonus taken back is named by it). Null for fees and adjustments, or not yet filled (entries written during a deploy until the cron fills them).",
       }),
     rateBps: example(z.int(), 1000).nullable(),
     tier: example(z.int().min(1), 1).nullable(),

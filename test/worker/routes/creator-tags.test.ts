@@ -144,8 +144,8 @@ describe('setCreatorTags racing another save at the brand\'s limit', () => {
     const tagsSet = () => rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.tags_set'", brand.brandId);
     expect(await distinct()).toBe(199);
     const audited = await tagsSet();
-    // The first save has read the brand's tags (199: room for its new one) and waits to write until the second,
-    // which adds another new one, has written.
+    // The first save has read the creator's tags and waits to write until the second, which adds another new tag and
+    // so takes the brand's last room, has written; the first's batch then judges the limit at 200 and writes nothing.
     let batches = 0;
     const db = d1With({
       batch: async (statements: D1PreparedStatement[]) => {
