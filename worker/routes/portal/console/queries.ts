@@ -306,6 +306,8 @@ export async function listRoster(db: D1Database, brandId: string, f: { q: string
     where.push(afterSql('r.created_at', 'r.creator_id'));
     params.push(...afterParams(f.after));
   }
+  // The page's creators are chosen first, so a rare tag's sort (fewTaggedRosterFrom) sorts bare rows and the sums
+  // below run for the page alone, not for every tagged creator.
   const { results } = await db
     .prepare(
       `SELECT r.creator_id, r.handle, r.display_name, r.email, r.niche, r.platform, r.follower_count, r.accepted_at, r.created_at,
@@ -313,8 +315,8 @@ export async function listRoster(db: D1Database, brandId: string, f: { q: string
          (SELECT json_group_array(json_object('enrollment', e.id, 'campaign', e.campaign_id, 'name', k.name, 'status', e.status))
             FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id WHERE e.creator_id = r.creator_id AND e.brand_id = r.brand_id) AS campaigns,
          ${tagsJsonSql('r.brand_id', 'r.creator_id')} AS tags
-       FROM ${from}
-       WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.creator_id DESC LIMIT ?`,
+       FROM (SELECT r.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.creator_id DESC LIMIT ?) r
+       ORDER BY r.created_at DESC, r.creator_id DESC`,
     )
     .bind(...params, f.limit)
     .all<RosterRow>();
