@@ -225,24 +225,33 @@ describe('GET /api/admin/creators?tag=', () => {
     expect(await ids('?tag=%20%20')).toEqual([a, b, c].sort());
   });
 
-  it('pages a tag few creators have and one more than FEW_TAGGED have in the roster\'s own order, ties and all', async () => {
+  it('pages a tag FEW_TAGGED creators have from its own rows and one FEW_TAGGED + 1 have by walking the roster, both in the roster\'s order, ties and all', async () => {
     const brand = await createBrand();
     const t = uniqueTag();
-    const count = FEW_TAGGED + 10;
+    const count = FEW_TAGGED + 1;
     const base = Date.now() - 3_600_000;
     const seq = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})`;
-    // Three creators to an instant, so pages end inside a tie; "many" on all of them, "few" on every seventeenth.
+    // Three creators to an instant, so pages end inside a tie; "many" on all of them, "few" on all but the 100th.
     await env.DB.batch([
       env.DB.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) ${seq} SELECT 'cr_' || ?1 || '_' || i, 'o' || ?1 || i || '@creators.test', 'o' || ?1 || '_' || i, 'Order', ?2 FROM n`).bind(t, base),
       env.DB.prepare(`INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, created_at) ${seq} SELECT ?3, c.id, c.handle, c.display_name, c.email, ?2 + (i / 3) * 1000 FROM n JOIN creators c ON c.id = 'cr_' || ?1 || '_' || i`).bind(t, base, brand.brandId),
       env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) ${seq} SELECT ?2, 'cr_' || ?1 || '_' || i, 'many' FROM n`).bind(t, brand.brandId),
-      env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) ${seq} SELECT ?2, 'cr_' || ?1 || '_' || i, 'few' FROM n WHERE i % 17 = 0`).bind(t, brand.brandId),
+      env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) ${seq} SELECT ?2, 'cr_' || ?1 || '_' || i, 'few' FROM n WHERE i <> 100`).bind(t, brand.brandId),
     ]);
+    // Each page's list statement: the tag's own rows drive it (a CROSS JOIN from creator_tags) only for "few".
+    const crossJoined: Record<string, boolean[]> = { few: [], many: [] };
     const walk = async (query: string, limit: number) => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { data: Listed[]; nextCursor: string | null } = await json(await brand.api('GET', `/api/admin/creators?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`));
+        const prepared: string[] = [];
+        const db = d1With({ prepare: (sql: string) => (prepared.push(sql), env.DB.prepare(sql)) });
+        const ctx = createExecutionContext();
+        const res = await worker.fetch(new Request(`${BASE}/api/admin/creators?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${brand.adminKey}` } }), { ...env, DB: db } as Env, ctx);
+        await waitOnExecutionContext(ctx);
+        const page: { data: Listed[]; nextCursor: string | null } = await json(res);
+        const tag = new URLSearchParams(query).get('tag');
+        if (tag) crossJoined[tag]!.push(prepared.some((sql) => /order by/i.test(sql) && /cross join/i.test(sql)));
         seen.push(...page.data.map((r) => r.id));
         cursor = page.nextCursor;
       } while (cursor);
@@ -250,11 +259,12 @@ describe('GET /api/admin/creators?tag=', () => {
     };
     const all = await walk('', 200);
     expect(all).toHaveLength(count);
-    const few = all.filter((id) => Number(id.split('_').at(-1)) % 17 === 0);
-    expect(few.length).toBeGreaterThan(5);
-    expect(await walk('&tag=few', 4)).toEqual(few);
-    expect(await walk('&tag=many', 200)).toEqual(all);
+    expect(await walk('&tag=few', 37)).toEqual(all.filter((id) => id !== `cr_${t}_100`));
     expect(await walk('&tag=many', 37)).toEqual(all);
+    expect(crossJoined.few!.length).toBeGreaterThan(1);
+    expect(crossJoined.few!.every(Boolean)).toBe(true);
+    expect(crossJoined.many!.length).toBeGreaterThan(1);
+    expect(crossJoined.many!.some(Boolean)).toBe(false);
   });
 });
 
