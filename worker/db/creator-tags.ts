@@ -45,9 +45,10 @@ const newToBrandSql = (brand: string, creator: string, tags: string) =>
 // SQL: with `creator`'s tags replaced by `tags`, the brand uses at most MAX_TAGS_PER_BRAND different tags, or the set
 // brings none new to the brand (a brand over the limit, by a lowered limit or rows written by hand, can still reuse its tags).
 // CASE, not OR: SQLite evaluates both sides of an OR in a result column, and the count reads every tag row of the brand.
-const withinBrandLimit = (brand: string, creator: string, tags: string) =>
+// `counted`: the tags written with these, all counted against the limit (an import's chunk); `tags` by default.
+export const withinBrandLimit = (brand: string, creator: string, tags: string, counted = tags) =>
   `(CASE WHEN NOT EXISTS (${newToBrandSql(brand, creator, tags)}) THEN 1
-    ELSE (SELECT count(*) FROM (SELECT o.tag FROM creator_tags o WHERE o.brand_id = ${brand} AND o.creator_id <> ${creator} UNION SELECT n.value FROM json_each(${tags}) n)) <= ${MAX_TAGS_PER_BRAND} END)`;
+    ELSE (SELECT count(*) FROM (SELECT o.tag FROM creator_tags o WHERE o.brand_id = ${brand} AND o.creator_id <> ${creator} UNION SELECT n.value FROM json_each(${counted}) n)) <= ${MAX_TAGS_PER_BRAND} END)`;
 
 /** Of `wanted`, the tags the brand gives no creator yet. */
 export async function tagsNewToBrand(db: D1Database, brandId: string, wanted: readonly string[]): Promise<string[]> {

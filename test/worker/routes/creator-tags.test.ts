@@ -482,6 +482,45 @@ describe('the roster import: the limits of tags', () => {
     expect(saved).toBe(true);
     expect(await storedTags(m.brand.brandId, id)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8']);
   });
+
+  it('adds a row’s new tags only while the brand stays within 200 different ones, when a save took the last room between the check and the write', async () => {
+    const m = await consoleBrand('manager');
+    const t = uniqueTag();
+    const [seeded, other] = [await rosterCreator(m.brand), await rosterCreator(m.brand)];
+    await env.DB.batch(Array.from({ length: 199 }, (_, i) => env.DB.prepare('INSERT INTO creator_tags (brand_id, creator_id, tag) VALUES (?, ?, ?)').bind(m.brand.brandId, seeded, `seed ${i}`)));
+    // Line 2 brings a new tag (checked: the 200th), line 3 only one the brand has.
+    const csv = ['email,handle,name,tags', `a_${t}@creators.test,a_${t},Ann,"fresh; seed 1"`, `b_${t}@creators.test,b_${t},Ben,"seed 2"`].join('\n');
+    let saved = false;
+    const db = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        if (!saved && statements.length >= 8) {
+          saved = true;
+          expect((await putTags(m.brand, other, ['taken first'])).status).toBe(200);
+        }
+        return env.DB.batch(statements);
+      },
+    });
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`${BASE}/api/admin/campaigns/${m.campaign.id}/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${m.brand.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ csv, confirm: true }),
+      }),
+      { ...env, DB: db } as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBeLessThan(300);
+    expect(saved).toBe(true);
+    const importedTags = async (handle: string) => {
+      const id = await env.DB.prepare('SELECT creator_id FROM brand_creators WHERE brand_id = ? AND handle = ?').bind(m.brand.brandId, handle).first<string>('creator_id');
+      return storedTags(m.brand.brandId, id!);
+    };
+    expect(await importedTags(`a_${t}`)).toEqual([]);
+    expect(await importedTags(`b_${t}`)).toEqual(['seed 2']);
+    expect(await rowCount('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?', m.brand.brandId)).toBe(200);
+  });
 });
 
 describe('the network results by segment', () => {
