@@ -1,14 +1,17 @@
 // Two-step sign-in in the console: turning it on (a current code and the password), the code after the password
 // (no session before it; wrong, replayed and too many codes refused), recovery codes, turning it off, an owner's
 // reset, the brand's policy, and a password reset that does not get round it.
-import { env } from 'cloudflare:test';
+import { createExecutionContext, env } from 'cloudflare:test';
+import worker from '../../worker/index';
+import type { Env } from '../../worker/env';
+import { encode, freshIp } from './forms';
 import { describe, expect, it, vi } from 'vitest';
 import { CODE_ATTEMPTS, factorOf, takeCode, USED_CODE_KEPT_MS } from '../../worker/db/two-step';
 import type { Message } from '../../worker/lib/messages';
 import { sealSecret } from '../../worker/lib/secrets';
 import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
 import { adminUser, consoleBrand, get, PASSWORD, post, signIn, tag } from './console-fixtures';
-import { createBrand, createMoneyBrand, rowCount, runCron, waitFor } from './fixtures';
+import { BASE, createBrand, createMoneyBrand, heldBatches, rowCount, runCron, waitFor } from './fixtures';
 import { decodeQr, modulesOfSvg } from './qr-decoder';
 import { capturingMail, codeOf, cookieOf, withTwoStep as withTwoStepOf } from './two-step-fixtures';
 
@@ -212,6 +215,54 @@ describe('two-step sign-in in the console', () => {
     expect(off.map((r) => [r.status, r.headers.get('location')])).toEqual([303, 303].map((status) => [status, '/console/team/me/two-step?flash=off']));
     expect(await factorCount(o.user.id)).toBe(0);
     expect(await attemptsOf(o.user.id)).toBe(0);
+  });
+
+  it('answers both of two turn-offs posted at once "off", in the orders a double click rarely takes, with no attempt counted', async () => {
+    const o = await consoleBrand('viewer');
+    const path = '/console/team/me/two-step/off';
+    // A post whose batches wait at the gate: it has read the factor and checked the password, and not taken the code.
+    const heldPost = (fields: Record<string, string>) => {
+      const held = heldBatches();
+      const headers = { 'content-type': 'application/x-www-form-urlencoded', origin: BASE, cookie: o.cookie, 'cf-connecting-ip': freshIp() };
+      const ctx = createExecutionContext();
+      const answer = worker.fetch(new Request(`${BASE}${path}`, { method: 'POST', headers, body: encode(fields), redirect: 'manual' }), { ...(env as Env), DB: held.db }, ctx);
+      return { ...held, answer };
+    };
+    const isOff = (res: Response) => [res.status, res.headers.get('location')];
+    const OFF = [303, '/console/team/me/two-step?flash=off'];
+    const orders: Record<string, (fields: Record<string, string>) => Promise<Response[]>> = {
+      // Both read it on; the held one takes the code only after its twin has taken it and turned it off.
+      'twin between': async (fields) => {
+        const first = heldPost(fields);
+        await first.reached;
+        const second = await post(path, fields, { cookie: o.cookie });
+        first.release();
+        return [await first.answer, second];
+      },
+      // Both read it on and wait to write; then one writes, then the other.
+      'both read first': async (fields) => {
+        const [first, second] = [heldPost(fields), heldPost(fields)];
+        await Promise.all([first.reached, second.reached]);
+        first.release();
+        const firstAnswer = await first.answer;
+        second.release();
+        return [firstAnswer, await second.answer];
+      },
+      // The second reads after the first has written.
+      'one after the other': async (fields) => [await post(path, fields, { cookie: o.cookie }), await post(path, fields, { cookie: o.cookie })],
+    };
+    for (const [order, run] of Object.entries(orders))
+      for (const kind of ['app', 'recovery'] as const) {
+        await env.DB.prepare("DELETE FROM two_step_factors WHERE subject_type = 'admin_user' AND subject_id = ?").bind(o.user.id).run();
+        const { secret, codes } = await withTwoStep(o.user.id);
+        const fields = { code: kind === 'app' ? await codeOf(secret) : codes[0]!, password: PASSWORD };
+        const disabled = await audits('admin_user.two_step_disabled', o.user.id);
+        const answers = await run(fields);
+        expect(answers.map(isOff), `${order}, ${kind}`).toEqual([OFF, OFF]);
+        expect(await factorCount(o.user.id), `${order}, ${kind}`).toBe(0);
+        expect(await attemptsOf(o.user.id), `${order}, ${kind}`).toBe(0);
+        expect(await audits('admin_user.two_step_disabled', o.user.id), `${order}, ${kind}`).toBe(disabled + 1);
+      }
   });
 
   it('counts no attempt for a recovery code posted twice at once to new recovery codes or turning it off, whichever twin goes first', async () => {

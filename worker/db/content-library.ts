@@ -1,8 +1,8 @@
 // The content library: a brand's approved and live content across its campaigns, with the usage rights each
 // creator granted, newest draft first (by when it was first sent) a keyset page at a time. The console's Content page, its CSV and the
 // admin API's GET /content read it here. A removed creator's content stays: what they granted still holds.
-import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
-import { afterParams, afterSql, type Position } from '../lib/cursor';
+import { csvAttachment, csvLine, csvNumber, csvText, pagedCsvStream } from '../lib/csv';
+import { afterParams, afterSql, keysetPages, type Position } from '../lib/cursor';
 import { iso } from '../lib/validate';
 import { METRIC_NAMES } from '../domain/submissions';
 import { EXTENSION_COLUMNS, EXTENSION_JOIN, grantState, RIGHTS_STATE_SQL, rightsStateParams, scopesInWords, termsInForce, type GrantRow, type RightsState } from '../domain/usage-rights';
@@ -115,12 +115,10 @@ const CSV_PAGE = 500;
 /** Every row the filter matches, as the library's CSV, a page per pull. */
 export function contentCsvStream(db: D1Database, brand: { id: string; timezone: string }, filter: Omit<ContentFilter, 'after'>): ReadableStream<Uint8Array> {
   const now = Date.now();
-  let after: Position | undefined;
-  return csvStream(CONTENT_CSV_HEADER, async () => {
-    const rows = await listContent(db, brand.id, { ...filter, after }, CSV_PAGE, now);
-    if (rows.length > 0) after = contentPosition(rows[rows.length - 1]!);
+  const pages = keysetPages((after: Position | undefined, size) => listContent(db, brand.id, { ...filter, after }, size, now), contentPosition, CSV_PAGE);
+  return pagedCsvStream(CONTENT_CSV_HEADER, pages, async (rows) => {
     const extensions = await acceptedExtensions(db, brand.id, rows.filter((r) => r.rights_extension_id !== null).map((r) => r.id));
-    return { text: rows.map((r) => contentCsvLine(r, now, brand.timezone, extensions.get(r.id))).join(''), done: rows.length < CSV_PAGE };
+    return rows.map((r) => contentCsvLine(r, now, brand.timezone, extensions.get(r.id))).join('');
   });
 }
 

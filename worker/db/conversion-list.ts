@@ -3,8 +3,8 @@
 import { awaitingClickWhere } from './schema';
 import { CLICK_COUNTS, creditsOrderAt } from './conversions';
 import { formatAmount } from '../domain/store-payloads';
-import { afterParams, afterSql, type Position } from '../lib/cursor';
-import { csvLine, csvNumber, csvPercent, csvStream, csvText } from '../lib/csv';
+import { afterParams, afterSql, keysetPages, type Position } from '../lib/cursor';
+import { csvLine, csvNumber, csvPercent, csvText, pagedCsvStream } from '../lib/csv';
 import { iso } from '../lib/validate';
 import { SELF_PURCHASE_WITHHELD, type SelfPurchase } from '../domain/self-purchase';
 
@@ -185,10 +185,6 @@ const CSV_PAGE = 500;
 // whatever the brand's size, and an order recorded mid-export is simply not in it.
 export function ordersCsvStream(db: D1Database, brandId: string, filter: Omit<ConversionFilter, 'after'>): ReadableStream<Uint8Array> {
   const now = Date.now();
-  let after: Position | undefined;
-  return csvStream(ORDERS_CSV_HEADER, async () => {
-    const rows = await listConversions(db, brandId, { ...filter, after }, CSV_PAGE);
-    if (rows.length > 0) after = positionOf(rows[rows.length - 1]!);
-    return { text: rows.map((r) => orderCsvLine(r, now)).join(''), done: rows.length < CSV_PAGE };
-  });
+  const pages = keysetPages((after: Position | undefined, size) => listConversions(db, brandId, { ...filter, after }, size), positionOf, CSV_PAGE);
+  return pagedCsvStream(ORDERS_CSV_HEADER, pages, (rows) => rows.map((r) => orderCsvLine(r, now)).join(''));
 }

@@ -8,6 +8,7 @@ import { maskAccount } from '../../portal/format';
 import { openSealedJson } from '../lib/secrets';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
+import { keysetPages } from '../lib/cursor';
 import { takeAttempt } from '../lib/rate-limits';
 import { ADDRESS_KEPT_DAYS, openAddress, type ShipTo } from './addresses';
 import { parseTags, tagsJsonSql } from './creator-tags';
@@ -53,15 +54,10 @@ async function* jsonArray(name: string, pages: AsyncIterable<unknown[]>): AsyncG
   yield ']';
 }
 
-// Keyset pages of one query: `sql` ends with its own condition on the last row's key, which `keyOf` reads back.
-async function* keysetPages<K extends unknown[]>(db: D1Database, sql: string, params: unknown[], start: K, keyOf: (r: Row) => K, map: (r: Row) => unknown): AsyncGenerator<unknown[]> {
-  let after = start;
-  for (;;) {
-    const { results } = await db.prepare(sql).bind(...params, ...after).all<Row>();
-    yield await Promise.all(results.map(map));
-    if (results.length < PAGE) return;
-    after = keyOf(results.at(-1)!);
-  }
+// Keyset pages of one query, each row mapped: `sql` ends with its own condition on the last row's key (and LIMIT PAGE),
+// which `keyOf` reads back.
+async function* keysetItems<K extends unknown[]>(db: D1Database, sql: string, params: unknown[], start: K, keyOf: (r: Row) => K, map: (r: Row) => unknown): AsyncGenerator<unknown[]> {
+  for await (const rows of keysetPages((after: K | undefined) => all(db, sql, ...params, ...(after ?? start)), keyOf, PAGE)) yield await Promise.all(rows.map(map));
 }
 
 async function* once(items: Promise<unknown[]>): AsyncGenerator<unknown[]> {
@@ -224,7 +220,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   // Counted clicks per link and day from the daily rollups, never the click rows (a shopper's visit is theirs).
   yield* jsonArray(
     'clicksByDay',
-    keysetPages(
+    keysetItems(
       db,
       `SELECT r.link_id, l.slug, r.day, r.clicks, r.unique_clicks, r.bots FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id
        WHERE e.creator_id = ? AND (r.link_id, r.day) > (?, ?) ORDER BY r.link_id, r.day LIMIT ${PAGE}`,
@@ -239,7 +235,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   // what refunds took. Not the shopper's reference or click id.
   yield* jsonArray(
     'orders',
-      keysetPages(
+      keysetItems(
         db,
         `SELECT cv.id, cv.enrollment_id, b.name AS brand, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.source, CASE WHEN cv.attribution = 'code' THEN cv.code_raw END AS code,
            cv.self_purchase, (SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of) AS renewal_of,
@@ -272,7 +268,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
 
   yield* jsonArray(
     'ledger',
-    keysetPages(
+    keysetItems(
       db,
       `SELECT l.id, b.name AS brand, l.enrollment_id, l.kind, l.amount_minor, l.currency, l.rate_bps, l.tier, l.basis_minor, l.period, l.conversion_id, l.refund_id,
          l.submission_id, l.note, l.available_at, l.payout_id, l.created_at
@@ -302,7 +298,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
 
   yield* jsonArray(
     'payouts',
-    keysetPages(
+    keysetItems(
       db,
       `SELECT p.id, b.name AS brand, p.period, p.amount_minor, p.currency, p.status, p.reference, p.failure_reason, p.created_at, p.paid_at
        FROM payouts p JOIN brands b ON b.id = p.brand_id WHERE p.creator_id = ? AND (p.period > ? OR (p.period = ? AND p.id > ?)) ORDER BY p.period, p.id LIMIT ${PAGE}`,
@@ -316,7 +312,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   // Drafts and posts, each with its review history (who as a side: you or the brand) and the usage rights granted.
   yield* jsonArray(
     'submissions',
-      keysetPages(
+      keysetItems(
         db,
         `SELECT s.id, s.enrollment_id, b.name AS brand, s.story_format, s.draft_url, s.caption, s.status, s.review_notes, s.post_url, s.views, s.likes, s.comments, s.saves, s.shares, s.compliance,
            s.rights_terms, s.rights_granted_at, s.rights_until, s.created_at, s.updated_at,
@@ -354,7 +350,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   // Each brand's conversation with them: theirs and the brand's messages (the brand by its name, not a teammate's).
   yield* jsonArray(
     'messages',
-    keysetPages(
+    keysetItems(
       db,
       `SELECT m.id, m.brand_id, b.name AS brand, m.author_type, m.body, m.created_at FROM brand_creators r JOIN brands b ON b.id = r.brand_id
          JOIN messages m ON m.brand_id = r.brand_id AND m.creator_id = r.creator_id
@@ -368,7 +364,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
 
   yield* jsonArray(
     'giftRequests',
-      keysetPages(
+      keysetItems(
           db,
           `SELECT g.id, g.enrollment_id, b.name AS brand, b.currency, c.name AS campaign, g.status, g.round, g.items, g.address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url, g.decline_reason,
              g.created_at, g.updated_at, g.shipped_at, g.received_at

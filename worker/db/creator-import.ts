@@ -11,7 +11,7 @@ import { sha256Hex } from '../lib/digest';
 import { base64url, newId, slugSuffix } from '../lib/ids';
 import { trackedLinkUrl } from '../lib/paths';
 import { INVITE_TTL_MS } from './account-tokens';
-import { brandTagCount, tagsByCreator, tagsNewToBrand } from './creator-tags';
+import { brandTagCount, tagsByCreator, tagsNewToBrand, withinBrandLimit } from './creator-tags';
 import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, tagsOverBrandLimit, tagsOverCreatorLimit } from '../domain/creator-tags';
 
 export const ROWS_PER_CHUNK = 10; // the widest statement binds 6 values a row: 60 parameters + a few fixed ones
@@ -329,8 +329,9 @@ export async function importCreators(
 }
 
 // The chunk's tags, added to what each creator has (a tag of the brand's copy erased meanwhile is not). A row's tags
-// are added only while the creator's whole set stays within MAX_TAGS_PER_CREATOR: a save of their tags since the
-// file was checked may have filled it, and the set's own limit holds at the write, not only at the check.
+// are added only while the creator's whole set stays within MAX_TAGS_PER_CREATOR, and, if it brings the brand a new
+// tag, while the brand's different tags with the whole chunk's stay within MAX_TAGS_PER_BRAND: saves since the file
+// was checked may have taken that room, and both limits hold at the write, not only at the check.
 function tagStatements(db: D1Database, brandId: string, chunk: ImportRow[]): D1PreparedStatement[] {
   const tagged = chunk.filter((r) => r.tags.length > 0);
   if (tagged.length === 0) return [];
@@ -342,9 +343,10 @@ function tagStatements(db: D1Database, brandId: string, chunk: ImportRow[]): D1P
          JOIN brand_creators r ON r.brand_id = ?1 AND r.creator_id = ${accountFor('?1', 'v.column1')} JOIN json_each(v.column2) j
          WHERE r.erased_at IS NULL
            AND (SELECT count(*) FROM (SELECT t.tag FROM creator_tags t WHERE t.brand_id = ?1 AND t.creator_id = r.creator_id UNION SELECT n.value FROM json_each(v.column2) n)) <= ${MAX_TAGS_PER_CREATOR}
+           AND ${withinBrandLimit('?1', "''", 'v.column2', `?${2 + 2 * tagged.length}`)}
          ON CONFLICT DO NOTHING`,
       )
-      .bind(brandId, ...tagged.flatMap((r) => [r.email, JSON.stringify(r.tags)])),
+      .bind(brandId, ...tagged.flatMap((r) => [r.email, JSON.stringify(r.tags)]), JSON.stringify([...new Set(tagged.flatMap((r) => r.tags))])),
   ];
 }
 

@@ -10,7 +10,8 @@ import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
 import { refundedOf } from './network';
 import { blocksAsking } from './gifting';
 import { formatAmount } from '../domain/store-payloads';
-import { csvLine, csvNumber, csvPercent, csvStream, csvText } from '../lib/csv';
+import { csvLine, csvNumber, csvPercent, csvText, pagedCsvStream } from '../lib/csv';
+import { keysetPages, oldestFirstAfterSql, type Position } from '../lib/cursor';
 import { iso } from '../lib/validate';
 import { DRAFT_STANDS, firstDraftState, type FirstDraft } from '../domain/content-due';
 import { campaignEnded } from '../domain/codes';
@@ -369,7 +370,7 @@ export const STATEMENT_QUERY = `SELECT l.id, l.created_at, l.period, b.name AS b
     l.basis_minor, l.rate_bps, l.tier, l.amount_minor, l.currency, l.available_at, p.status AS payout_status, p.period AS payout_period, p.paid_at, l.note
   FROM ledger_entries l JOIN brands b ON b.id = l.brand_id LEFT JOIN enrollments e ON e.id = l.enrollment_id LEFT JOIN campaigns c ON c.id = e.campaign_id
   LEFT JOIN payouts p ON p.id = l.payout_id LEFT JOIN conversions cv ON cv.id = l.conversion_id
-  WHERE l.creator_id = ?1 AND l.period >= ?2 AND l.period <= ?3 AND l.created_at >= ?4 AND (l.created_at > ?4 OR l.id > ?5)
+  WHERE l.creator_id = ?1 AND l.period >= ?2 AND l.period <= ?3 AND ${oldestFirstAfterSql('l.created_at', 'l.id', '?4', '?5')}
   ORDER BY l.created_at, l.id LIMIT ${STATEMENT_PAGE}`;
 
 // Where an entry's money stands, in the Earnings page's words, and a failed payout named as one (the page shows
@@ -383,12 +384,10 @@ function statementStatus(r: StatementRow, now: number): string {
 
 export function statementCsvStream(db: D1Database, creatorId: string, year: number | null, labels: Record<string, string>, now = Date.now()): ReadableStream<Uint8Array> {
   const [from, to] = year === null ? ['0000-00', '9999-99'] : [`${year}-01`, `${year}-12`];
-  let after: { at: number; id: string } = { at: -1, id: '' };
-  return csvStream(STATEMENT_CSV_HEADER, async () => {
-    const { results } = await db.prepare(STATEMENT_QUERY).bind(creatorId, from, to, after.at, after.id).all<StatementRow>();
-    const last = results.at(-1);
-    if (last) after = { at: last.created_at, id: last.id };
-    const text = results
+  const read = async (after: Position | undefined) => (await db.prepare(STATEMENT_QUERY).bind(creatorId, from, to, after?.at ?? -1, after?.id ?? '').all<StatementRow>()).results;
+  const pages = keysetPages(read, (r) => ({ at: r.created_at, id: r.id }), STATEMENT_PAGE);
+  return pagedCsvStream(STATEMENT_CSV_HEADER, pages, (rows) =>
+    rows
       .map((r) => {
         const money = (minor: number) => csvNumber(formatAmount(minor, r.currency));
         return csvLine([
@@ -410,7 +409,6 @@ export function statementCsvStream(db: D1Database, creatorId: string, year: numb
           csvText(r.note),
         ]);
       })
-      .join('');
-    return { text, done: results.length < STATEMENT_PAGE };
-  });
+      .join(''),
+  );
 }

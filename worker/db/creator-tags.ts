@@ -1,5 +1,5 @@
 // A brand's tags on its creators (schema.ts creator_tags): read with the roster, set a creator's whole set at once.
-import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, readTagSet, sameTags, TAG_RULE, tagsOverBrandLimit } from '../domain/creator-tags';
+import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, readTagSet, sameTags, TAG_RULE } from '../domain/creator-tags';
 import { sql } from 'drizzle-orm';
 import { ApiError, notFound } from '../lib/errors';
 import { auditWhere, type AuditInput } from './audit';
@@ -18,23 +18,47 @@ export const taggedSql = (brand: string, creator: string, param: string) => `${t
 /** taggedSql over the roster view in a drizzle query, the tag bound as its parameter. */
 export const rosterTagged = (tag: string) => sql`${sql.raw(taggedBefore('"roster"."brand_id"', '"roster"."creator_id"'))}${tag})`;
 
-export const parseTags = (json: string | null | undefined): string[] => (json ? (JSON.parse(json) as string[]) : []);
+// A roster filtered by a tag the brand gives at most this many creators is read from the tag's own rows
+// (creator_tags_brand_tag) and sorted into the roster's order: at most this many rows a page, however big the roster.
+// A commoner tag walks the roster in its order (brand_creators_brand_at), testing each creator (taggedSql), which
+// fills a page within about page × roster ÷ tagged rows; sorting every tagged creator for each page would cost more.
+// Choosing costs each page up to FEW_TAGGED + 1 index entries (fewTagged). A bound of 100 would save a common tag's
+// pages 100 of them, but walk the roster for a tag of 101-200 creators: 150 of 10,000 fill a page of 100 after ~6,700 rows.
+export const FEW_TAGGED = 200;
 
-/** Of `wanted`, the tags the brand gives no creator yet but `except` (whose set is being replaced): an index lookup
- * on (brand_id, tag) each, not a read of every tag the brand has. */
-export const tagsNewToBrandStatement = (db: D1Database, brandId: string, wanted: readonly string[], except: string | null = null) =>
-  db
-    .prepare('SELECT j.value AS tag FROM json_each(?2) j WHERE NOT EXISTS (SELECT 1 FROM creator_tags t WHERE t.brand_id = ?1 AND t.tag = j.value AND (?3 IS NULL OR t.creator_id <> ?3))')
-    .bind(brandId, JSON.stringify([...new Set(wanted)]), except);
-
-export async function tagsNewToBrand(db: D1Database, brandId: string, wanted: readonly string[], except: string | null = null): Promise<string[]> {
-  if (wanted.length === 0) return [];
-  return (await tagsNewToBrandStatement(db, brandId, wanted, except).all<{ tag: string }>()).results.map((r) => r.tag);
+/** Whether the brand gives `tag` to at most FEW_TAGGED creators: reads at most one index entry more. */
+export async function fewTagged(db: D1Database, brandId: string, tag: string): Promise<boolean> {
+  const n = await db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM creator_tags WHERE brand_id = ? AND tag = ? LIMIT ?)').bind(brandId, tag, FEW_TAGGED + 1).first<number>('n');
+  return (n ?? 0) <= FEW_TAGGED;
 }
 
-/** How many different tags the brand gives its creators (but for those only `except` has): read only when a new one would be added. */
-export async function brandTagCount(db: D1Database, brandId: string, except: string | null = null): Promise<number> {
-  return (await db.prepare('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?1 AND (?2 IS NULL OR creator_id <> ?2)').bind(brandId, except).first<number>('n')) ?? 0;
+/** SQL: the roster (as `r`) of the creators with a tag, bound brand then tag; CROSS JOIN keeps creator_tags the outer loop. */
+export const fewTaggedRosterFrom = `creator_tags tg CROSS JOIN roster r ON r.brand_id = tg.brand_id AND r.creator_id = tg.creator_id AND tg.brand_id = ? AND tg.tag = ?`;
+
+export const parseTags = (json: string | null | undefined): string[] => (json ? (JSON.parse(json) as string[]) : []);
+
+// SQL: of the JSON array `tags`, those no creator of the brand but `creator` has ('' for none: every creator counts),
+// an index lookup on (brand_id, tag) each, not a read of every tag the brand has.
+const newToBrandSql = (brand: string, creator: string, tags: string) =>
+  `SELECT n.value AS tag FROM json_each(${tags}) n WHERE NOT EXISTS (SELECT 1 FROM creator_tags o WHERE o.brand_id = ${brand} AND o.tag = n.value AND o.creator_id <> ${creator})`;
+
+// SQL: with `creator`'s tags replaced by `tags`, the brand uses at most MAX_TAGS_PER_BRAND different tags, or the set
+// brings none new to the brand (a brand over the limit, by a lowered limit or rows written by hand, can still reuse its tags).
+// CASE, not OR: SQLite evaluates both sides of an OR in a result column, and the count reads every tag row of the brand.
+// `counted`: the tags written with these, all counted against the limit (an import's chunk); `tags` by default.
+export const withinBrandLimit = (brand: string, creator: string, tags: string, counted = tags) =>
+  `(CASE WHEN NOT EXISTS (${newToBrandSql(brand, creator, tags)}) THEN 1
+    ELSE (SELECT count(*) FROM (SELECT o.tag FROM creator_tags o WHERE o.brand_id = ${brand} AND o.creator_id <> ${creator} UNION SELECT n.value FROM json_each(${counted}) n)) <= ${MAX_TAGS_PER_BRAND} END)`;
+
+/** Of `wanted`, the tags the brand gives no creator yet. */
+export async function tagsNewToBrand(db: D1Database, brandId: string, wanted: readonly string[]): Promise<string[]> {
+  if (wanted.length === 0) return [];
+  return (await db.prepare(newToBrandSql('?1', "''", '?2')).bind(brandId, JSON.stringify([...new Set(wanted)])).all<{ tag: string }>()).results.map((r) => r.tag);
+}
+
+/** How many different tags the brand gives its creators: read only when a new one would be added. */
+export async function brandTagCount(db: D1Database, brandId: string): Promise<number> {
+  return (await db.prepare('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?').bind(brandId).first<number>('n')) ?? 0;
 }
 
 /** The brand's tags for one creator, in order. */
@@ -61,14 +85,14 @@ export const brandTagLimit = (fresh: string[]) =>
 
 /**
  * Replaces the creator's tags with `typed` (read by readTagSet), with an activity row, in one batch. 404 for a creator
- * not on the brand's roster, 410 for one it erased; answers the set as stored. An unchanged set writes nothing.
+ * not on the brand's roster, 410 for one it erased, 409 tag_limit_reached when the set would take the brand past
+ * MAX_TAGS_PER_BRAND different tags; answers the set as stored. An unchanged set writes nothing.
  */
 export async function setCreatorTags(db: D1Database, brandId: string, creatorId: string, typed: string[], actor: Pick<AuditInput, 'actorType' | 'actorId'>, now = Date.now()): Promise<string[]> {
   const read = readTagSet(typed);
-  const [roster, current, fresh] = await db.batch([
+  const [roster, current] = await db.batch([
     db.prepare('SELECT erased_at FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(brandId, creatorId),
     db.prepare(`SELECT ${tagsJsonSql('?1', '?2')} AS tags`).bind(brandId, creatorId),
-    tagsNewToBrandStatement(db, brandId, read.ok ? read.tags : [], creatorId),
   ]);
   const row = roster!.results[0] as { erased_at: number | null } | undefined;
   if (!row) throw notFound('creator');
@@ -76,19 +100,19 @@ export async function setCreatorTags(db: D1Database, brandId: string, creatorId:
   if (!read.ok) throw read.code === 'invalid_tag' ? invalidTag(read.tag) : tooManyTags();
   const before = parseTags((current!.results[0] as { tags: string }).tags);
   if (sameTags(before, read.tags)) return before;
-  // The brand's tags are counted only when a new one comes, and before the write: two sets racing may pass the
-  // limit by their new tags, never by more.
-  const newTags = (fresh!.results as { tag: string }[]).map((r) => r.tag);
-  const over = newTags.length === 0 ? [] : tagsOverBrandLimit(await brandTagCount(db, brandId, creatorId), newTags);
-  if (over.length > 0) throw brandTagLimit(over);
-  // The insert and its activity row stand only while the brand's copy does: an erasure between the read and this
-  // batch wins, and leaves no row naming the tags it cleared.
+  // Every write stands only while the brand's limit of different tags holds, judged at the write: two saves at once
+  // that each add a new tag cannot both pass it. The insert and its activity row stand only while the brand's copy
+  // does too: an erasure between the read and this batch wins, and leaves no row naming the tags it cleared.
   const notErased = (brand: string, creator: string) => `EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = ${brand} AND r.creator_id = ${creator} AND r.erased_at IS NULL)`;
-  const written = await db.batch([
-    db.prepare('DELETE FROM creator_tags WHERE brand_id = ? AND creator_id = ?').bind(brandId, creatorId),
-    db.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) SELECT ?1, ?2, j.value FROM json_each(?3) j WHERE ${notErased('?1', '?2')} ON CONFLICT DO NOTHING`).bind(brandId, creatorId, JSON.stringify(read.tags)),
-    auditWhere(db, { brandId, ...actor, action: 'creator.tags_set', targetType: 'creator', targetId: creatorId, details: { tags: read.tags, before } }, now, notErased('?10', '?11'), brandId, creatorId),
+  const tags = JSON.stringify(read.tags);
+  const [limit, , , audited] = await db.batch([
+    db.prepare(`SELECT ${withinBrandLimit('?1', '?2', '?3')} AS fits, (SELECT json_group_array(tag) FROM (${newToBrandSql('?1', '?2', '?3')})) AS fresh`).bind(brandId, creatorId, tags),
+    db.prepare(`DELETE FROM creator_tags WHERE brand_id = ?1 AND creator_id = ?2 AND ${withinBrandLimit('?1', '?2', '?3')}`).bind(brandId, creatorId, tags),
+    db.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) SELECT ?1, ?2, j.value FROM json_each(?3) j WHERE ${notErased('?1', '?2')} AND ${withinBrandLimit('?1', '?2', '?3')} ON CONFLICT DO NOTHING`).bind(brandId, creatorId, tags),
+    auditWhere(db, { brandId, ...actor, action: 'creator.tags_set', targetType: 'creator', targetId: creatorId, details: { tags: read.tags, before } }, now, `${notErased('?10', '?11')} AND ${withinBrandLimit('?10', '?11', '?12')}`, brandId, creatorId, tags),
   ]);
-  if ((written.at(-1)?.meta.changes ?? 0) === 0) throw creatorGone();
+  const judged = limit!.results[0] as { fits: number; fresh: string };
+  if (!judged.fits) throw brandTagLimit(parseTags(judged.fresh));
+  if ((audited?.meta.changes ?? 0) === 0) throw creatorGone();
   return read.tags;
 }

@@ -6,8 +6,8 @@
 // sealed, and removed once it is no longer needed (db/addresses.ts).
 import { z } from 'zod';
 import { countryName, isCountryCode } from '../lib/countries';
-import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
-import { afterParams, afterSql } from '../lib/cursor';
+import { csvLine, csvNumber, csvText, pagedCsvStream } from '../lib/csv';
+import { afterParams, afterSql, keysetPages } from '../lib/cursor';
 import { newId } from '../lib/ids';
 import { log } from '../lib/log';
 import { mailOrigin, type Env } from '../env';
@@ -717,12 +717,10 @@ const NO_ADDRESS = { removed: '(address removed)', unreadable: '(address unreada
 // The requests still to ship, one line per product, for the warehouse; every text cell through csvText, which
 // keeps a creator's `=HYPERLINK(…)` address a string in a spreadsheet.
 export function packingCsvStream(db: D1Database, secretsKey: string, brandId: string, campaignId: string, currency: string): ReadableStream<Uint8Array> {
-  let before: { at: number; id: string } | undefined;
-  return csvStream(PACKING_CSV_HEADER, async () => {
-    const rows = await openGiftRequests(secretsKey, await listGiftRequests(db, brandId, { campaignId, status: 'requested', before, limit: 200 }));
-    const last = rows.at(-1);
-    before = last ? { at: last.created_at, id: last.id } : before;
-    const text = rows
+  const read = (before: { at: number; id: string } | undefined, limit: number) => listGiftRequests(db, brandId, { campaignId, status: 'requested', before, limit });
+  const pages = keysetPages(read, (g) => ({ at: g.created_at, id: g.id }), 200);
+  return pagedCsvStream(PACKING_CSV_HEADER, pages, async (page) =>
+    (await openGiftRequests(secretsKey, page))
       .flatMap((g) => {
         const a = g.shipTo;
         // No address to ship to: the line says why where the name goes, so nobody packs it as an address left blank.
@@ -748,9 +746,8 @@ export function packingCsvStream(db: D1Database, secretsKey: string, brandId: st
           ]),
         );
       })
-      .join('');
-    return { text, done: rows.length < 200 };
-  });
+      .join(''),
+  );
 }
 
 // ---------- Costs ----------

@@ -3,8 +3,10 @@
 // creator's statement page, the console's and the admin API all read it here. A creator sees of an order what their
 // data download gives (the store's order id, date and amount): never the shopper's email, click id or reference.
 import { formatAmount } from '../domain/store-payloads';
-import type { Position } from '../lib/cursor';
-import { csvLine, csvNumber, csvPercent, csvStream, csvText } from '../lib/csv';
+import { EARNING_KIND_LABELS } from '../../portal/format';
+import { keysetPages, oldestFirstAfterSql, type Position } from '../lib/cursor';
+import { csvAttachment, csvLine, csvNumber, csvPercent, csvText, pagedCsvStream } from '../lib/csv';
+import { notFound } from '../lib/errors';
 import { isPayoutId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { SHOWN_KIND } from './creator-portal';
@@ -84,7 +86,7 @@ export const STATEMENT_QUERIES = {
     l.enrollment_id, l.conversion_id, l.refund_id, l.submission_id, cv.external_order_id, cv.occurred_at, cv.amount_minor AS order_amount_minor, s.post_url
   FROM ledger_entries l LEFT JOIN conversions cv ON cv.id = l.conversion_id LEFT JOIN submissions s ON s.id = l.submission_id
     LEFT JOIN enrollments e ON e.id = l.enrollment_id LEFT JOIN campaigns k ON k.id = e.campaign_id
-  WHERE l.payout_id = ?1 AND +l.brand_id = ?2 AND l.created_at >= ?3 AND (l.created_at > ?3 OR l.id > ?4)
+  WHERE l.payout_id = ?1 AND +l.brand_id = ?2 AND ${oldestFirstAfterSql('l.created_at', 'l.id', '?3', '?4')}
   ORDER BY l.created_at, l.id LIMIT ?5`,
 };
 
@@ -173,14 +175,11 @@ export const PAYOUT_STATEMENT_CSV_HEADER = ['payout_id', 'period', 'date', 'type
 const CSV_PAGE = 500;
 
 // Every entry of the payout, one row each, a keyset page per pull. `labels` names the kinds (EARNING_KIND_LABELS).
-export function payoutStatementCsv(db: D1Database, payout: StatementPayout, labels: Record<string, string>): ReadableStream<Uint8Array> {
-  let after: Position | null = null;
+export function payoutStatementCsv(db: D1Database, payout: StatementPayout, labels: Record<string, string>, pageSize = CSV_PAGE): ReadableStream<Uint8Array> {
   const money = (minor: number) => csvNumber(formatAmount(minor, payout.currency));
-  return csvStream(PAYOUT_STATEMENT_CSV_HEADER, async () => {
-    const page = await statementEntries(db, payout, after, CSV_PAGE);
-    const last = page.at(-1);
-    if (last) after = { at: last.createdAt, id: last.id };
-    const text = page
+  const pages = keysetPages((after: Position | undefined, size) => statementEntries(db, payout, after ?? null, size), (e) => ({ at: e.createdAt, id: e.id }), pageSize);
+  return pagedCsvStream(PAYOUT_STATEMENT_CSV_HEADER, pages, (page) =>
+    page
       .map((e) =>
         csvLine([
           csvText(payout.id),
@@ -200,9 +199,17 @@ export function payoutStatementCsv(db: D1Database, payout: StatementPayout, labe
           csvText(e.note),
         ]),
       )
-      .join('');
-    return { text, done: page.length < CSV_PAGE };
-  });
+      .join(''),
+  );
 }
 
 export const statementCsvName = (payout: Pick<StatementPayout, 'id' | 'period'>) => `chorus-payout-${payout.period}-${payout.id}.csv`;
+
+// A statement route's id (the creator's /earnings/payouts/:id, the console's /console/payouts/:id): `<id>.csv` is the
+// CSV of a payout the asker may see, as a download (not found otherwise); `<id>` is the page's, with csv null.
+export async function statementCsvOr(db: D1Database, raw: string, scope: StatementScope): Promise<{ id: string; csv: Response | null }> {
+  if (!raw.endsWith('.csv')) return { id: raw, csv: null };
+  const payout = await statementPayout(db, raw.slice(0, -4), scope);
+  if (!payout) throw notFound('payout');
+  return { id: payout.id, csv: csvAttachment(payoutStatementCsv(db, payout, EARNING_KIND_LABELS), statementCsvName(payout)) };
+}

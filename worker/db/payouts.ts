@@ -3,7 +3,8 @@
 // per creator, period and currency. Payouts are sums over the ledger entries they claim.
 import { periodBounds } from '../domain/periods';
 import { formatAmount } from '../domain/store-payloads';
-import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
+import { keysetPages } from '../lib/cursor';
+import { csvLine, csvNumber, csvText, pagedCsvStream } from '../lib/csv';
 import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { openSealedJson } from '../lib/secrets';
@@ -199,16 +200,17 @@ async function lineOf(secretsKey: string, r: Row): Promise<PayoutLine> {
   };
 }
 
-// Pages through a period's payouts in a fixed order (handle, id): memory stays flat however many rows.
+// A period's payouts a page at a time in a fixed order (handle, id): memory stays flat however many rows.
+const payoutPages = (db: D1Database, brandId: string, period: string, pageSize: number) =>
+  keysetPages(
+    async (after: { handle: string; id: string } | undefined, size) =>
+      (await db.prepare(PAGE_SQL).bind(brandId, period, after?.handle ?? '', after?.handle ?? '', after?.id ?? '', size).all<Row>()).results,
+    (r) => ({ handle: r.handle, id: r.id }),
+    pageSize,
+  );
+
 export async function* payoutLines(db: D1Database, secretsKey: string, brandId: string, period: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<PayoutLine> {
-  let after = { handle: '', id: '' };
-  for (;;) {
-    const { results } = await db.prepare(PAGE_SQL).bind(brandId, period, after.handle, after.handle, after.id, pageSize).all<Row>();
-    for (const r of results) yield await lineOf(secretsKey, r);
-    if (results.length < pageSize) return;
-    const last = results[results.length - 1]!;
-    after = { handle: last.handle, id: last.id };
-  }
+  for await (const rows of payoutPages(db, brandId, period, pageSize)) for (const r of rows) yield await lineOf(secretsKey, r);
 }
 
 // One payout of the brand with its creator and where to pay it, or null for another brand's or none.
@@ -295,17 +297,20 @@ export function totalsCsvLines(period: string, totals: Map<string, Totals>): str
     .join('');
 }
 
-export function payoutsCsvStream(db: D1Database, secretsKey: string, brandId: string, period: string): ReadableStream<Uint8Array> {
-  const lines = payoutLines(db, secretsKey, brandId, period);
+export function payoutsCsvStream(db: D1Database, secretsKey: string, brandId: string, period: string, pageSize = EXPORT_PAGE_SIZE): ReadableStream<Uint8Array> {
   const totals = new Map<string, Totals>();
-  return csvStream(EXPORT_HEADER, async () => {
-    let chunk = '';
-    for (let i = 0; i < EXPORT_PAGE_SIZE; i++) {
-      const next = await lines.next();
-      if (next.done) return { text: chunk + totalsCsvLines(period, totals), done: true };
-      addToTotals(totals, next.value);
-      chunk += payoutCsvLine(next.value);
-    }
-    return { text: chunk, done: false };
-  });
+  return pagedCsvStream(
+    EXPORT_HEADER,
+    payoutPages(db, brandId, period, pageSize),
+    async (rows) => {
+      let text = '';
+      for (const r of rows) {
+        const line = await lineOf(secretsKey, r);
+        addToTotals(totals, line);
+        text += payoutCsvLine(line);
+      }
+      return text;
+    },
+    () => totalsCsvLines(period, totals),
+  );
 }

@@ -4,7 +4,8 @@
 import { yearBounds } from '../domain/periods';
 import { formatAmount } from '../domain/store-payloads';
 import { taxDetailsStatus, type TaxDetails } from '../domain/tax-details';
-import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
+import { csvLine, csvNumber, csvText, pagedCsvStream } from '../lib/csv';
+import { keysetPages } from '../lib/cursor';
 import { openSealedJson } from '../lib/secrets';
 import { auditStatement, type AuditInput } from './audit';
 
@@ -50,18 +51,15 @@ async function yearEndLine(secretsKey: string, year: number, r: YearEndRow): Pro
 // Streamed a keyset page at a time, in a fixed order (handle, creator, currency).
 export function yearEndCsvStream(db: D1Database, secretsKey: string, brand: { id: string; timezone: string }, year: number, pageSize = YEAR_END_PAGE): ReadableStream<Uint8Array> {
   const { start, end } = yearBounds(year, brand.timezone);
-  let after = ['', '', ''];
-  return csvStream(YEAR_END_HEADER, async () => {
-    const { results } = await db
-      .prepare(YEAR_END_SQL)
-      .bind(brand.id, start, end, ...after, pageSize)
-      .all<YearEndRow>();
-    const text = (await Promise.all(results.map((r) => yearEndLine(secretsKey, year, r)))).join('');
-    const last = results.at(-1);
-    if (results.length < pageSize || !last) return { text, done: true };
-    after = [last.handle, last.creator_id, last.currency];
-    return { text, done: false };
-  });
+  const read = async (after: string[] | undefined, size: number) =>
+    (
+      await db
+        .prepare(YEAR_END_SQL)
+        .bind(brand.id, start, end, ...(after ?? ['', '', '']), size)
+        .all<YearEndRow>()
+    ).results;
+  const pages = keysetPages(read, (r) => [r.handle, r.creator_id, r.currency], pageSize);
+  return pagedCsvStream(YEAR_END_HEADER, pages, async (rows) => (await Promise.all(rows.map((r) => yearEndLine(secretsKey, year, r)))).join(''));
 }
 
 /** The audit row of one year-end download: who took the brand's tax ids, and for which year. */

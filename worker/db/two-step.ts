@@ -156,27 +156,44 @@ export const removeStatements = (db: D1Database, s: Subject, onlyIf: { sql: stri
 // too); only a reset gets the member in. `recoveryAudit` (an auditIfChanged statement) lands with a recovery
 // code's use.
 export async function takeCode(db: D1Database, secretsKey: string, s: Subject, factor: Factor, typed: string, now: number, recoveryAudit?: D1PreparedStatement): Promise<'app' | 'recovery' | 'spent' | 'unreadable' | null> {
+  return (await takeCodeWith(db, secretsKey, s, factor, typed, now, (via) => (via === 'recovery' && recoveryAudit ? [recoveryAudit] : []))).via;
+}
+
+/** takeCode, with `also(via)` written in the take's batch right after it (a statement guarded by `changes() = 1` lands
+ * only with the take), so what the code was taken for is done when a twin finds it spent. `written`: their results. */
+export async function takeCodeWith(
+  db: D1Database,
+  secretsKey: string,
+  s: Subject,
+  factor: Factor,
+  typed: string,
+  now: number,
+  also: (via: 'app' | 'recovery') => D1PreparedStatement[],
+): Promise<{ via: 'app' | 'recovery' | 'spent' | 'unreadable' | null; written: D1Result[] }> {
   const secret = await openSecret(secretsKey, factor.secret_enc).catch((error: unknown) => {
     log.error('two_step_secret_unreadable', { subjectType: s.type, error });
     return null;
   });
-  if (secret === null) return 'unreadable';
+  if (secret === null) return { via: 'unreadable', written: [] };
   const code = typed.replace(/\s/g, '').slice(0, 32);
   if (/^\d{6}$/.test(code)) {
     const step = await matchTotp(secret, code, now, factor.last_step);
-    if (step === null) return null;
-    const taken = await db.prepare(`UPDATE two_step_factors SET last_step = ? WHERE ${OF} AND secret_enc = ? AND last_step < ?`).bind(step, ...of(s), factor.secret_enc, step).run();
+    if (step === null) return { via: null, written: [] };
+    const take = db.prepare(`UPDATE two_step_factors SET last_step = ? WHERE ${OF} AND secret_enc = ? AND last_step < ?`).bind(step, ...of(s), factor.secret_enc, step);
+    const more = also('app');
+    const [taken, ...written] = more.length > 0 ? await db.batch([take, ...more]) : [await take.run()];
     // Later than the step taken when `factor` was read, yet not taken now: a twin took it (or a later one) meanwhile,
     // or the factor was removed or replaced; 'spent' is safe either way, as the code was right for the factor read.
-    return taken.meta.changes === 1 ? 'app' : 'spent';
+    return { via: taken!.meta.changes === 1 ? 'app' : 'spent', written };
   }
-  if (!/^[a-z0-9]{10}$/.test(normalizeRecoveryCode(code))) return null;
+  if (!/^[a-z0-9]{10}$/.test(normalizeRecoveryCode(code))) return { via: null, written: [] };
   const guard = factorIs(s, factor.secret_enc);
   const hash = await recoveryCodeHash(secretsKey, s, code);
   const use = db.prepare(`UPDATE recovery_codes SET used_at = ? WHERE ${OF} AND code_hash = ? AND used_at IS NULL AND ${guard.sql}`).bind(now, ...of(s), hash, ...guard.params);
   // In the same batch as the take; a twin that went first and made new codes or turned it off kept its used code's row.
   const usedSince = db.prepare(`SELECT count(*) AS n FROM recovery_codes WHERE ${OF} AND code_hash = ? AND used_at > ?`).bind(...of(s), hash, factor.recovery_used_at ?? -1);
-  const results = await db.batch([use, ...(recoveryAudit ? [recoveryAudit] : []), usedSince]);
-  if (results[0]!.meta.changes === 1) return 'recovery';
-  return (results.at(-1)!.results[0] as { n: number } | undefined)?.n ? 'spent' : null;
+  const results = await db.batch([use, ...also('recovery'), usedSince]);
+  const written = results.slice(1, -1);
+  if (results[0]!.meta.changes === 1) return { via: 'recovery', written };
+  return { via: (results.at(-1)!.results[0] as { n: number } | undefined)?.n ? 'spent' : null, written };
 }

@@ -135,6 +135,14 @@ export function csvStream(header: string[], next: () => Promise<{ text: string; 
   });
 }
 
+// csvStream over pages (keysetPages): each pull writes one page's lines, and after the last page `end`'s (totals).
+export function pagedCsvStream<Row>(header: string[], pages: AsyncIterator<Row[]>, lines: (rows: Row[]) => string | Promise<string>, end: () => string = () => ''): ReadableStream<Uint8Array> {
+  return csvStream(header, async () => {
+    const page = await pages.next();
+    return page.done ? { text: end(), done: true } : { text: await lines(page.value), done: false };
+  });
+}
+
 // How every money export is answered: a CSV attachment nobody caches or sniffs.
 export function csvAttachment(body: ReadableStream<Uint8Array>, filename: string): Response {
   return new Response(body, {

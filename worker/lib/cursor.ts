@@ -57,3 +57,20 @@ export function newestFirst(at: SQLiteColumn, id: SQLiteColumn, after: Position 
 // The same condition for hand-written SQL, with afterParams(p) bound in its place.
 export const afterSql = (at: string, id: string) => `${at} <= ? AND (${at} < ? OR ${id} < ?)`;
 export const afterParams = (p: Position) => [p.at, p.at, p.id];
+
+// The oldest-first condition for hand-written SQL, its parameters named (`?3`, `?4`): -1 and '' bound for the
+// first page keep one statement for every page. `at >= ?` bounds the index range as afterSql's `<=` does.
+export const oldestFirstAfterSql = (at: string, id: string, atParam: string, idParam: string) => `${at} >= ${atParam} AND (${at} > ${atParam} OR ${id} > ${idParam})`;
+
+// Every page of a keyset-paged read, in order, each read after the last row of the page before (undefined for the
+// first); a page shorter than `size` is the last. Lazy: a page is read when the one before has been taken.
+export async function* keysetPages<Row, Key>(read: (after: Key | undefined, size: number) => Promise<Row[]>, positionOf: (row: Row) => Key, size: number): AsyncGenerator<Row[]> {
+  let after: Key | undefined;
+  for (;;) {
+    const rows = await read(after, size);
+    const last = rows.at(-1);
+    if (last) yield rows;
+    if (!last || rows.length < size) return;
+    after = positionOf(last);
+  }
+}

@@ -846,6 +846,12 @@ export const PayoutEntry = z
     currency,
     createdAt: time,
     period: example(z.string(), '2026-04'),
+    basisPeriod: example(z.string(), '2026-03')
+      .nullable()
+      .meta({
+        description:
+          "The month (YYYY-MM) whose revenue the entry counts in: a commission's or bonus's own month; for a reversal or a bonus taken back, the month of the order or bonus it takes from (a bonus taken back is named by it). Null for fees and adjustments, or not yet filled (entries written during a deploy until the cron fills them).",
+      }),
     rateBps: example(z.int(), 1000).nullable(),
     tier: example(z.int().min(1), 1).nullable(),
     basisMinor: minor(4_999).meta({ description: "What the entry was priced on: the order's amount for a commission, the refund's (negative) for a reversal; 0 otherwise." }),

@@ -4,6 +4,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { adminUser, consoleBrand, get, signIn, tag } from '../console-fixtures';
 import { insertLedgerEntry, json } from '../fixtures';
+import { rosterCsvStream } from '../../../worker/routes/portal/console/roster';
 
 const earn = (brandId: string, enrollmentId: string, creatorId: string, amountMinor: number) => insertLedgerEntry({ brandId, enrollmentId, creatorId, amountMinor, period: '2026-10', availableAt: 0 });
 
@@ -108,5 +109,20 @@ describe('console creators', () => {
     const viewer = await signIn((await adminUser(o.brand.brandId, 'viewer')).email);
     expect(await (await get('/console/creators', viewer)).text()).not.toContain('creators.csv');
     expect((await get('/console/creators.csv', viewer)).status).toBe(403);
+  });
+
+  it('writes the same roster CSV byte for byte whatever its page size, creators added in one millisecond and all', async () => {
+    const o = await consoleBrand('owner');
+    const t = tag();
+    const at = Date.now() - 3_600_000;
+    const seq = 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6)';
+    await env.DB.batch([
+      env.DB.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) ${seq} SELECT 'cr_' || ?1 || '_' || i, 'tie' || ?1 || i || '@creators.test', 't' || ?1 || '_' || i, 'Tie ' || i, ?2 FROM n`).bind(t, at),
+      env.DB.prepare(`INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, created_at) ${seq} SELECT ?3, c.id, c.handle, c.display_name, c.email, ?2 + (i % 2) FROM n JOIN creators c ON c.id = 'cr_' || ?1 || '_' || i`).bind(t, at, o.brand.brandId),
+    ]);
+    await earn(o.brand.brandId, o.enrollment.id, o.creator.id, 1_234);
+    const whole = await (await get('/console/creators.csv', o.cookie)).text();
+    expect(whole.split('\r\n')).toHaveLength(1 + 7 + 1);
+    for (const size of [1, 2, 3, 7, 8]) expect(await new Response(rosterCsvStream(env.DB, o.brand.brandId, 'USD', { q: '' }, size)).text(), String(size)).toBe(whole);
   });
 });

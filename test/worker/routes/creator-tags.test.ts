@@ -5,7 +5,7 @@ import worker from '../../../worker/index';
 import type { Env } from '../../../worker/env';
 import { describe, expect, it } from 'vitest';
 import { addAcceptedCreator, BASE, createBrand, d1With, json, rowCount, signedPost, type Data, type TestBrand } from '../fixtures';
-import { setCreatorTags } from '../../../worker/db/creator-tags';
+import { FEW_TAGGED, setCreatorTags } from '../../../worker/db/creator-tags';
 import { ApiError } from '../../../worker/lib/errors';
 import { MAX_TAG_FIELD_LENGTH } from '../../../worker/domain/creator-tags';
 import { adminUser, consoleBrand, get, post, signIn, tag as uniqueTag } from '../console-fixtures';
@@ -134,6 +134,51 @@ describe('setCreatorTags racing an erasure', () => {
   });
 });
 
+describe('setCreatorTags racing another save at the brand\'s limit', () => {
+  it('lets one of two saves that each add a new tag at 199 through, and answers the other 409 tag_limit_reached, writing nothing', async () => {
+    const brand = await createBrand();
+    const [seeded, first, second] = [await rosterCreator(brand), await rosterCreator(brand), await rosterCreator(brand)];
+    await env.DB.batch(Array.from({ length: 198 }, (_, i) => env.DB.prepare('INSERT INTO creator_tags (brand_id, creator_id, tag) VALUES (?, ?, ?)').bind(brand.brandId, seeded, `seed ${i}`)));
+    expect((await putTags(brand, first, ['keep'])).status).toBe(200);
+    const distinct = () => rowCount('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?', brand.brandId);
+    const tagsSet = () => rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.tags_set'", brand.brandId);
+    expect(await distinct()).toBe(199);
+    const audited = await tagsSet();
+    // The first save has read the creator's tags and waits to write until the second, which adds another new tag and
+    // so takes the brand's last room, has written; the first's batch then judges the limit at 200 and writes nothing.
+    let batches = 0;
+    const db = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        if (++batches === 2) expect((await putTags(brand, second, ['seed 1', 'newer'])).status).toBe(200);
+        return env.DB.batch(statements);
+      },
+    });
+    const raced = await setCreatorTags(db, brand.brandId, first, ['keep', 'brand new'], { actorType: 'api_key', actorId: 'key_test' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(batches).toBe(2);
+    expect(raced).toBeInstanceOf(ApiError);
+    expect((raced as ApiError).status).toBe(409);
+    expect((raced as ApiError).code).toBe('tag_limit_reached');
+    // As before a race: the tags no other creator has, which the set needs room for.
+    expect((raced as ApiError).details).toEqual({ newTags: ['brand new', 'keep'] });
+    expect(await storedTags(brand.brandId, first)).toEqual(['keep']);
+    expect(await distinct()).toBe(200);
+    expect(await tagsSet()).toBe(audited + 1);
+
+    // Sent at once through the API, from 199 again: one passes, the other is refused, never 201.
+    await putTags(brand, second, ['seed 1']);
+    expect(await distinct()).toBe(199);
+    const answers = await Promise.all([putTags(brand, first, ['keep', 'one']), putTags(brand, second, ['seed 1', 'two'])]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect((await json<ErrorBody>(answers.find((r) => r.status === 409)!)).error.code).toBe('tag_limit_reached');
+    expect(await distinct()).toBe(200);
+    // Replacing a set without a tag new to the brand needs no room.
+    expect((await putTags(brand, first, ['seed 2'])).status).toBe(200);
+  });
+});
+
 describe('the activity rows of tags', () => {
   it('read the set as saved, and nothing once an erasure cleared them', async () => {
     const m = await consoleBrand('owner');
@@ -178,6 +223,48 @@ describe('GET /api/admin/creators?tag=', () => {
     // Present but empty: no filter, as absent.
     expect(await ids('?tag=')).toEqual([a, b, c].sort());
     expect(await ids('?tag=%20%20')).toEqual([a, b, c].sort());
+  });
+
+  it('pages a tag FEW_TAGGED creators have from its own rows and one FEW_TAGGED + 1 have by walking the roster, both in the roster\'s order, ties and all', async () => {
+    const brand = await createBrand();
+    const t = uniqueTag();
+    const count = FEW_TAGGED + 1;
+    const base = Date.now() - 3_600_000;
+    const seq = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})`;
+    // Three creators to an instant, so pages end inside a tie; "many" on all of them, "few" on all but the 100th.
+    await env.DB.batch([
+      env.DB.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) ${seq} SELECT 'cr_' || ?1 || '_' || i, 'o' || ?1 || i || '@creators.test', 'o' || ?1 || '_' || i, 'Order', ?2 FROM n`).bind(t, base),
+      env.DB.prepare(`INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, created_at) ${seq} SELECT ?3, c.id, c.handle, c.display_name, c.email, ?2 + (i / 3) * 1000 FROM n JOIN creators c ON c.id = 'cr_' || ?1 || '_' || i`).bind(t, base, brand.brandId),
+      env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) ${seq} SELECT ?2, 'cr_' || ?1 || '_' || i, 'many' FROM n`).bind(t, brand.brandId),
+      env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) ${seq} SELECT ?2, 'cr_' || ?1 || '_' || i, 'few' FROM n WHERE i <> 100`).bind(t, brand.brandId),
+    ]);
+    // Each page's list statement: the tag's own rows drive it (a CROSS JOIN from creator_tags) only for "few".
+    const crossJoined: Record<string, boolean[]> = { few: [], many: [] };
+    const walk = async (query: string, limit: number) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const prepared: string[] = [];
+        const db = d1With({ prepare: (sql: string) => (prepared.push(sql), env.DB.prepare(sql)) });
+        const ctx = createExecutionContext();
+        const res = await worker.fetch(new Request(`${BASE}/api/admin/creators?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${brand.adminKey}` } }), { ...env, DB: db } as Env, ctx);
+        await waitOnExecutionContext(ctx);
+        const page: { data: Listed[]; nextCursor: string | null } = await json(res);
+        const tag = new URLSearchParams(query).get('tag');
+        if (tag) crossJoined[tag]!.push(prepared.some((sql) => /order by/i.test(sql) && /cross join/i.test(sql)));
+        seen.push(...page.data.map((r) => r.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    const all = await walk('', 200);
+    expect(all).toHaveLength(count);
+    expect(await walk('&tag=few', 37)).toEqual(all.filter((id) => id !== `cr_${t}_100`));
+    expect(await walk('&tag=many', 37)).toEqual(all);
+    expect(crossJoined.few!.length).toBeGreaterThan(1);
+    expect(crossJoined.few!.every(Boolean)).toBe(true);
+    expect(crossJoined.many!.length).toBeGreaterThan(1);
+    expect(crossJoined.many!.some(Boolean)).toBe(false);
   });
 });
 
@@ -394,6 +481,45 @@ describe('the roster import: the limits of tags', () => {
     expect(res.status).toBeLessThan(300);
     expect(saved).toBe(true);
     expect(await storedTags(m.brand.brandId, id)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8']);
+  });
+
+  it('adds a row’s new tags only while the brand stays within 200 different ones, when a save took the last room between the check and the write', async () => {
+    const m = await consoleBrand('manager');
+    const t = uniqueTag();
+    const [seeded, other] = [await rosterCreator(m.brand), await rosterCreator(m.brand)];
+    await env.DB.batch(Array.from({ length: 199 }, (_, i) => env.DB.prepare('INSERT INTO creator_tags (brand_id, creator_id, tag) VALUES (?, ?, ?)').bind(m.brand.brandId, seeded, `seed ${i}`)));
+    // Line 2 brings a new tag (checked: the 200th), line 3 only one the brand has.
+    const csv = ['email,handle,name,tags', `a_${t}@creators.test,a_${t},Ann,"fresh; seed 1"`, `b_${t}@creators.test,b_${t},Ben,"seed 2"`].join('\n');
+    let saved = false;
+    const db = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        if (!saved && statements.length >= 8) {
+          saved = true;
+          expect((await putTags(m.brand, other, ['taken first'])).status).toBe(200);
+        }
+        return env.DB.batch(statements);
+      },
+    });
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`${BASE}/api/admin/campaigns/${m.campaign.id}/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${m.brand.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ csv, confirm: true }),
+      }),
+      { ...env, DB: db } as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBeLessThan(300);
+    expect(saved).toBe(true);
+    const importedTags = async (handle: string) => {
+      const id = await env.DB.prepare('SELECT creator_id FROM brand_creators WHERE brand_id = ? AND handle = ?').bind(m.brand.brandId, handle).first<string>('creator_id');
+      return storedTags(m.brand.brandId, id!);
+    };
+    expect(await importedTags(`a_${t}`)).toEqual([]);
+    expect(await importedTags(`b_${t}`)).toEqual(['seed 2']);
+    expect(await rowCount('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?', m.brand.brandId)).toBe(200);
   });
 });
 

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
 import { encodeCursor } from '../../../worker/lib/cursor';
-import { BASE, createMoneyBrand, json } from '../fixtures';
+import { FEW_TAGGED, setCreatorTags } from '../../../worker/db/creator-tags';
+import { BASE, createMoneyBrand, d1With, json } from '../fixtures';
 
 type Page = { data: { id: string }[]; hasMore: boolean; nextCursor: string | null };
 type MoneyBrand = Awaited<ReturnType<typeof createMoneyBrand>>;
@@ -47,16 +48,17 @@ async function statementsOf(m: MoneyBrand, path: string): Promise<{ sql: string;
   return seen;
 }
 
-// D1's rows_read for the list statement (the one with ORDER BY) of a route; the roster's second, its page's tags
-// by creator id, reads only those rows.
+// D1's rows_read for the list statement (the one with ORDER BY) of a route, plus, filtered by tag, the probe that
+// chooses how to find the tag's creators (fewTagged); the roster's page's tags by creator id read only those rows.
 async function rowsRead(m: MoneyBrand, path: string): Promise<number> {
-  const stmts = (await statementsOf(m, path)).filter((s) => /order by/i.test(s.sql) && !/^SELECT creator_id, tag FROM creator_tags\b/.test(s.sql));
-  expect(stmts.length, path).toBe(1);
-  const { sql, params } = stmts[0]!;
-  const r = await env.DB.prepare(sql)
-    .bind(...params)
-    .all();
-  return r.meta.rows_read;
+  const stmts = await statementsOf(m, path);
+  const list = stmts.filter((s) => /order by/i.test(s.sql) && !/^SELECT creator_id, tag FROM creator_tags\b/.test(s.sql));
+  const probe = stmts.filter((s) => /^SELECT count\(\*\) AS n FROM \(SELECT 1 FROM creator_tags\b/.test(s.sql));
+  expect(list.length, path).toBe(1);
+  expect(probe.length, path).toBe(new URL(path, BASE).searchParams.has('tag') ? 1 : 0);
+  let read = 0;
+  for (const { sql, params } of [...list, ...probe]) read += (await env.DB.prepare(sql).bind(...params).all()).meta.rows_read;
+  return read;
 }
 
 const N = 1500;
@@ -88,6 +90,43 @@ async function bigBrand(): Promise<{ m: MoneyBrand; base: number; t: string }> {
   ]);
   return { m, base, t };
 }
+
+describe('the roster by tag: a page reads about a page, or the tag\'s few creators, not the roster', () => {
+  it(
+    'finds the two oldest creators of 1,500 by a rare tag in a few rows, and pages a tag on all of them as cheaply as the roster',
+    async () => {
+      const { m, base, t } = await bigBrand();
+      await env.DB.batch([
+        env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) SELECT brand_id, creator_id, 'everyone' FROM brand_creators WHERE brand_id = ? AND creator_id LIKE 'cr_' || ? || '_%'`).bind(m.brand.brandId, t),
+        env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) VALUES (?1, 'cr_' || ?2 || '_3', 'rare'), (?1, 'cr_' || ?2 || '_7', 'rare')`).bind(m.brand.brandId, t),
+      ]);
+      const rare = await rowsRead(m, '/api/admin/creators?limit=2&tag=rare');
+      expect(rare, `the rare tag read ${rare} rows`).toBeLessThan(20);
+      const page = await json<Page>(await m.brand.api('GET', '/api/admin/creators?limit=2&tag=rare'));
+      expect(page.data.map((c) => c.id)).toEqual([`cr_${t}_7`, `cr_${t}_3`]);
+      expect(page.hasMore).toBe(false);
+      // A tag on more creators than FEW_TAGGED walks the roster in its order: a deep page reads a page's rows, after the
+      // probe that counts the tag's creators up to one past FEW_TAGGED (211 rows today: 201 and 10).
+      const deep = encodeCursor({ at: base + 10 * 1000, id: `cr_${t}_10` });
+      for (const path of ['/api/admin/creators?limit=2&tag=everyone', `/api/admin/creators?limit=2&tag=everyone&cursor=${deep}`]) {
+        const n = await rowsRead(m, path);
+        expect(n, `${path} read ${n} rows`).toBeLessThan(FEW_TAGGED + 1 + 20);
+      }
+      // A save that brings the brand no new tag is judged by an index lookup a tag, not a count of the brand's 1,502 tag rows.
+      let written = 0;
+      const db = d1With({
+        batch: async (statements: D1PreparedStatement[]) => {
+          const results = await env.DB.batch(statements);
+          written = results.reduce((sum, r) => sum + r.meta.rows_read, 0);
+          return results;
+        },
+      });
+      expect(await setCreatorTags(db, m.brand.brandId, `cr_${t}_5`, ['everyone', 'rare'], { actorType: 'api_key', actorId: 'key_test' })).toEqual(['everyone', 'rare']);
+      expect(written, `the save's batch read ${written} rows`).toBeLessThan(100);
+    },
+    60_000,
+  );
+});
 
 describe('paged admin lists: a page reads a page, not the brand', () => {
   it(

@@ -3,7 +3,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { eraseCreator, erasedEmail, owedKey, owedTo } from '../../../worker/db/creator-erasure';
-import { payoutStatement } from '../../../worker/db/payout-statements';
+import { payoutStatement, payoutStatementCsv, statementPayout } from '../../../worker/db/payout-statements';
+import { EARNING_KIND_LABELS } from '../../../portal/format';
 import { mailLinkOrigin, type Env } from '../../../worker/env';
 import { payoutNotice } from '../../../worker/routes/admin/payouts';
 import { parseCsv } from '../../../worker/lib/csv';
@@ -198,6 +199,17 @@ describe('a statement of every kind', () => {
     expect(api.data.reduce((t, e) => t + e.amountMinor, 0)).toBe(m.payout.amount_minor);
   });
 
+  it('names through the API the month each entry counts for: a bonus taken back by its bonus\'s month, a fee by none', async () => {
+    const m = await creatorWithEveryKind();
+    const api = await json<{ data: { kind: string; period: string; basisPeriod: string | null }[] }>(await m.brand.api('GET', `/api/admin/payouts/${m.payout.id}/entries?limit=200`));
+    const of = (kind: string) => api.data.filter((e) => e.kind === kind).map((e) => [e.period, e.basisPeriod]);
+    expect(of('bonus_back')).toEqual([['2026-09', '2026-08']]);
+    expect(of('reversal_back')).toEqual([['2026-09', '2026-09']]);
+    expect(of('flat_fee_back')).toEqual([['2026-09', null]]);
+    expect(new Set(of('adjustment').map(([, basis]) => basis))).toEqual(new Set([null]));
+    for (const e of api.data) expect(e.basisPeriod === null || /^\d{4}-\d{2}$/.test(e.basisPeriod)).toBe(true);
+  });
+
   it("shows a usage-rights fee's note, with its post under it, and names a bonus taken back by the bonus's month", async () => {
     const m = await creatorWithEveryKind();
     const page = await (await get(`/earnings/payouts/${m.payout.id}`, m.cookie)).text();
@@ -385,6 +397,14 @@ describe("the admin API's payout entries at a tie", () => {
     const tied = seen.filter((e) => e.createdAt === new Date(SEPT(29)).toISOString());
     expect(tied).toHaveLength(4);
     expect(tied.map((e) => e.id)).toEqual(tied.map((e) => e.id).sort());
+  });
+
+  it('writes the same CSV byte for byte whatever its page size, ties and all', async () => {
+    const m = await creatorWithPayout(async ({ m }) => [1, 2, 3].map((i) => ledgerRow(m, { kind: 'adjustment', amountMinor: i, at: SEPT(29), note: `Tie ${i}` })));
+    const whole = await (await get(`/earnings/payouts/${m.payout.id}.csv`, m.cookie)).text();
+    expect(whole.split('\r\n')).toHaveLength(1 + 9 + 1);
+    const payout = (await statementPayout(env.DB, m.payout.id, { creatorId: m.creator.id }))!;
+    for (const size of [1, 2, 3, 9, 10]) expect(await new Response(payoutStatementCsv(env.DB, payout, EARNING_KIND_LABELS, size)).text(), String(size)).toBe(whole);
   });
 });
 

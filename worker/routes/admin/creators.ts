@@ -1,9 +1,9 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, getViewSelectedFields } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow, type AuditInput } from '../../db/audit';
 import { database } from '../../db/client';
-import { auditLog, brandCreators, creators, roster } from '../../db/schema';
+import { auditLog, brandCreators, creatorTags, creators, roster } from '../../db/schema';
 import { mailLinkOrigin, publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { unjoinedAndOptedOut } from '../../db/mail-opt-outs';
@@ -20,7 +20,7 @@ import { creatorGone, eraseCreator, owedTo, refuseErased } from '../../db/creato
 import { forgetRoute } from '../../lib/link-cache';
 import { forgetCode } from '../codes';
 import { standingOf, standingsOf, termsAcceptedView, type TermsStanding } from '../../db/program-terms';
-import { rosterTagged, setCreatorTags, tagsByCreator, tagsOf } from '../../db/creator-tags';
+import { fewTagged, rosterTagged, setCreatorTags, tagsByCreator, tagsOf } from '../../db/creator-tags';
 import { normalizeTag, TAG_RULE } from '../../domain/creator-tags';
 
 export const handleSchema = z.string().trim().toLowerCase().regex(HANDLE, HANDLE_RULE);
@@ -74,12 +74,23 @@ export const creatorRoutes = new Hono<AppEnv>()
       const tag = typedTag === undefined || typedTag.trim() === '' ? undefined : normalizeTag(typedTag);
       if (tag === null) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: [{ path: 'tag', message: TAG_RULE }] });
       const keyset = newestFirst(roster.createdAt, roster.creatorId, cursor);
-      const rows = await database(c.env.DB)
-        .select()
-        .from(roster)
-        .where(and(eq(roster.brandId, brandId), keyset.after, tag === undefined ? undefined : rosterTagged(tag)))
-        .orderBy(...keyset.order)
-        .limit(limit + 1);
+      const db = database(c.env.DB);
+      const rows =
+        tag !== undefined && (await fewTagged(c.env.DB, brandId, tag))
+          ? await db
+              .select(getViewSelectedFields(roster))
+              .from(creatorTags)
+              // CROSS JOIN: creator_tags stays the outer loop, so only the tag's creators are read (db/creator-tags.ts FEW_TAGGED).
+              .crossJoin(roster)
+              .where(and(eq(creatorTags.brandId, brandId), eq(creatorTags.tag, tag), eq(roster.brandId, creatorTags.brandId), eq(roster.creatorId, creatorTags.creatorId), keyset.after))
+              .orderBy(...keyset.order)
+              .limit(limit + 1)
+          : await db
+              .select()
+              .from(roster)
+              .where(and(eq(roster.brandId, brandId), keyset.after, tag === undefined ? undefined : rosterTagged(tag)))
+              .orderBy(...keyset.order)
+              .limit(limit + 1);
       const page = pageOf(rows, limit, (r) => ({ at: r.createdAt, id: r.creatorId }));
       const ids = page.rows.map((r) => r.creatorId);
       const [terms, tags] = await Promise.all([standingsOf(c.env.DB, brandId, ids), tagsByCreator(c.env.DB, brandId, ids)]);

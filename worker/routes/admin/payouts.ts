@@ -10,12 +10,12 @@ import { ApiError, notFound } from '../../lib/errors';
 import { isPayoutId, newId } from '../../lib/ids';
 import { log } from '../../lib/log';
 import { queueNotices } from '../../mail';
-import { EARNING_KIND_LABELS, formatMoney, formatPeriod } from '../../../portal/format';
+import { formatMoney, formatPeriod } from '../../../portal/format';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, pagedListOf, PayoutEntry, PayoutList, PayoutMark, PeriodClose } from '../../openapi/schemas';
 import { pageOf, pageParams } from '../../lib/cursor';
-import { payoutStatementCsv, statementCsvName, statementEntries, statementPayout, type StatementEntry, type StatementScope } from '../../db/payout-statements';
+import { statementEntries, statementPayout, type StatementEntry } from '../../db/payout-statements';
 
 const period = z.string().refine(isPeriod, 'a month as YYYY-MM, from 2000');
 
@@ -27,15 +27,6 @@ export async function brandForPayouts(env: Env, brandId: string) {
 
 export function payoutsCsvResponse(env: Env, brand: { id: string; slug: string }, p: string): Response {
   return csvAttachment(payoutsCsvStream(env.DB, env.SECRETS_KEY, brand.id, p), `chorus-payouts-${brand.slug}-${p}.csv`);
-}
-
-// A statement route's id (the creator's /earnings/payouts/:id, the console's /console/payouts/:id): `<id>.csv` is the
-// CSV of a payout the asker may see, as a download (not found otherwise); `<id>` is the page's, with csv null.
-export async function statementCsvOr(db: D1Database, raw: string, scope: StatementScope): Promise<{ id: string; csv: Response | null }> {
-  if (!raw.endsWith('.csv')) return { id: raw, csv: null };
-  const payout = await statementPayout(db, raw.slice(0, -4), scope);
-  if (!payout) throw notFound('payout');
-  return { id: payout.id, csv: csvAttachment(payoutStatementCsv(db, payout, EARNING_KIND_LABELS), statementCsvName(payout)) };
 }
 
 // The year-end totals with full tax ids: each download is audited, as whoever took them may need to be known.
@@ -227,6 +218,7 @@ const payoutEntryView = (e: StatementEntry, currency: string) => ({
   currency,
   createdAt: iso(e.createdAt),
   period: e.period,
+  basisPeriod: e.basisPeriod,
   rateBps: e.rateBps,
   tier: e.tier,
   basisMinor: e.basisMinor,

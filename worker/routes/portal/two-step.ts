@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import type { Flash, FormError } from '../../../portal/layout';
 import type { TwoStepSetup } from '../../../portal/two-step';
 import { authenticatorAccount } from '../../../portal/two-step';
-import { CODE_ATTEMPTS, CODE_WINDOW_MS, countWrongCode, enableStatements, factorIs, factorOf, firstToldOfLimit, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, peekCodeAttempt, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, wrongCodesIn, type Factor, type Subject } from '../../db/two-step';
+import { CODE_ATTEMPTS, CODE_WINDOW_MS, countWrongCode, enableStatements, factorIs, factorOf, firstToldOfLimit, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, peekCodeAttempt, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, takeCodeWith, twoStepOff, wrongCodesIn, type Factor, type Subject } from '../../db/two-step';
 import type { Env } from '../../env';
 import type { Attempt } from '../../lib/rate-limits';
 import type { Message as Mail } from '../../lib/messages';
@@ -136,13 +136,15 @@ async function passwordIsRight(a: SignedInAccount, typed: string): Promise<boole
 }
 
 // `spent`: the code was right, and taken a moment before by a twin of the same form (a double click).
-export type Proof = { ok: true } | { ok: false; errors: string[]; status: PageStatus; spent?: true };
+// `written`: what the `also` statements given to proveItIsYou did, in the batch that took the code.
+export type Proof = { ok: true; written: D1Result[] } | { ok: false; errors: string[]; status: PageStatus; spent?: true };
 
 // The signed-in account's password, and a code (from the app or a recovery code) when `factor` (theirs) is on: what a
 // change to their own two-step (and, in the console, an owner's weakening of someone's sign-in) takes, so a session
 // left open is not enough. The form read first (one that cannot be read costs no attempt), then limited before any
-// hashing, the password checked before the code is taken, so a wrong password uses up no code.
-export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: SignedInAccount, factor: Factor | null): Promise<Proof> {
+// hashing, the password checked before the code is taken, so a wrong password uses up no code. `also(now)`: statements
+// written in the batch that takes the code (guarded by `changes() = 1`, they land only with the take).
+export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: SignedInAccount, factor: Factor | null, also: (now: number) => D1PreparedStatement[] = () => []): Promise<Proof> {
   const form = await formBody(c);
   const now = Date.now();
   const attempt = await limitCodeAttempts(c.env.DB, a.subject, now);
@@ -151,13 +153,13 @@ export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: Signe
     await attemptKept(c, a, attempt, now, false, sessionCodeLimitNotice);
     return { ok: false, errors: [WRONG_PASSWORD], status: 401 };
   }
-  const via = factor ? await takeCode(c.env.DB, c.env.SECRETS_KEY, a.subject, factor, form.code ?? '', now) : 'none';
+  const { via, written } = factor ? await takeCodeWith(c.env.DB, c.env.SECRETS_KEY, a.subject, factor, form.code ?? '', now, () => also(now)) : { via: 'none', written: [] };
   if (via !== null) await returnCodeAttempt(c.env.DB, a.subject, attempt);
   if (via === 'unreadable') return { ok: false, errors: [unreadableKey(a.unreadableHelp)], status: 409 };
   if (via === null) await attemptKept(c, a, attempt, now, true, sessionCodeLimitNotice);
   if (via === 'spent') return { ok: false, errors: [WRONG_CODE], status: 422, spent: true };
   if (via === null) return { ok: false, errors: [WRONG_CODE], status: 422 };
-  return { ok: true };
+  return { ok: true, written };
 }
 
 // A surface's settings page for its signed-in account: `action` is its path (the forms post there, and to
@@ -273,22 +275,27 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       if (!factor) return c.redirect(flashed(s.action, 'off'), 303);
       const rule = s.keptOn?.(c);
       if (rule?.now) return s.managePage(c, factor, [rule.says], 409);
-      const proof = await proveItIsYou(c, a, factor);
-      // This form's twin (a double click) took the code to turn it off: once it has, the answer is off, not a wrong code.
-      if (!proof.ok && proof.spent) {
-        const still = await factorOf(db, a.subject);
-        return still ? s.managePage(c, still, proof.errors, proof.status) : c.redirect(flashed(s.action, 'off'), 303);
-      }
-      if (!proof.ok) return s.managePage(c, factor, proof.errors, proof.status);
-      const now = Date.now();
       const same = factorIs(a.subject, factor.secret_enc);
-      const [removed, ...rest] = removeStatements(db, a.subject, rule ? { sql: `${same.sql} AND ${rule.optional.sql}`, params: [...same.params, ...rule.optional.params] } : same, now);
-      const [deleted] = await db.batch([removed!, a.audit('two_step_disabled', now), ...rest]);
-      // Required meanwhile, or reset and set up again: nothing was removed.
-      if (deleted!.meta.changes === 0) return rule ? s.managePage(c, factor, [rule.says], 409) : c.redirect(s.action, 303);
-      send(c, notice(a, `Two-step sign-in is off for ${a.yours}`, `Two-step sign-in was turned off for ${a.place} (${a.email}): your password alone signs you in now.`));
-      return c.redirect(flashed(s.action, 'off'), 303);
+      // Removed in the batch that takes the code, so a twin (a double click) that finds the code taken finds it off too.
+      const onlyIf = { sql: `${same.sql} AND changes() = 1${rule ? ` AND ${rule.optional.sql}` : ''}`, params: [...same.params, ...(rule?.optional.params ?? [])] };
+      const removal = (now: number) => {
+        const [removed, ...rest] = removeStatements(db, a.subject, onlyIf, now);
+        return [removed!, a.audit('two_step_disabled', now), ...rest];
+      };
+      const proof = await proveItIsYou(c, a, factor, removal);
+      if (!proof.ok && !proof.spent) return s.managePage(c, factor, proof.errors, proof.status);
+      if (proof.ok && proof.written[0]!.meta.changes === 1) {
+        send(c, notice(a, `Two-step sign-in is off for ${a.yours}`, `Two-step sign-in was turned off for ${a.place} (${a.email}): your password alone signs you in now.`));
+        return c.redirect(flashed(s.action, 'off'), 303);
+      }
+      // The code taken by this form's twin, which turned it off with it: off, not a wrong code. Otherwise still on: the
+      // twin made new codes, or (taken here) the rule came to hold meanwhile, or it was reset and set up again.
+      const still = await factorOf(db, a.subject);
+      if (!still) return c.redirect(flashed(s.action, 'off'), 303);
+      if (!proof.ok) return s.managePage(c, still, proof.errors, proof.status);
+      return rule ? s.managePage(c, still, [rule.says], 409) : c.redirect(s.action, 303);
     },
+
   };
 }
 

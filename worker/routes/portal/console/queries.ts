@@ -7,7 +7,7 @@ import { refundedOf } from '../../../db/network';
 import { NOT_WITHDRAWN } from '../../../db/submissions';
 import { DRAFT_STANDS } from '../../../domain/content-due';
 import { EXTENSION_COLUMNS, EXTENSION_JOIN, type GrantRow } from '../../../domain/usage-rights';
-import { taggedSql, tagsJsonSql } from '../../../db/creator-tags';
+import { fewTagged, fewTaggedRosterFrom, taggedSql, tagsJsonSql } from '../../../db/creator-tags';
 
 export type CampaignSummary = {
   id: string;
@@ -286,24 +286,28 @@ export type RosterRow = {
 
 /** `tag`: only the creators with it; null, a tag that is none (typed by hand): nobody. */
 export async function listRoster(db: D1Database, brandId: string, f: { q: string; tag?: string | null; after?: Position; limit: number }): Promise<RosterRow[]> {
+  let from = 'roster r';
   const where = ['r.brand_id = ?'];
   const params: unknown[] = [brandId];
+  if (f.tag === null) where.push('false');
+  else if (f.tag !== undefined && (await fewTagged(db, brandId, f.tag))) {
+    from = fewTaggedRosterFrom;
+    params.unshift(brandId, f.tag);
+  } else if (f.tag !== undefined) {
+    where.push(taggedSql('r.brand_id', 'r.creator_id', '?'));
+    params.push(f.tag);
+  }
   if (f.q) {
     // Folded the same way on both sides (SQLite's lower() folds A-Z only), so a name typed as stored is found.
     where.push('(instr(lower(r.handle), lower(?)) > 0 OR instr(lower(r.display_name), lower(?)) > 0 OR instr(lower(r.email), lower(?)) > 0)');
     params.push(f.q, f.q, f.q);
   }
-  if (f.tag === null) where.push('false');
-  else if (f.tag !== undefined) {
-    // Tested per creator as the roster is walked newest first (the page's order, from brand_creators_brand_at):
-    // driving from creator_tags_brand_tag instead would sort every creator with the tag for each page of fifty.
-    where.push(taggedSql('r.brand_id', 'r.creator_id', '?'));
-    params.push(f.tag);
-  }
   if (f.after) {
     where.push(afterSql('r.created_at', 'r.creator_id'));
     params.push(...afterParams(f.after));
   }
+  // The page's creators are chosen first, so a rare tag's sort (fewTaggedRosterFrom) sorts bare rows and the sums
+  // below run for the page alone, not for every tagged creator.
   const { results } = await db
     .prepare(
       `SELECT r.creator_id, r.handle, r.display_name, r.email, r.niche, r.platform, r.follower_count, r.accepted_at, r.created_at,
@@ -311,8 +315,8 @@ export async function listRoster(db: D1Database, brandId: string, f: { q: string
          (SELECT json_group_array(json_object('enrollment', e.id, 'campaign', e.campaign_id, 'name', k.name, 'status', e.status))
             FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id WHERE e.creator_id = r.creator_id AND e.brand_id = r.brand_id) AS campaigns,
          ${tagsJsonSql('r.brand_id', 'r.creator_id')} AS tags
-       FROM roster r
-       WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.creator_id DESC LIMIT ?`,
+       FROM (SELECT r.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.creator_id DESC LIMIT ?) r
+       ORDER BY r.created_at DESC, r.creator_id DESC`,
     )
     .bind(...params, f.limit)
     .all<RosterRow>();

@@ -3,8 +3,8 @@ import { Hono } from 'hono';
 import { currentTerms, standingsOf } from '../../../db/program-terms';
 import { RosterPage, type RosterCampaign } from '../../../../portal/console/roster';
 import { formatAmount } from '../../../../portal/format';
-import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
-import { decodeCursor, pageOf, type Position } from '../../../lib/cursor';
+import { csvAttachment, csvLine, csvNumber, csvText, pagedCsvStream } from '../../../lib/csv';
+import { decodeCursor, keysetPages, pageOf, type Position } from '../../../lib/cursor';
 import { viewerOf } from './campaigns';
 import { canWrite, renderPage, type ConsoleEnv } from './context';
 import { awaitingReview, listRoster, type RosterRow } from './queries';
@@ -82,20 +82,14 @@ const csvRow = (r: RosterRow, currency: string) => {
   ]);
 };
 
+/** The roster CSV, `filter` applied, a keyset page per pull. */
+export function rosterCsvStream(db: D1Database, brandId: string, currency: string, filter: { q: string; tag?: string | null }, pageSize = CSV_PAGE): ReadableStream<Uint8Array> {
+  const pages = keysetPages((after: Position | undefined, limit) => listRoster(db, brandId, { ...filter, after, limit }), (r) => ({ at: r.created_at, id: r.creator_id }), pageSize);
+  return pagedCsvStream(CSV_HEADER, pages, (rows) => rows.map((r) => csvRow(r, currency)).join(''));
+}
+
 rosterRoutes.get('/creators.csv', (c) => {
   const { brandId, brandSlug, currency } = c.var.user;
-  const q = searchOf(c.req.query('q'));
-  const tag = tagOf(c.req.query('tag'));
-  let after: Position | undefined;
-  let done = false;
-  const body = csvStream(CSV_HEADER, async () => {
-    if (done) return { text: '', done: true };
-    const rows = await listRoster(c.env.DB, brandId, { q, tag: tag?.tag, after, limit: CSV_PAGE + 1 });
-    const page = pageOf(rows, CSV_PAGE, (r) => ({ at: r.created_at, id: r.creator_id }));
-    const last = page.rows.at(-1);
-    if (last) after = { at: last.created_at, id: last.creator_id };
-    done = !page.hasMore;
-    return { text: page.rows.map((r) => csvRow(r, currency)).join(''), done };
-  });
+  const body = rosterCsvStream(c.env.DB, brandId, currency, { q: searchOf(c.req.query('q')), tag: tagOf(c.req.query('tag'))?.tag });
   return csvAttachment(body, `chorus-creators-${brandSlug}.csv`);
 });
