@@ -15,7 +15,7 @@ import { log } from '../lib/log';
 import { ApiError } from '../lib/errors';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
 import { newId } from '../lib/ids';
-import { plainText } from '../lib/validate';
+import { iso, plainText } from '../lib/validate';
 import { auditIfChanged } from './audit';
 import { refundedOf } from './network';
 import { MAX_ADJUSTMENT_MINOR } from './adjustments';
@@ -116,9 +116,14 @@ const sameInput = (row: BountyRow, input: BountyInput) =>
  * `key_reused` when its fields differ).
  */
 export async function createBounty(db: D1Database, brandId: string, campaignId: string, input: BountyInput, actor: Actor, now: number, formKey: string | null): Promise<BountyCreated | null> {
-  const campaign = await db.prepare('SELECT id, status AS campaign_status, ends_at FROM campaigns WHERE id = ? AND brand_id = ?').bind(campaignId, brandId).first<{ id: string; campaign_status: string; ends_at: number | null }>();
+  const campaign = await db
+    .prepare('SELECT c.id, c.status AS campaign_status, c.ends_at, br.currency FROM campaigns c JOIN brands br ON br.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
+    .bind(campaignId, brandId)
+    .first<{ id: string; campaign_status: string; ends_at: number | null; currency: string }>();
   if (!campaign) return null;
   const id = newId('bty');
+  // On the wire as the API answers it; the currency held, as the brand's cannot change once it has a bounty.
+  const details = { bountyId: id, ...input, currency: campaign.currency, startsAt: iso(input.startsAt), endsAt: iso(input.endsAt) };
   const [inserted, , read] = await db.batch([
     // Guarded on the campaign as it is now, so one ended (or cut short) meanwhile takes none.
     db
@@ -129,7 +134,7 @@ export async function createBounty(db: D1Database, brandId: string, campaignId: 
          ON CONFLICT(campaign_id, form_key) DO NOTHING`,
       )
       .bind(id, brandId, campaign.id, input.title, input.metric, input.target, input.rewardMinor, input.startsAt, input.endsAt, actor.type, actor.id, now, formKey),
-    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'bounty.created', targetType: 'campaign', targetId: campaign.id, details: { bountyId: id, ...input } }, now),
+    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'bounty.created', targetType: 'campaign', targetId: campaign.id, details }, now),
     db.prepare(`SELECT ${COLUMNS} FROM bounties b JOIN brands br ON br.id = b.brand_id WHERE b.campaign_id = ?1 AND b.brand_id = ?2 AND (b.id = ?3 OR b.form_key = ?4)`).bind(campaign.id, brandId, id, formKey),
   ]);
   const row = (read?.results[0] as BountyRow | undefined) ?? null;
