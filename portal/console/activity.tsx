@@ -103,7 +103,7 @@ export function actionLabel(action: string): string {
   return `${THINGS[thing] ?? thing.replace(/_/g, ' ')} ${verb.replace(/_/g, ' ')}`.trim();
 }
 
-const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page', operator: "the operator's command line", 'two-step-code': 'the sign-in code page' };
+const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page', operator: "the operator's command line", 'two-step-code': 'the sign-in code page', 'bounty-check': 'the bounty check' };
 
 // Who acted, when the key, teammate or creator is gone and only their kind is left.
 export const goneActorLabel = (type: string) => (type === 'api_key' ? 'A deleted API key' : type === 'creator' ? 'A creator' : 'A former teammate');
@@ -194,6 +194,8 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
     if (typeof d.title !== 'string' || (d.metric !== 'sales' && d.metric !== 'revenue') || typeof d.target !== 'number' || typeof d.rewardMinor !== 'number' || !currency || Number.isNaN(ends)) return '';
     return `${shortText(`“${d.title}”`)}: ${goalInWords({ metric: d.metric, target: d.target, currency })} by ${formatDate(ends - 1, tz)}, pays ${formatMoney(d.rewardMinor, currency)}`;
   },
+  'bounty.awarded': (d) =>
+    typeof d.title === 'string' && typeof d.amountMinor === 'number' && typeof d.currency === 'string' && /^[A-Z]{3}$/.test(d.currency) ? `${shortText(`“${d.title}”`)}, paid ${formatMoney(d.amountMinor, d.currency)}` : '',
   'bounty.archived': (d) => (typeof d.title === 'string' ? shortText(`“${d.title}”`) : ''),
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };

@@ -193,9 +193,9 @@ const holdingSum = (b: string, e: string, holdingDays: string, now: string) => w
 const AWARDABLE = `EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND ${IN_CAMPAIGN_SQL} AND ${sharedWith('r')})`;
 
 // D1 counts every statement against its 1,000 per invocation, which the cron run shares with the late attribution
-// (SETTLE_STATEMENTS): the bounties take at most this many a run, 3 a bounty (4 when it is settled); the rest wait their turn.
+// (SETTLE_STATEMENTS): the bounties take at most this many a run, 4 a bounty (5 when it is settled); the rest wait their turn.
 export const BOUNTY_STATEMENTS = 100;
-const STATEMENTS_PER_BOUNTY = 3;
+const STATEMENTS_PER_BOUNTY = 4;
 export const BOUNTIES_PER_RUN = Math.floor((BOUNTY_STATEMENTS - 2) / STATEMENTS_PER_BOUNTY);
 // And this many awards a bounty a run (the next run goes on).
 export const AWARDS_PER_BOUNTY_RUN = 100;
@@ -220,6 +220,16 @@ SELECT ?1, l.enrollment_id, l.brand_id, l.id, l.created_at FROM ledger_entries l
 WHERE l.brand_id = ?2 AND l.event_key > 'bounty:' || ?1 || ':' AND l.event_key < 'bounty:' || ?1 || ';'
   AND NOT EXISTS (SELECT 1 FROM bounty_awards a WHERE a.bounty_id = ?1 AND a.enrollment_id = l.enrollment_id)
 ON CONFLICT(bounty_id, enrollment_id) DO NOTHING`;
+
+// The activity entry of each award row this run wrote (its awarded_at is the entry's created_at, ?3, on
+// bounty_awards_bounty_at): the cron acts, so the actor is the system's `bounty-check`. One an entry already names
+// (another run in the same millisecond) is not written twice (audit_log_target). ?1 bounty, ?2 brand, ?3 now.
+const AUDIT_AWARDS = `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+SELECT 'aud_' || lower(hex(randomblob(12))), a.brand_id, 'system', 'bounty-check', 'bounty.awarded', 'enrollment', a.enrollment_id,
+  json_object('bountyId', b.id, 'title', b.title, 'amountMinor', l.amount_minor, 'currency', l.currency, 'ledgerEntryId', l.id), ?3
+FROM bounty_awards a JOIN bounties b ON b.id = a.bounty_id JOIN ledger_entries l ON l.id = a.ledger_entry_id
+WHERE a.bounty_id = ?1 AND a.brand_id = ?2 AND a.awarded_at = ?3
+  AND NOT EXISTS (SELECT 1 FROM audit_log x WHERE x.target_id = a.enrollment_id AND x.action = 'bounty.awarded' AND x.brand_id = a.brand_id AND json_extract(x.details, '$.bountyId') = a.bounty_id)`;
 
 export const bountyNote = (title: string) => `Bounty reached: ${title}`;
 
@@ -248,6 +258,7 @@ export async function awardBounties(db: D1Database, now: number): Promise<Awarde
       const [entries, awards] = await db.batch([
         db.prepare(INSERT_AWARD_ENTRIES).bind(b.id, bountyNote(b.title), periodOf(now, b.timezone), now),
         db.prepare(INSERT_AWARDS).bind(b.id, b.brand_id),
+        db.prepare(AUDIT_AWARDS).bind(b.id, b.brand_id, now),
         db.prepare('UPDATE bounties SET checked_at = ? WHERE id = ?').bind(now, b.id),
       ]);
       const made = awards?.meta.changes ?? 0;

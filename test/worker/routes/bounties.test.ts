@@ -150,6 +150,10 @@ describe('bounties', () => {
     await runCron();
     expect(await awardsOf(at.enrollmentId)).toEqual([{ amount_minor: 5_000, kind: 'adjustment', note: 'Bounty reached: Three sales', currency: 'USD' }]);
     expect(await rowCount('SELECT count(*) AS n FROM bounty_awards WHERE bounty_id = ?', bounty.id)).toBe(1);
+    // One activity entry for the award, by the system's bounty check, however many runs raced.
+    const audited = await env.DB.prepare("SELECT actor_type, actor_id, target_type, target_id, details FROM audit_log WHERE brand_id = ? AND action = 'bounty.awarded'").bind(at.brandId).all<{ details: string }>();
+    expect(audited.results).toMatchObject([{ actor_type: 'system', actor_id: 'bounty-check', target_type: 'enrollment', target_id: at.enrollmentId }]);
+    expect(JSON.parse(audited.results[0]!.details)).toMatchObject({ bountyId: bounty.id, title: 'Three sales', amountMinor: 5_000, currency: 'USD' });
     await refund(at.brandId, orders[0]!, 2_000);
     await awardBounties(env.DB, Date.now());
     expect((await awardsOf(at.enrollmentId)).length).toBe(1);
