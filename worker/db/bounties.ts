@@ -8,7 +8,7 @@
 // include it with no change of their own; it lands once per enrollment (its event key, and the award row
 // written in the same batch), and stays: a later refund does not take it back.
 import { z } from 'zod';
-import { DAY_MS, periodOf } from '../domain/periods';
+import { DAY_MS, inDayYears, periodOf } from '../domain/periods';
 import { campaignEnded } from '../domain/codes';
 import { SELF_PURCHASE_WITHHELD } from '../domain/self-purchase';
 import { log } from '../lib/log';
@@ -31,13 +31,10 @@ export const MAX_BOUNTY_TARGET = 1_000_000_000;
 export const BOUNTY_ID = /^bty_[A-Za-z0-9_-]{1,60}$/;
 // A bounty pushes a moment: a window longer than a year is a typo, and one this long keeps the look-back bounded.
 export const MAX_BOUNTY_WINDOW_MS = 366 * DAY_MS;
-// As isDay bounds a typed day: an instant outside these years is a typo.
-const EARLIEST = Date.UTC(2000, 0, 1);
-const LATEST = Date.UTC(2200, 0, 1);
 const instant = z.iso
   .datetime({ offset: true })
   .transform((s) => Date.parse(s))
-  .refine((t) => t >= EARLIEST && t < LATEST, 'A time from the year 2000 to 2199.');
+  .refine(inDayYears, 'A time from the year 2000 to 2199.');
 export type BountyMetric = 'sales' | 'revenue';
 
 export const bountyBody = z
