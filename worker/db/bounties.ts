@@ -20,7 +20,7 @@ import { auditIfChanged } from './audit';
 import { refundedOf } from './network';
 import { MAX_ADJUSTMENT_MINOR } from './adjustments';
 import { AWAIT_SWEEP_MS } from './conversions';
-import { IN_CAMPAIGN_SQL } from './rights-extensions';
+import { IN_CAMPAIGN_SQL, type Actor } from './rights-extensions';
 import { sharedWith } from './tax-details';
 
 export const BOUNTY_TITLE_MAX = 80;
@@ -95,8 +95,6 @@ export async function loadBounty(db: D1Database, brandId: string, id: string): P
   if (!BOUNTY_ID.test(id)) return null;
   return db.prepare(`SELECT ${COLUMNS} FROM bounties b JOIN brands br ON br.id = b.brand_id WHERE b.id = ? AND b.brand_id = ?`).bind(id, brandId).first<BountyRow>();
 }
-
-type Actor = { type: 'api_key' | 'admin_user'; id: string };
 
 export const campaignEndedForBounties = () => new ApiError(409, 'campaign_ended', 'This campaign has ended, so it takes no new bounties.');
 export const pastCampaignEnd = () => new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: [{ path: 'endsAt', message: 'The window must end by the campaign’s end.' }] });
