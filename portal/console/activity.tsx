@@ -4,6 +4,7 @@ import type { ActivityArea, ActivityRow } from '../../worker/db/activity';
 import { countOf, formatCount, formatDate, formatDateTime, formatMoney, linkTarget } from '../format';
 import { askInWords } from '../../worker/domain/rights-extensions';
 import type { RightsScope } from '../../worker/domain/usage-rights';
+import { goalInWords } from './bounties';
 import { ConsolePage, DataTable, Pager, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
@@ -33,6 +34,7 @@ const THINGS: Record<string, string> = {
   webhook_endpoint: 'Webhook endpoint',
   webhook_delivery: 'Webhook delivery',
   application: 'Application',
+  bounty: 'Bounty',
 };
 
 // Where the generic "<thing> <verb>" reads badly.
@@ -101,7 +103,7 @@ export function actionLabel(action: string): string {
   return `${THINGS[thing] ?? thing.replace(/_/g, ' ')} ${verb.replace(/_/g, ' ')}`.trim();
 }
 
-const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page', operator: "the operator's command line", 'two-step-code': 'the sign-in code page' };
+const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page', operator: "the operator's command line", 'two-step-code': 'the sign-in code page', 'bounty-check': 'the bounty check' };
 
 // Who acted, when the key, teammate or creator is gone and only their kind is left.
 export const goneActorLabel = (type: string) => (type === 'api_key' ? 'A deleted API key' : type === 'creator' ? 'A creator' : 'A former teammate');
@@ -185,6 +187,16 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
     const before = list(d.before);
     return shortText(`${now.length > 0 ? now.join(', ') : 'No tags'}${before.length > 0 ? ` (were: ${before.join(', ')})` : ''}`);
   },
+  // "“Ten sales”: 10 sales by Dec 31, 2026, pays $50.00" (the window's end is exclusive, so its last day).
+  'bounty.created': (d, tz) => {
+    const currency = typeof d.currency === 'string' && /^[A-Z]{3}$/.test(d.currency) ? d.currency : null;
+    const ends = typeof d.endsAt === 'string' ? Date.parse(d.endsAt) : NaN;
+    if (typeof d.title !== 'string' || (d.metric !== 'sales' && d.metric !== 'revenue') || typeof d.target !== 'number' || typeof d.rewardMinor !== 'number' || !currency || Number.isNaN(ends)) return '';
+    return `${shortText(`“${d.title}”`)}: ${goalInWords({ metric: d.metric, target: d.target, currency })} by ${formatDate(ends - 1, tz)}, pays ${formatMoney(d.rewardMinor, currency)}`;
+  },
+  'bounty.awarded': (d) =>
+    typeof d.title === 'string' && typeof d.amountMinor === 'number' && typeof d.currency === 'string' && /^[A-Z]{3}$/.test(d.currency) ? `${shortText(`“${d.title}”`)}, paid ${formatMoney(d.amountMinor, d.currency)}` : '',
+  'bounty.archived': (d) => (typeof d.title === 'string' ? shortText(`“${d.title}”`) : ''),
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };
 

@@ -27,7 +27,7 @@ export const CampaignCopyPage: FC<{
       <h2 id="copy-h">Copy campaign</h2>
       <p>
         A new campaign in draft for the next wave, with this one's brief, commission plan, payment and holding period, hashtag and disclosure, usage rights, gift settings and the gift products it offers now. Nothing of this wave's
-        work comes along: no orders, earnings, drafts, posts, updates, messages, gift requests or applications.
+        work comes along: no orders, earnings, drafts, posts, updates, messages, gift requests, applications or bounties (their windows belong to the old wave: create the new wave's on its Bounties tab).
       </p>
       <p class="small">
         Dates of this wave are not copied: the copy has no launch, end or first-drafts due date, and applications start closed. Set them on its brief before you launch it.

@@ -195,7 +195,7 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
           <dd>{brand.timezone}</dd>
         </div>
       </dl>
-      <p class="muted small">The timezone is fixed once the brand records money (orders, refunds, commissions), the currency once it also has plans, codes, enrollments or gift products: their amounts and periods are counted in them.</p>
+      <p class="muted small">The timezone is fixed once the brand records money (orders, refunds, commissions), the currency once it also has plans, codes, enrollments, gift products or bounties: their amounts and periods are counted in them.</p>
     </section>
   </ConsolePage>
 );

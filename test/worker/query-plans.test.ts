@@ -376,11 +376,25 @@ describe('query plans of every page and list', () => {
     // A conversation to read, written through the API and the portal (each write reads the conversation only).
     await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/creators/${o.creator.id}/messages`, { body: 'Welcome!' })).status).toBe(201), []);
     const c = `/console/campaigns/${o.campaign.id}`;
-    const bountyId = ((await (await o.brand.api('POST', `${c.replace('/console', '/api/admin')}/bounties`, { title: 'Ten sales', metric: 'sales', target: 10, rewardMinor: 5_000, endsAt: new Date(Date.now() + 86_400_000).toISOString() }, { 'idempotency-key': `plans-${o.campaign.id}` })).json()) as { data: { id: string } }).data.id;
+    let bountyId = '';
+    await expectNarrow(async () => {
+      const res = await o.brand.api('POST', `/api/admin/campaigns/${o.campaign.id}/bounties`, { title: 'Ten sales', metric: 'sales', target: 10, rewardMinor: 5_000, endsAt: new Date(Date.now() + 86_400_000).toISOString() }, { 'idempotency-key': `plans-${o.campaign.id}` });
+      expect(res.status).toBe(201);
+      bountyId = ((await res.json()) as { data: { id: string } }).data.id;
+    }, []);
     const consolePages = ['/console', c, `${c}/copy`, `${c}/updates`, `${c}/bounties`, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/plans', '/console/creators', '/console/creators?q=sarah', '/console/creators.csv', '/console/keys', '/console/orders', `/console/orders?enrollment=${o.enrollment.id}&from=2026-11-01&to=2026-12-31`, '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/payouts/year-end.csv', '/console/review', '/console/content', '/console/content/export.csv', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`, '/console/messages', `/console/messages/${o.creator.id}`];
     for (const page of consolePages) await expectNarrow(async () => expect((await get(page, o.cookie)).status, page).toBeLessThan(400), []);
     const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/payouts/year-end.csv?year=2026', '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions', '/api/admin/content', `/api/admin/campaigns/${o.campaign.id}/updates`, `/api/admin/campaigns/${o.campaign.id}/bounties`, `/api/admin/bounties/${bountyId}/awards`, '/api/admin/message-threads', `/api/admin/messages?creatorId=${o.creator.id}`];
     for (const list of lists) await expectNarrow(async () => expect((await admin(o.brand, list)).status, list).toBeLessThan(400), []);
+    // A bounty made on the console's form, archived there; the API's archived through the API; and the currency,
+    // locked by them, refused.
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const formKey = `plans-form-${o.campaign.id}`.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64);
+    await expectNarrow(async () => expect((await post(`${c}/bounties`, { key: formKey, title: 'Five sales', metric: 'sales', target: '5', reward: '10', startsOn: day(Date.now()), endsOn: day(Date.now() + 2 * 86_400_000) }, o.cookie)).status).toBe(303), []);
+    const formBounty = await env.DB.prepare('SELECT id FROM bounties WHERE campaign_id = ? AND form_key = ?').bind(o.campaign.id, formKey).first<{ id: string }>();
+    await expectNarrow(async () => expect((await post(`${c}/bounties/${formBounty!.id}/archive`, {}, o.cookie)).status).toBe(303), []);
+    await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/bounties/${bountyId}/archive`)).status).toBe(200), []);
+    await expectNarrow(async () => expect((await o.brand.api('PATCH', '/api/admin/brand', { currency: 'EUR' })).status).toBe(409), []);
     // A copy for the next wave with its creators: the source's creators and the copy's invitations, by campaign.
     await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/campaigns/${o.campaign.id}/copy`, { inviteCreatorIds: 'all' }, { 'idempotency-key': 'sweep-copy-all' })).status).toBe(201), []);
     await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/campaigns/${o.campaign.id}/copy`, { name: 'Sweep list', inviteCreatorIds: [o.creator.id] }, { 'idempotency-key': 'sweep-copy-list' })).status).toBe(201), []);
@@ -406,8 +420,10 @@ describe('query plans of the money path and the cron', () => {
     await expectNarrow(async () => expect((await settled(`/r/${o.link.slug}`)).status).toBe(302), []);
     // An open bounty the order above reaches (no holding period), so the cron's award statements run and are checked.
     await env.DB.prepare('UPDATE campaigns SET holding_days = 0 WHERE id = ?').bind(o.campaign.id).run();
-    const bounty = await o.brand.api('POST', `/api/admin/campaigns/${o.campaign.id}/bounties`, { title: 'One sale', metric: 'sales', target: 1, rewardMinor: 1_000, startsAt: new Date(Date.now() - 86_400_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString() }, { 'idempotency-key': `plans-${o.campaign.id}` });
-    expect(bounty.status).toBe(201);
+    await expectNarrow(async () => {
+      const bounty = await o.brand.api('POST', `/api/admin/campaigns/${o.campaign.id}/bounties`, { title: 'One sale', metric: 'sales', target: 1, rewardMinor: 1_000, startsAt: new Date(Date.now() - 86_400_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString() }, { 'idempotency-key': `plans-${o.campaign.id}` });
+      expect(bounty.status).toBe(201);
+    }, []);
     await expectNarrow(() => runCron(), []);
     expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND event_key LIKE 'bounty:%'", o.brand.brandId)).toBe(1);
   });

@@ -6,7 +6,7 @@ import { afterParams, afterSql, type Position } from '../lib/cursor';
 // What the log can be narrowed to, by the first part of the action.
 export const ACTIVITY_AREAS = {
   access: ['admin_user', 'api_key', 'integration', 'brand'],
-  campaigns: ['campaign', 'creator', 'creators', 'enrollment', 'link', 'code', 'plan', 'submission', 'application'],
+  campaigns: ['campaign', 'creator', 'creators', 'enrollment', 'link', 'code', 'plan', 'submission', 'application', 'bounty', 'gift', 'gift_product'],
   money: ['payout', 'period', 'ledger'],
   webhooks: ['webhook_endpoint', 'webhook_delivery'],
 } as const;

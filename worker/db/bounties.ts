@@ -8,19 +8,19 @@
 // include it with no change of their own; it lands once per enrollment (its event key, and the award row
 // written in the same batch), and stays: a later refund does not take it back.
 import { z } from 'zod';
-import { DAY_MS, periodOf } from '../domain/periods';
+import { DAY_MS, inDayYears, periodOf } from '../domain/periods';
 import { campaignEnded } from '../domain/codes';
 import { SELF_PURCHASE_WITHHELD } from '../domain/self-purchase';
 import { log } from '../lib/log';
 import { ApiError } from '../lib/errors';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
 import { newId } from '../lib/ids';
-import { plainText } from '../lib/validate';
+import { iso, plainText } from '../lib/validate';
 import { auditIfChanged } from './audit';
 import { refundedOf } from './network';
 import { MAX_ADJUSTMENT_MINOR } from './adjustments';
 import { AWAIT_SWEEP_MS } from './conversions';
-import { IN_CAMPAIGN_SQL } from './rights-extensions';
+import { IN_CAMPAIGN_SQL, type Actor } from './rights-extensions';
 import { sharedWith } from './tax-details';
 
 export const BOUNTY_TITLE_MAX = 80;
@@ -31,13 +31,10 @@ export const MAX_BOUNTY_TARGET = 1_000_000_000;
 export const BOUNTY_ID = /^bty_[A-Za-z0-9_-]{1,60}$/;
 // A bounty pushes a moment: a window longer than a year is a typo, and one this long keeps the look-back bounded.
 export const MAX_BOUNTY_WINDOW_MS = 366 * DAY_MS;
-// As isDay bounds a typed day: an instant outside these years is a typo.
-const EARLIEST = Date.UTC(2000, 0, 1);
-const LATEST = Date.UTC(2200, 0, 1);
 const instant = z.iso
   .datetime({ offset: true })
   .transform((s) => Date.parse(s))
-  .refine((t) => t >= EARLIEST && t < LATEST, 'A time from the year 2000 to 2199.');
+  .refine(inDayYears, 'A time from the year 2000 to 2199.');
 export type BountyMetric = 'sales' | 'revenue';
 
 export const bountyBody = z
@@ -99,8 +96,6 @@ export async function loadBounty(db: D1Database, brandId: string, id: string): P
   return db.prepare(`SELECT ${COLUMNS} FROM bounties b JOIN brands br ON br.id = b.brand_id WHERE b.id = ? AND b.brand_id = ?`).bind(id, brandId).first<BountyRow>();
 }
 
-type Actor = { type: 'api_key' | 'admin_user'; id: string };
-
 export const campaignEndedForBounties = () => new ApiError(409, 'campaign_ended', 'This campaign has ended, so it takes no new bounties.');
 export const pastCampaignEnd = () => new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: [{ path: 'endsAt', message: 'The window must end by the campaign’s end.' }] });
 
@@ -116,9 +111,14 @@ const sameInput = (row: BountyRow, input: BountyInput) =>
  * `key_reused` when its fields differ).
  */
 export async function createBounty(db: D1Database, brandId: string, campaignId: string, input: BountyInput, actor: Actor, now: number, formKey: string | null): Promise<BountyCreated | null> {
-  const campaign = await db.prepare('SELECT id, status AS campaign_status, ends_at FROM campaigns WHERE id = ? AND brand_id = ?').bind(campaignId, brandId).first<{ id: string; campaign_status: string; ends_at: number | null }>();
+  const campaign = await db
+    .prepare('SELECT c.id, c.status AS campaign_status, c.ends_at, br.currency FROM campaigns c JOIN brands br ON br.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
+    .bind(campaignId, brandId)
+    .first<{ id: string; campaign_status: string; ends_at: number | null; currency: string }>();
   if (!campaign) return null;
   const id = newId('bty');
+  // On the wire as the API answers it; the currency held, as the brand's cannot change once it has a bounty.
+  const details = { bountyId: id, ...input, currency: campaign.currency, startsAt: iso(input.startsAt), endsAt: iso(input.endsAt) };
   const [inserted, , read] = await db.batch([
     // Guarded on the campaign as it is now, so one ended (or cut short) meanwhile takes none.
     db
@@ -129,7 +129,7 @@ export async function createBounty(db: D1Database, brandId: string, campaignId: 
          ON CONFLICT(campaign_id, form_key) DO NOTHING`,
       )
       .bind(id, brandId, campaign.id, input.title, input.metric, input.target, input.rewardMinor, input.startsAt, input.endsAt, actor.type, actor.id, now, formKey),
-    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'bounty.created', targetType: 'campaign', targetId: campaign.id, details: { bountyId: id, ...input } }, now),
+    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'bounty.created', targetType: 'campaign', targetId: campaign.id, details }, now),
     db.prepare(`SELECT ${COLUMNS} FROM bounties b JOIN brands br ON br.id = b.brand_id WHERE b.campaign_id = ?1 AND b.brand_id = ?2 AND (b.id = ?3 OR b.form_key = ?4)`).bind(campaign.id, brandId, id, formKey),
   ]);
   const row = (read?.results[0] as BountyRow | undefined) ?? null;
@@ -188,9 +188,9 @@ const holdingSum = (b: string, e: string, holdingDays: string, now: string) => w
 const AWARDABLE = `EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND ${IN_CAMPAIGN_SQL} AND ${sharedWith('r')})`;
 
 // D1 counts every statement against its 1,000 per invocation, which the cron run shares with the late attribution
-// (SETTLE_STATEMENTS): the bounties take at most this many a run, 3 a bounty (4 when it is settled); the rest wait their turn.
+// (SETTLE_STATEMENTS): the bounties take at most this many a run, 4 a bounty (5 when it is settled); the rest wait their turn.
 export const BOUNTY_STATEMENTS = 100;
-const STATEMENTS_PER_BOUNTY = 3;
+const STATEMENTS_PER_BOUNTY = 4;
 export const BOUNTIES_PER_RUN = Math.floor((BOUNTY_STATEMENTS - 2) / STATEMENTS_PER_BOUNTY);
 // And this many awards a bounty a run (the next run goes on).
 export const AWARDS_PER_BOUNTY_RUN = 100;
@@ -215,6 +215,16 @@ SELECT ?1, l.enrollment_id, l.brand_id, l.id, l.created_at FROM ledger_entries l
 WHERE l.brand_id = ?2 AND l.event_key > 'bounty:' || ?1 || ':' AND l.event_key < 'bounty:' || ?1 || ';'
   AND NOT EXISTS (SELECT 1 FROM bounty_awards a WHERE a.bounty_id = ?1 AND a.enrollment_id = l.enrollment_id)
 ON CONFLICT(bounty_id, enrollment_id) DO NOTHING`;
+
+// The activity entry of each award row this run wrote (its awarded_at is the entry's created_at, ?3, on
+// bounty_awards_bounty_at): the cron acts, so the actor is the system's `bounty-check`. One an entry already names
+// (another run in the same millisecond) is not written twice (audit_log_target). ?1 bounty, ?2 brand, ?3 now.
+const AUDIT_AWARDS = `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+SELECT 'aud_' || lower(hex(randomblob(12))), a.brand_id, 'system', 'bounty-check', 'bounty.awarded', 'enrollment', a.enrollment_id,
+  json_object('bountyId', b.id, 'title', b.title, 'amountMinor', l.amount_minor, 'currency', l.currency, 'ledgerEntryId', l.id), ?3
+FROM bounty_awards a JOIN bounties b ON b.id = a.bounty_id JOIN ledger_entries l ON l.id = a.ledger_entry_id
+WHERE a.bounty_id = ?1 AND a.brand_id = ?2 AND a.awarded_at = ?3
+  AND NOT EXISTS (SELECT 1 FROM audit_log x WHERE x.target_id = a.enrollment_id AND x.action = 'bounty.awarded' AND x.brand_id = a.brand_id AND json_extract(x.details, '$.bountyId') = a.bounty_id)`;
 
 export const bountyNote = (title: string) => `Bounty reached: ${title}`;
 
@@ -243,6 +253,7 @@ export async function awardBounties(db: D1Database, now: number): Promise<Awarde
       const [entries, awards] = await db.batch([
         db.prepare(INSERT_AWARD_ENTRIES).bind(b.id, bountyNote(b.title), periodOf(now, b.timezone), now),
         db.prepare(INSERT_AWARDS).bind(b.id, b.brand_id),
+        db.prepare(AUDIT_AWARDS).bind(b.id, b.brand_id, now),
         db.prepare('UPDATE bounties SET checked_at = ? WHERE id = ?').bind(now, b.id),
       ]);
       const made = awards?.meta.changes ?? 0;

@@ -2,7 +2,8 @@
 // with the source's brief, money and gift settings and its offered gift products, written in one batch; then, when
 // asked, the source's creators invited again through the roster import's own path (db/creator-import.ts) and mailed
 // as "Email the invitations" mails them. Nothing of the old wave's work comes along: no enrollment, link, code,
-// submission, order, ledger entry, update, message, gift request or application.
+// submission, order, ledger entry, update, message, gift request, application or bounty (their windows belong to the
+// old wave: create the new wave's on its Bounties tab).
 //
 // Once only: the copy's id is derived from a key (the console form's own, or the API's Idempotency-Key), so a form
 // sent twice, or a request retried, finds the campaign it made and invites only who is missing.

@@ -52,7 +52,6 @@ type Target = Pick<ImportTarget, 'brandId' | 'campaignId' | 'origin' | 'secretsK
 
 export class MailUnavailable extends Error {}
 
-// `only`: these addresses of the campaign alone (an approved application), under the same limits.
 // Invitations just made, mailed as "Email the invitations" mails them, when mail is set up: how many are queued. A
 // failure is logged under `failed` and counts none: the invitations stand, and the brand sends the invite sheet's links.
 export async function mailNewInvitations(env: Env, t: Target, actor: Actor, emails: string[], failed: string): Promise<number> {
@@ -65,6 +64,7 @@ export async function mailNewInvitations(env: Env, t: Target, actor: Actor, emai
   }
 }
 
+// `only`: these addresses of the campaign alone (an approved application), under the same limits.
 export async function mailInvitations(env: Env, t: Target, actor: Actor, now: number, only?: string[]): Promise<InvitationMailing> {
   if (mailSetup(env).kind === 'unconfigured') throw new MailUnavailable('No mail provider is set up.');
   const db = env.DB;

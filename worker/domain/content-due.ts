@@ -3,16 +3,15 @@
 // A creator's own date (a later one for someone who joined late) comes before the campaign's.
 import { z } from 'zod';
 import { campaignEnded } from './codes';
-import { dayEnd, dayOf, DAY_MS, isDay } from './periods';
+import { dayEnd, dayOf, DAY_MS, inDayYears, isDay } from './periods';
 
 // A due date as the admin API takes it: a calendar day (due at its end, in the brand's timezone), or an exact
 // instant with its offset, as startsAt and endsAt are sent. Years 2000 to 2199, as the console's dates.
 const instant = z.iso.datetime({ offset: true });
-const inRange = (ms: number) => ms >= Date.UTC(2000, 0, 1) && ms < Date.UTC(2200, 0, 1);
 export const dueDateInput = z
   .string()
   .max(40)
-  .refine((s) => isDay(s) || (instant.safeParse(s).success && inRange(Date.parse(s))), 'A date such as 2026-12-12 (due at the end of that day in your timezone), or an ISO 8601 date-time with an offset.')
+  .refine((s) => isDay(s) || (instant.safeParse(s).success && inDayYears(Date.parse(s))), 'A date such as 2026-12-12 (due at the end of that day in your timezone), or an ISO 8601 date-time with an offset.')
   .meta({ examples: ['2026-12-12'] });
 
 /** The instant a due date (dueDateInput) falls due. */

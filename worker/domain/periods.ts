@@ -108,6 +108,9 @@ export function periodBounds(period: string, timeZone: string): { start: number;
   return { start: monthStart(y, m - 1, timeZone), end: monthStart(m === 12 ? y + 1 : y, m === 12 ? 0 : m, timeZone) };
 }
 
+/** Whether an instant falls in the years isDay takes (2000 to 2199): outside them a typed time is a typo. */
+export const inDayYears = (ms: number): boolean => ms >= Date.UTC(2000, 0, 1) && ms < Date.UTC(2200, 0, 1);
+
 // A calendar year as YYYY, in the years periods may name (isPeriod): the year-end totals' and creators' statements' `?year=`.
 export const isYear = (raw: string): boolean => /^2[01]\d\d$/.test(raw);
 

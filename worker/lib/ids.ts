@@ -35,6 +35,9 @@ export function randomToken(bytes = 16): string {
   return base64url(pool, poolAt - bytes, poolAt);
 }
 
+// A page form's own key (a randomToken drawn with the form): sent twice, the form acts once.
+export const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
+
 // What an id from a request may look like (ours are a prefix, '_' and base64url): checked before a lookup.
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -131,7 +131,8 @@ function parametersOf(op: Operation, components: Components): Json[] {
       params.push({ name, in: where, required: json.required?.includes(name) ?? false, description, schema: rest });
     }
   }
-  if (op.idempotencyKey) {
+  // An operation that declares the header itself (one that requires it, say) says more than the generic one.
+  if (op.idempotencyKey && !params.some((p) => p.in === 'header' && String(p.name).toLowerCase() === 'idempotency-key')) {
     params.push({
       name: 'Idempotency-Key',
       in: 'header',

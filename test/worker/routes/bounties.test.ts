@@ -103,6 +103,11 @@ describe('bounties', () => {
     const first = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/bounties`, ok, once);
     expect(first.status).toBe(201);
     const made = (await json<Data<Bounty>>(first)).data;
+    // Its activity entry holds the window as the API answers it and the currency, and reads as a sentence.
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE brand_id = ? AND action = 'bounty.created'").bind(m.brand.brandId).first<{ details: string }>();
+    expect(JSON.parse(audit!.details)).toMatchObject({ bountyId: made.id, currency: expect.stringMatching(/^[A-Z]{3}$/), startsAt: made.startsAt, endsAt: made.endsAt });
+    const owner = await signIn((await adminUser(m.brand.brandId, 'owner')).email);
+    expect(await (await get('/console/activity?area=campaigns', owner)).text()).toMatch(/“Ten sales”: 10 sales by [^<]+, pays /);
     await env.DB.prepare('DELETE FROM idempotency_keys WHERE brand_id = ?').bind(m.brand.brandId).run();
     const replay = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/bounties`, ok, once);
     expect([replay.status, (await json<Data<Bounty>>(replay)).data.id]).toEqual([201, made.id]);
@@ -145,6 +150,10 @@ describe('bounties', () => {
     await runCron();
     expect(await awardsOf(at.enrollmentId)).toEqual([{ amount_minor: 5_000, kind: 'adjustment', note: 'Bounty reached: Three sales', currency: 'USD' }]);
     expect(await rowCount('SELECT count(*) AS n FROM bounty_awards WHERE bounty_id = ?', bounty.id)).toBe(1);
+    // One activity entry for the award, by the system's bounty check, however many runs raced.
+    const audited = await env.DB.prepare("SELECT actor_type, actor_id, target_type, target_id, details FROM audit_log WHERE brand_id = ? AND action = 'bounty.awarded'").bind(at.brandId).all<{ details: string }>();
+    expect(audited.results).toMatchObject([{ actor_type: 'system', actor_id: 'bounty-check', target_type: 'enrollment', target_id: at.enrollmentId }]);
+    expect(JSON.parse(audited.results[0]!.details)).toMatchObject({ bountyId: bounty.id, title: 'Three sales', amountMinor: 5_000, currency: 'USD' });
     await refund(at.brandId, orders[0]!, 2_000);
     await awardBounties(env.DB, Date.now());
     expect((await awardsOf(at.enrollmentId)).length).toBe(1);

@@ -59,8 +59,10 @@ async function build() {
   const [ann, bea, cat, dee] = creators.results;
   expect((await m.brand.api('PATCH', `/api/admin/enrollments/${cat!.enrollment}`, { status: 'removed' })).status).toBe(200);
   await env.DB.prepare('UPDATE brand_creators SET erased_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.now(), m.brand.brandId, dee!.creator).run();
-  // The old wave's work: an update posted to it.
+  // The old wave's work: an update posted to it, and a bounty whose window is the old wave's.
   expect((await m.brand.api('POST', `/api/admin/campaigns/${id}/updates`, { title: 'Launch Friday', body: 'Post then.' })).status).toBe(201);
+  const bounty = { title: 'Ten sales', metric: 'sales', target: 10, rewardMinor: 5_000, endsAt: new Date(Date.now() + 30 * 86_400_000).toISOString() };
+  expect((await m.brand.api('POST', `/api/admin/campaigns/${id}/bounties`, bounty, { 'idempotency-key': `bounty-${t}` })).status).toBe(201);
   return { ...m, source: source.data, ann: ann!, bea: bea!, cat: cat!, dee: dee! };
 }
 
@@ -133,7 +135,7 @@ describe('copy a campaign', () => {
     // Every other table that names a campaign holds nothing of the copy.
     const schema = await env.DB.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name <> 'gift_products'").all<{ name: string; sql: string }>();
     const tables = schema.results.filter((t) => /[`"\s(]campaign_id[`"\s]/.test(t.sql));
-    expect(tables.map((r) => r.name)).toEqual(expect.arrayContaining(['enrollments', 'campaign_updates', 'gift_requests', 'applications', 'invitation_mails']));
+    expect(tables.map((r) => r.name)).toEqual(expect.arrayContaining(['enrollments', 'campaign_updates', 'gift_requests', 'applications', 'invitation_mails', 'bounties']));
     for (const { name } of tables) expect(await rowCount(`SELECT count(*) AS n FROM ${name} WHERE campaign_id = ?`, data.campaign.id), name).toBe(0);
     const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE brand_id = ? AND action = 'campaign.copied' AND target_id = ?").bind(w.brand.brandId, data.campaign.id).first<{ details: string }>();
     expect(JSON.parse(audit!.details)).toMatchObject({ from: w.source.id, fromName: 'Spring drop', to: data.campaign.id, name: 'Spring drop (copy)' });

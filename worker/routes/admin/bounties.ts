@@ -62,6 +62,9 @@ export const campaignBountyRoutes = new Hono<AppEnv>()
       summary: 'Create a bounty',
       description: `A one-off reward for reaching a goal ("10 sales by 31 December earns 50.00"), on an active or draft campaign; an ended one (by its status or its end date) is a 409 \`campaign_ended\`, and a window that ends after the campaign does is a 422. ${HOW_AWARDED} Audited as \`bounty.created\`. The \`Idempotency-Key\` header is required and creates the bounty once, for good: the same key again answers the same bounty, with other fields 409 \`idempotency_conflict\`.`,
       params: { id: 'The campaign id.' },
+      headers: z.object({
+        'Idempotency-Key': z.string().min(1).max(255).meta({ description: "Required: 1 to 255 visible ASCII characters. It names the bounty for good (not only for the 24 hours other requests' keys are kept): the same key again answers the bounty it made.", examples: ['ten-sales-2026'] }),
+      }),
       example: { title: 'Ten sales before New Year', metric: 'sales', target: 10, rewardMinor: 5000, endsAt: '2026-12-31T23:00:00Z' },
       responses: { 201: { description: 'The bounty.', schema: dataOf(Bounty) } },
       errors: { 400: ['idempotency_key_required'], 404: ['not_found'], 409: ['campaign_ended', 'idempotency_conflict'] },

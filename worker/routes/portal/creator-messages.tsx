@@ -8,15 +8,13 @@ import { creatorThreads, listMessages, markRead, messagePosition, messageText, s
 import type { AppEnv } from '../../env';
 import { decodeCursor, encodeCursor } from '../../lib/cursor';
 import { notFound } from '../../lib/errors';
-import { randomToken } from '../../lib/ids';
+import { FORM_KEY, randomToken } from '../../lib/ids';
 import { formBody, seenByReader } from './guards';
 
 export const creatorMessageRoutes = new Hono<AppEnv>();
 
 // Newest first in pages of this many; a page shows them oldest first.
 export const THREAD_PAGE = 50;
-// A page form's key (randomToken): anything else sends without one.
-export const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 // The newest message's time a page form was drawn with (`seen`), up to which sending marks the writer's side read;
 // a form without it (or with anything else) marks nothing.
 export const seenOf = (raw: string | undefined): number | null => (raw && /^\d{1,15}$/.test(raw) ? Number(raw) : null);

@@ -8,7 +8,7 @@ import { campaignEnded } from '../../../domain/codes';
 import { dayEnd, dayOf, dayStart, isDay, zoneOrUtc } from '../../../domain/periods';
 import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
-import { randomToken } from '../../../lib/ids';
+import { FORM_KEY, randomToken } from '../../../lib/ids';
 import { ApiError, notFound } from '../../../lib/errors';
 import { plainText } from '../../../lib/validate';
 import { campaignOr404, viewerOf } from './campaigns';
@@ -52,8 +52,6 @@ async function renderBounties(c: ConsoleContext, campaign: CampaignRecord, opts:
   );
 }
 
-// A form's key: a form sent twice (a double click, a resend) creates one bounty.
-const BOUNTY_FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 const ENDED = 'This campaign has ended, so it takes no new bounties.';
 
 // The form's fields as a bounty, with an error beside each field that does not pass; nothing is written on any.
@@ -100,10 +98,10 @@ bountyRoutes.post('/campaigns/:id/bounties', async (c) => {
   const { user } = c.var;
   const now = Date.now();
   const { input, errors } = readBounty(values, user.currency, user.timezone, now, campaign.ends_at);
-  if (!BOUNTY_FORM_KEY.test(key)) errors.push('The form was missing a part. Reload the page and create it again.');
+  if (!FORM_KEY.test(key)) errors.push('The form was missing a part. Reload the page and create it again.');
   // A replay of a form that created its bounty lands on the tab, even once the campaign has ended since.
-  if (campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, now) && !(input && BOUNTY_FORM_KEY.test(key))) return renderBounties(c, campaign, { values, errors: [ENDED], status: 409 });
-  if (!input || !BOUNTY_FORM_KEY.test(key)) return renderBounties(c, campaign, { values, errors, status: 422 });
+  if (campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, now) && !(input && FORM_KEY.test(key))) return renderBounties(c, campaign, { values, errors: [ENDED], status: 409 });
+  if (!input || !FORM_KEY.test(key)) return renderBounties(c, campaign, { values, errors, status: 422 });
   let made;
   try {
     made = await createBounty(c.env.DB, user.brandId, campaign.id, input, { type: 'admin_user', id: user.id }, now, key);

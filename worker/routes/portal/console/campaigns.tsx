@@ -29,7 +29,7 @@ import { noticesAfterResponse } from '../../../mail';
 import { isUniqueViolation } from '../../../lib/d1-errors';
 import { notFound } from '../../../lib/errors';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
-import { newId, randomToken } from '../../../lib/ids';
+import { FORM_KEY, newId, randomToken } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { campaignChanged } from '../../admin/campaigns';
 import { MAX_RENEWAL_MONTHS } from '../../../domain/attribution';
@@ -439,7 +439,7 @@ campaignRoutes.post('/campaigns/:id/copy', async (c) => {
   const errors: FormError[] = [];
   if (!name.success) errors.push({ field: 'name', text: name.error.issues[0]!.message });
   if (form.all('creator').length > MAX_COPIED_CREATORS) errors.push({ field: 'creators', text: `Tick at most ${MAX_COPIED_CREATORS} creators; import the rest into the copy afterwards.` });
-  if (!UPDATE_FORM_KEY.test(key)) errors.push('The form was missing a part. Reload the page and copy again.');
+  if (!FORM_KEY.test(key)) errors.push('The form was missing a part. Reload the page and copy again.');
   if (!name.success || errors.length > 0) return renderCopy(c, campaign, { values, errors, status: 422 });
   // Sent again with its own key: a form that stopped part-way finishes the copy it made.
   const again = { values, formKey: key };
@@ -648,8 +648,6 @@ const UPDATE_FLASH: Record<string, Flash> = {
   posted_nobody: { tone: 'info', text: 'Posted. Nobody was emailed: no creator in this campaign has accepted your brand yet, or those who have turned off your campaign-news emails. They find it on their brief.' },
   posted_already: { tone: 'info', text: 'That update was posted already (its form was sent twice), so it was not posted or emailed again.' },
 };
-// The form's own key (db/campaign-updates.ts): a double click or a reload that posts it again posts once.
-const UPDATE_FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 const UPDATES_PAGE = 20;
 const updatesPath = (campaignId: string) => `/console/campaigns/${campaignId}/updates`;
 
@@ -704,9 +702,9 @@ campaignRoutes.post('/campaigns/:id/updates', async (c) => {
   const values = { title: form.get('title').slice(0, 1000), body: form.get('body').slice(0, 20_000) };
   const parsed = campaignUpdateBody.safeParse({ title: form.get('title'), body: form.get('body') });
   const key = form.get('key');
-  if (!parsed.success || !UPDATE_FORM_KEY.test(key)) {
+  if (!parsed.success || !FORM_KEY.test(key)) {
     const errors: FormError[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message }));
-    if (!UPDATE_FORM_KEY.test(key)) errors.push('The form was missing a part. Reload the page and post again.');
+    if (!FORM_KEY.test(key)) errors.push('The form was missing a part. Reload the page and post again.');
     return renderUpdates(c, campaign, { values, errors, status: 422 });
   }
   const { user } = c.var;

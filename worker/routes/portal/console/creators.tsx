@@ -18,7 +18,7 @@ import { eraseOnRequest, inviteLink, passwordLink } from '../../admin/creators';
 import { adjustmentBody, enrollmentChange, tellAdjustment, updateEnrollment } from '../../admin/enrollments';
 import { createTrackedLink, LINK_SLUG, updateTrackedLink } from '../../admin/links';
 import { addAdjustment, MAX_ADJUSTMENT_MINOR, recentAdjustments } from '../../../db/adjustments';
-import { randomToken } from '../../../lib/ids';
+import { FORM_KEY, randomToken } from '../../../lib/ids';
 import { formatMoney } from '../../../../portal/format';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf, refuseWithoutOrigin } from './context';
@@ -320,9 +320,8 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/invite', async (c) => {
   return renderCreator(c, campaign, e, { inviteLink: link });
 });
 
-// A bonus or a correction (db/adjustments.ts). The form carries a key of its own, so a double click or a
+// A bonus or a correction (db/adjustments.ts). The form carries a key of its own (FORM_KEY), so a double click or a
 // reload that posts it again adds it once.
-const ADJUSTMENT_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 // 1,000.00 in a two-decimal currency: from this much either way, the form asks once more.
 const LARGE_ADJUSTMENT_MINOR = 100_000;
 
@@ -336,12 +335,12 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   const magnitude = typedAmountToMinor(digits ?? '', c.var.user.currency);
   const parsed = adjustmentBody.safeParse({ amountMinor: magnitude !== null && minus ? -magnitude : magnitude, note: adjustment.note });
   const key = form.get('key');
-  if (!parsed.success || !ADJUSTMENT_KEY.test(key)) {
+  if (!parsed.success || !FORM_KEY.test(key)) {
     const refused = new Set(parsed.success ? [] : parsed.error.issues.map((i) => i.path[0]));
     const errors = [
       refused.has('amountMinor') ? `An amount other than zero, like 50 or -12.50, up to ${formatMoney(MAX_ADJUSTMENT_MINOR, c.var.user.currency)} either way.` : null,
       refused.has('note') ? 'Say why, in up to 200 characters: the creator sees it.' : null,
-      ADJUSTMENT_KEY.test(key) ? null : 'Reload the page and try again.',
+      FORM_KEY.test(key) ? null : 'Reload the page and try again.',
     ].filter((m): m is string => m !== null);
     return renderCreator(c, campaign, e, { adjustment, errors }, 422);
   }
