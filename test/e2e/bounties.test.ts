@@ -2,28 +2,13 @@
 // field first), a creator's orders arrive, and the creator's home page shows them waiting out the campaign's holding
 // period, then Earned once they cleared and the cron's evaluation paid it. Each page is screenshotted at phone and desktop width and checked with axe-core and
 // for sideways scrolling.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { awardBounties } from '../../worker/db/bounties';
-import { adminApi, captureChecked, DESKTOP, launchBrowser, navigate, PHONE, postConversion, ROOT, startChorus, type ChorusServer } from './server';
+import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate, PHONE, postConversion } from './server';
 
-const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'bounties');
-const OWNER = { email: 'ines.moreau@fernway.example', name: 'Inès Moreau', password: 'night balm, fragrance free' };
-
-let server: ChorusServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  [server, browser] = await Promise.all([startChorus({ owner: OWNER }), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const story = browserStory({ screenshots: 'bounties', owner: OWNER });
 
 const DAY = 86_400_000;
 // The last day of this month (UTC, the brand's timezone): a bounty "this month".
@@ -32,10 +17,11 @@ const lastDayOfMonth = () => {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
 };
 
-const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(SHOTS, `${name}-${w}.png`), { endAt: DESKTOP });
+const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(story.shots, `${name}-${w}.png`), { endAt: DESKTOP });
 
 describe('bounties in Chromium', () => {
   it('the brand creates a bounty, a creator sees progress, then Earned', { timeout: 240_000 }, async () => {
+    const { server, browser } = story;
     const plan = await adminApi<{ id: string }>(server, 'POST', '/commission-plans', { name: 'Standard', period: 'month', tiers: [{ fromMinor: 0, rateBps: 1000 }] });
     const campaign = await adminApi<{ id: string }>(server, 'POST', '/campaigns', { name: 'Spring Ritual', slug: 'spring-ritual', hashtag: '#SpringRitual', defaultDestination: 'https://fernway.example/night-balm', commissionPlanId: plan.id, holdingDays: 30 });
     const ingest = await adminApi<{ key: string }>(server, 'POST', '/keys', { scope: 'ingest', name: 'e2e store' });
@@ -74,16 +60,7 @@ describe('bounties in Chromium', () => {
     const { inviteUrl } = await adminApi<{ inviteUrl: string }>(server, 'POST', `/creators/${creator.id}/invite`);
     const context = await browser.newContext({ viewport: PHONE });
     const page = await context.newPage();
-    await page.goto(inviteUrl);
-    await page.getByRole('button', { name: 'Email me the link' }).click();
-    await page.waitForLoadState();
-    const [mailed] = await server.mailedLinks(email);
-    await page.goto(mailed!);
-    const password = 'cold mornings, warm balm';
-    await page.getByLabel('New password').fill(password);
-    await page.getByLabel('Repeat the password').fill(password);
-    await navigate(page, () => page.getByRole('button', { name: 'Save password and continue' }).click(), /\/\?welcome=1$/);
-    await navigate(page, () => page.getByRole('button', { name: 'Accept', exact: true }).click(), /\/\?accepted=1$/);
+    await joinFromInvite(page, server, { inviteUrl, email, password: 'cold mornings, warm balm', accept: true });
     for (const [i, amountMinor] of [4_200, 3_100].entries()) await postConversion(server, ingest.key, { orderId: `e2e-bounty-${i}`, amountMinor, code: 'MAYA15' });
     await page.goto(`${server.url}/`);
     // Orders wait out the campaign's 30-day holding period before they count.

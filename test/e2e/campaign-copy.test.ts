@@ -1,34 +1,19 @@
 // Copy campaign in a real Chromium: the owner copies a campaign for its next wave with its two creators ticked, lands
 // on the new draft's brief with the confirmation, and a creator who was in the first wave finds the new invitation on
 // their home page. Pages are screenshotted at phone and desktop width and checked with axe-core and for sideways scrolling.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, captureChecked, DESKTOP, launchBrowser, navigate, ROOT, startChorus, type ChorusServer } from './server';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate } from './server';
 
-const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'campaign-copy');
-const OWNER = { email: 'ines.moreau@fernway.example', name: 'Inès Moreau', password: 'night balm, fragrance free' };
+const story = browserStory({ screenshots: 'campaign-copy', owner: OWNER });
 
-let server: ChorusServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  [server, browser] = await Promise.all([startChorus({ owner: OWNER }), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const admin = <T>(method: string, route: string, body?: unknown) => adminApi<T>(server, method, route, body);
-const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(SHOTS, `${name}-${w}.png`), { fromTop: true });
-const local = (url: string) => url.replace(/^https?:\/\/[^/]+/, server.url);
+const admin = <T>(method: string, route: string, body?: unknown) => adminApi<T>(story.server, method, route, body);
+const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(story.shots, `${name}-${w}.png`), { fromTop: true });
 
 describe('copy a campaign in Chromium', () => {
   it('copies a campaign with its two creators, lands on the copy, and a creator sees the new invitation', { timeout: 240_000 }, async () => {
+    const { server, browser } = story;
     const plan = await admin<{ id: string }>('POST', '/commission-plans', { name: 'Standard', period: 'month', tiers: [{ fromMinor: 0, rateBps: 1000 }] });
     const source = await admin<{ id: string }>('POST', '/campaigns', {
       name: 'Spring drop',
@@ -56,15 +41,7 @@ describe('copy a campaign in Chromium', () => {
     const creatorContext = await browser.newContext({ viewport: DESKTOP });
     const creatorPage = await creatorContext.newPage();
     const { inviteUrl } = await admin<{ inviteUrl: string }>('POST', `/creators/${creators[0]!.id}/invite`);
-    await creatorPage.goto(local(inviteUrl));
-    await creatorPage.getByRole('button', { name: 'Email me the link' }).click();
-    await creatorPage.waitForLoadState();
-    const [mailed] = await server.mailedLinks(people[0]!.email);
-    await creatorPage.goto(local(mailed!));
-    await creatorPage.getByLabel('New password').fill('balm before bed, every night');
-    await creatorPage.getByLabel('Repeat the password').fill('balm before bed, every night');
-    await navigate(creatorPage, () => creatorPage.getByRole('button', { name: 'Save password and continue' }).click(), /\/\?welcome=1$/);
-    await navigate(creatorPage, () => creatorPage.getByRole('button', { name: 'Accept' }).click(), /\/\?accepted=1$/);
+    await joinFromInvite(creatorPage, server, { inviteUrl, email: people[0]!.email, password: 'balm before bed, every night', accept: true });
 
     // ----- The owner copies it -----
     const context = await browser.newContext({ viewport: DESKTOP });

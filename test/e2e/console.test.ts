@@ -5,44 +5,30 @@
 // (signed orders) run over plain HTTP against the same worker. Every console page is screenshotted at
 // desktop width (the main ones at phone width too) and checked with axe-core; any violation fails the test.
 import { createHmac } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeSource, launchBrowser, ROOT, startChorus, type ChorusServer } from './server';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { axeSource, browserStory, CONSOLE_OWNER } from './server';
 import { base32Decode, hotp, totpStep } from '../../worker/lib/totp';
 
-const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
 const DAY = 86_400_000;
 // Inès also manages a second brand for the same agency: her sign-in asks which brand to open.
 const OWNER = {
-  email: 'ines.moreau@fernway.example',
-  name: 'Inès Moreau',
-  password: 'night balm, fragrance free',
+  ...CONSOLE_OWNER,
   alsoIn: [{ id: 'brand_e2e_alder', slug: 'alder-co', name: 'Alder & Co. Candles', role: 'manager' as const }],
 };
 
-let server: ChorusServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  [server, browser] = await Promise.all([startChorus({ owner: OWNER }), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const story = browserStory({ owner: OWNER });
 
 // ---------- The brand's API, the store and the creators, over HTTP ----------
 
 async function admin<T = Record<string, unknown>>(method: string, route: string, body?: unknown, expected = method === 'POST' ? 201 : 200): Promise<T> {
-  const res = await fetch(`${server.url}/api/admin${route}`, {
+  const res = await fetch(`${story.server.url}/api/admin${route}`, {
     method,
-    headers: { authorization: `Bearer ${server.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${story.server.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -55,9 +41,9 @@ async function postOrder(ingestKey: string, order: { orderId: string; amountMino
   const body = JSON.stringify({ orderId: order.orderId, amountMinor: order.amountMinor, code: order.code, currency: 'USD', occurredAt: new Date(order.at).toISOString() });
   const t = Math.floor(Date.now() / 1000);
   const v1 = createHmac('sha256', ingestKey).update(`${t}.${body}`).digest('hex');
-  const res = await fetch(`${server.url}/v1/conversions`, {
+  const res = await fetch(`${story.server.url}/v1/conversions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'chorus-account': server.brand.slug, 'chorus-signature': `t=${t},v1=${v1}` },
+    headers: { 'content-type': 'application/json', 'chorus-account': story.server.brand.slug, 'chorus-signature': `t=${t},v1=${v1}` },
     body,
   });
   expect(res.status, await res.clone().text()).toBe(201);
@@ -69,10 +55,10 @@ function creatorClient() {
   const jar = new Map<string, string>();
   const send = async (method: 'GET' | 'POST', route: string, form?: Record<string, string>) => {
     const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
-    const res = await fetch(new URL(route, server.url), {
+    const res = await fetch(new URL(route, story.server.url), {
       method,
       redirect: 'manual',
-      headers: { origin: server.url, ...(cookie ? { cookie } : {}), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      headers: { origin: story.server.url, ...(cookie ? { cookie } : {}), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
       body: form ? new URLSearchParams(form) : undefined,
     });
     for (const set of res.headers.getSetCookie()) {
@@ -91,9 +77,9 @@ function creatorClient() {
   return {
     // The invite's page mails the creator a link; the password is set there.
     async acceptInvite(inviteUrl: string, email: string, password: string) {
-      const before = (await server.mailedLinks(email, 0)).length; // the invitation itself may have been mailed
+      const before = (await story.server.mailedLinks(email, 0)).length; // the invitation itself may have been mailed
       expect((await send('POST', `${new URL(inviteUrl).pathname}/email`, {})).status).toBe(200);
-      const [link] = (await server.mailedLinks(email, before + 1)).slice(-1);
+      const [link] = (await story.server.mailedLinks(email, before + 1)).slice(-1);
       expect(link, `a link mailed to ${email}`).toBeTruthy();
       await redirectTo(await send('POST', new URL(link!).pathname, { password, confirm: password }), /\/\?welcome=1$/);
       // The password accepts no brand: the creator accepts the invitation their home page shows.
@@ -181,7 +167,7 @@ async function capture(page: Page, name: string, widths: 'desktop' | 'both' = 'b
   for (const size of widths === 'both' ? [DESKTOP, PHONE] : [DESKTOP]) {
     await page.setViewportSize(size);
     await page.evaluate(() => window.scrollTo(0, 0)); // sticky bars then sit where a person first sees them
-    await page.screenshot({ path: path.join(SHOTS, `console-${name}-${size.width}.png`), fullPage: true });
+    await page.screenshot({ path: path.join(story.shots, `console-${name}-${size.width}.png`), fullPage: true });
     expect.soft(await axeViolations(page), `axe on ${name} at ${size.width}px (${page.url()})`).toEqual([]);
     const layout = await page.evaluate(() => ({
       mode: document.compatMode,
@@ -241,6 +227,7 @@ function lastMonth(now: number) {
 
 describe('brand console in Chromium', () => {
   it('takes a brand from sign-in through a 50-creator import, review, network results and a payouts close', async () => {
+    const { server, browser, shots } = story;
     const started = Date.now();
     const plan = await admin<{ id: string }>('POST', '/commission-plans', { name: 'Standard', period: 'month', tiers: [{ fromMinor: 0, rateBps: 1000 }] });
     expect(plan.id).toBeTruthy();
@@ -452,7 +439,7 @@ describe('brand console in Chromium', () => {
     expect(squash(await ranking.first().locator('td').nth(1).innerText())).toMatch(/^Maya Lindqvist @mayalin/);
     await capture(page, '10-network');
     // The part a brand reads first, for docs/console-network.png.
-    await page.screenshot({ path: path.join(SHOTS, 'console-network-overview-1440.png'), clip: { x: 0, y: 0, width: DESKTOP.width, height: 1480 }, fullPage: true });
+    await page.screenshot({ path: path.join(shots, 'console-network-overview-1440.png'), clip: { x: 0, y: 0, width: DESKTOP.width, height: 1480 }, fullPage: true });
 
     // ----- A suggested move, applied from the creator's page -----
     const suggested = ranking.filter({ has: page.getByRole('link', { name: 'Offer hybrid (fee + commission)' }) }).first();
@@ -615,7 +602,7 @@ describe('brand console in Chromium', () => {
     expect(await applicant.evaluate(() => document.activeElement?.classList.contains('error-summary'))).toBe(true);
     expect(await applicant.getByLabel('Your handle').inputValue()).toBe('@Lea.Outdoors');
     expect(await axeViolations(applicant)).toEqual([]);
-    await applicant.screenshot({ path: path.join(SHOTS, 'apply-error-390.png'), fullPage: true });
+    await applicant.screenshot({ path: path.join(shots, 'apply-error-390.png'), fullPage: true });
     await applicant.getByLabel(/^Followers there/).fill('24.5k');
     await applicant.getByLabel(/^Why you and/).fill('Winter trail runs, cracked skin, honest reviews.');
     await navigate(applicant, () => applicant.getByRole('button', { name: 'Send my application' }).click(), /\/apply\//);
@@ -655,6 +642,7 @@ describe('brand console in Chromium', () => {
   // Its own test (and time limit): the owner turns on two-step sign-in with a phone's code, keeps the recovery
   // codes, and from then on a password alone opens only the code page.
   it('turns on two-step sign-in, then asks for a code after the password', async () => {
+    const { server, browser } = story;
     const context = await browser.newContext({ viewport: DESKTOP });
     const page = await newPage(context);
     const signIn = async () => {

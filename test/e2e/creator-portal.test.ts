@@ -2,34 +2,20 @@
 // admin API, they accept the invite, read the brief, submit content through a review round, and watch
 // a sale move their commission tier. Another turns on two-step sign-in and signs in with a code. Every
 // page is screenshotted at phone and desktop width and checked with axe-core; any violation fails the test.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { base32Decode, hotp, totpStep } from '../../worker/lib/totp';
-import { axeSource, DESKTOP, launchBrowser, navigate, PHONE, postConversion, ROOT, startChorus, type ChorusServer } from './server';
+import { axeSource, browserStory, DESKTOP, joinFromInvite, navigate, PHONE, postConversion } from './server';
 
-const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
-
-let server: ChorusServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  [server, browser] = await Promise.all([startChorus(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const story = browserStory();
 
 // ---------- The brand's side: the admin API with its Bearer key ----------
 
 async function admin<T = Record<string, unknown>>(method: string, route: string, body?: unknown, expected = method === 'POST' ? 201 : 200): Promise<T> {
-  const res = await fetch(`${server.url}/api/admin${route}`, {
+  const res = await fetch(`${story.server.url}/api/admin${route}`, {
     method,
-    headers: { authorization: `Bearer ${server.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${story.server.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -52,7 +38,7 @@ async function axeViolations(page: Page): Promise<string[]> {
 async function capture(page: Page, name: string) {
   for (const size of [PHONE, DESKTOP]) {
     await page.setViewportSize(size);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${size.width}.png`), fullPage: true });
+    await page.screenshot({ path: path.join(story.shots, `${name}-${size.width}.png`), fullPage: true });
     expect.soft(await axeViolations(page), `axe on ${name} at ${size.width}px (${page.url()})`).toEqual([]);
     const layout = await page.evaluate(() => ({
       mode: document.compatMode,
@@ -86,6 +72,7 @@ const textOf = async (page: Page, selector: string) => ((await page.locator(sele
 
 describe('creator portal in Chromium', () => {
   it('takes a creator from invite to a commission tier, through a review round', async () => {
+    const { server, browser, shots } = story;
     // ----- The brand sets up the campaign and the creator, through the admin API -----
     const plan = await admin<{ id: string }>('POST', '/commission-plans', {
       name: 'Spring tiered commission',
@@ -196,7 +183,7 @@ describe('creator portal in Chromium', () => {
     expect(await plain.getByLabel('Your tracked link').inputValue()).toBe(`${server.url}/r/maya-spring`);
     expect(await fits(plain.getByLabel('Your tracked link'))).toBe(true);
     expect(await plain.getByRole('button', { name: 'Copy' }).count()).toBe(0);
-    await plain.screenshot({ path: path.join(SHOTS, '06-home-no-js-390.png'), fullPage: true });
+    await plain.screenshot({ path: path.join(shots, '06-home-no-js-390.png'), fullPage: true });
     await noScript.close();
 
     // ----- The brief -----
@@ -323,19 +310,14 @@ describe('creator portal in Chromium', () => {
   });
 
   it('turns two-step sign-in on, then signs in with a code from the app and lands on the portal', async () => {
+    const { server, browser } = story;
     const email = 'ana.two-step@creators.example';
     const creator = await admin<{ id: string }>('POST', '/creators', { email, handle: 'ana_steps', displayName: 'Ana Steps' });
     const { inviteUrl } = await admin<{ inviteUrl: string }>('POST', `/creators/${creator.id}/invite`);
     const context = await browser.newContext({ viewport: PHONE });
     const page = await newPage(context);
     const password = 'two steps ahead of anyone';
-    await page.goto(inviteUrl);
-    await page.getByRole('button', { name: 'Email me the link' }).click();
-    await page.waitForLoadState();
-    await page.goto((await server.mailedLinks(email))[0]!);
-    await page.getByLabel('New password').fill(password);
-    await page.getByLabel('Repeat the password').fill(password);
-    await navigate(page, () => page.getByRole('button', { name: 'Save password and continue' }).click(), /\/\?welcome=1$/);
+    await joinFromInvite(page, server, { inviteUrl, email, password, accept: false });
 
     // ----- Your account → Two-step sign-in: the key from the page, a code computed as an app would -----
     await page.goto(`${server.url}/account`);
@@ -368,6 +350,7 @@ describe('creator portal in Chromium', () => {
   });
 
   it('lets a keyboard user reach the sign-in form in order, skip link first', async () => {
+    const { server, browser } = story;
     const context = await browser.newContext({ viewport: PHONE });
     const page = await newPage(context);
     await page.goto(`${server.url}/login`);

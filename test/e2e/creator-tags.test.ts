@@ -1,32 +1,18 @@
 // Creator tags and the network's results by segment in a real Chromium: the owner tags a creator on their page,
 // finds them on the roster by a tag chip, and reads the Network tab's "By segment" card by niche and by tag. Each page
 // is screenshotted at phone and desktop width and checked with axe-core and for sideways scrolling.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, captureChecked, DESKTOP, launchBrowser, navigate, PHONE, postConversion, ROOT, startChorus, type ChorusServer } from './server';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, navigate, PHONE, postConversion } from './server';
 
-const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'creator-tags');
-const OWNER = { email: 'ines.moreau@fernway.example', name: 'Inès Moreau', password: 'night balm, fragrance free' };
+const story = browserStory({ screenshots: 'creator-tags', owner: OWNER });
 
-let server: ChorusServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  [server, browser] = await Promise.all([startChorus({ owner: OWNER }), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(SHOTS, `${name}-${w}.png`), { endAt: DESKTOP });
+const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(story.shots, `${name}-${w}.png`), { endAt: DESKTOP });
 
 describe('creator tags and results by segment in Chromium', () => {
   it('tags a creator, filters the roster by a chip, and groups the network by niche and tag', { timeout: 240_000 }, async () => {
+    const { server, browser, shots } = story;
     const plan = await adminApi<{ id: string }>(server, 'POST', '/commission-plans', { name: 'Standard', period: 'month', tiers: [{ fromMinor: 0, rateBps: 1000 }] });
     const campaign = await adminApi<{ id: string }>(server, 'POST', '/campaigns', { name: 'Spring Ritual', slug: 'spring-ritual', hashtag: '#SpringRitual', defaultDestination: 'https://fernway.example/night-balm', commissionPlanId: plan.id, holdingDays: 30, status: 'active' });
     const ingest = await adminApi<{ key: string }>(server, 'POST', '/keys', { scope: 'ingest', name: 'e2e store' });
@@ -75,11 +61,11 @@ describe('creator tags and results by segment in Chromium', () => {
       return Boolean(box && bar && box.y >= bar.y + bar.height && box.y + box.height <= page.viewportSize()!.height);
     };
     expect(await inView()).toBe(true);
-    await page.screenshot({ path: path.join(SHOTS, '01-tags-saved-landing-1280.png') });
+    await page.screenshot({ path: path.join(shots, '01-tags-saved-landing-1280.png') });
     await page.setViewportSize(PHONE);
     await page.goto(page.url());
     expect(await inView()).toBe(true);
-    await page.screenshot({ path: path.join(SHOTS, '01-tags-saved-landing-390.png') });
+    await page.screenshot({ path: path.join(shots, '01-tags-saved-landing-390.png') });
     await page.setViewportSize(DESKTOP);
     // Chips are links of at least 24px high, named for where they lead.
     const chip = page.getByRole('link', { name: 'Creators tagged top tier' });
@@ -107,9 +93,9 @@ describe('creator tags and results by segment in Chromium', () => {
     expect(byTag).toContain('wave 1');
     expect(byTag).toContain('counts in each of them');
     await capture(page, '04-network-by-tag');
-    await page.locator('#segments').screenshot({ path: path.join(SHOTS, '05-segment-card-1280.png') });
+    await page.locator('#segments').screenshot({ path: path.join(shots, '05-segment-card-1280.png') });
     await page.setViewportSize(PHONE);
-    await page.locator('#segments').screenshot({ path: path.join(SHOTS, '05-segment-card-390.png') });
+    await page.locator('#segments').screenshot({ path: path.join(shots, '05-segment-card-390.png') });
     await context.close();
   });
 });

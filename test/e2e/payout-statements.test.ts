@@ -3,37 +3,23 @@
 // it as a one-page remittance, and the brand opens the same payout from its Payouts page. Every page is screenshotted
 // at phone and desktop width (test-results/screenshots/statement-*), the creator's also as printed, and checked with axe-core.
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, captureChecked, DESKTOP, launchBrowser, PHONE, ROOT, startChorus, type ChorusServer } from './server';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { adminApi, browserStory, captureChecked, DESKTOP, joinFromInvite, PHONE } from './server';
 
-const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 const owner = { email: 'maya@fernway.example', name: 'Maya Lind', password: 'fernway finance 2026' };
+const story = browserStory({ owner });
 
-let server: ChorusServer;
-let browser: Browser;
+const admin = <T>(method: string, route: string, body?: unknown) => adminApi<T>(story.server, method, route, body);
 
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  [server, browser] = await Promise.all([startChorus({ owner }), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const admin = <T>(method: string, route: string, body?: unknown) => adminApi<T>(server, method, route, body);
-
-const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(SHOTS, `statement-${name}-${w}.png`), { fromTop: true });
+const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(story.shots, `statement-${name}-${w}.png`), { fromTop: true });
 
 async function signed(route: string, payload: Record<string, unknown>, ingestKey: string) {
   const body = JSON.stringify(payload);
   const t = Math.floor(Date.now() / 1000);
   const v1 = createHmac('sha256', ingestKey).update(`${t}.${body}`).digest('hex');
-  const res = await fetch(`${server.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', 'chorus-account': server.brand.slug, 'chorus-signature': `t=${t},v1=${v1}` }, body });
+  const res = await fetch(`${story.server.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', 'chorus-account': story.server.brand.slug, 'chorus-signature': `t=${t},v1=${v1}` }, body });
   expect(res.status, await res.clone().text()).toBe(201);
 }
 
@@ -41,6 +27,7 @@ const SEPT = (day: number) => Date.UTC(2026, 8, day, 12);
 
 describe('payout statements in Chromium', () => {
   it('lets the creator and the brand read, print and download what a payout paid', async () => {
+    const { server, browser, shots } = story;
     const plan = await admin<{ id: string }>('POST', '/commission-plans', { name: 'Standard', tiers: [{ fromMinor: 0, rateBps: 1000 }, { fromMinor: 50_000, rateBps: 1500 }], period: 'month', bonus: null });
     const campaign = await admin<{ id: string }>('POST', '/campaigns', { name: 'Lumen Glow', slug: 'lumen-glow', hashtag: '#LumenGlow', defaultDestination: 'https://fernway.example/lumen-serum', commissionPlanId: plan.id, holdingDays: 14 });
     const email = 'sarah@creators.example';
@@ -55,16 +42,7 @@ describe('payout statements in Chromium', () => {
     const page = await context.newPage();
     page.on('pageerror', (e) => problems.push(`page error on ${page.url()}: ${e.message}`));
     page.on('console', (m) => m.type() === 'error' && problems.push(`console error on ${page.url()}: ${m.text()}`));
-    await page.goto(inviteUrl.replace(/^https?:\/\/[^/]+/, server.url));
-    await page.getByRole('button', { name: 'Email me the link' }).click();
-    await page.waitForLoadState();
-    const [mailed] = await server.mailedLinks(email);
-    await page.goto(mailed!.replace(/^https?:\/\/[^/]+/, server.url));
-    const password = 'glowing every morning';
-    await page.getByLabel('New password').fill(password);
-    await page.getByLabel('Repeat the password').fill(password);
-    await Promise.all([page.waitForURL(/\/\?welcome=1$/), page.getByRole('button', { name: 'Save password and continue' }).click()]);
-    await Promise.all([page.waitForURL(/\/\?accepted=1$/), page.getByRole('button', { name: 'Accept' }).click()]);
+    await joinFromInvite(page, server, { inviteUrl, email, password: 'glowing every morning', accept: true });
 
     // ----- September's money: three orders, a refund, a live post's fee, a bonus and the brand's thanks -----
     const orders = [
@@ -111,7 +89,7 @@ describe('payout statements in Chromium', () => {
     await page.emulateMedia({ media: 'print' });
     expect(await page.locator('header.topbar').isVisible()).toBe(false);
     expect(await page.getByRole('button', { name: 'Print' }).isVisible()).toBe(false);
-    await page.screenshot({ path: path.join(SHOTS, 'statement-creator-print.png'), fullPage: true });
+    await page.screenshot({ path: path.join(shots, 'statement-creator-print.png'), fullPage: true });
     const pdf = await page.pdf({ format: 'A4', printBackground: false });
     expect(pdf.toString('latin1').match(/\/Type\s*\/Page\b/g)?.length, 'printed pages').toBe(1);
     await page.emulateMedia({ media: 'screen' });
@@ -144,7 +122,7 @@ describe('payout statements in Chromium', () => {
     await capture(brandPage, 'console');
     await brandPage.setViewportSize(DESKTOP);
     await brandPage.emulateMedia({ media: 'print' });
-    await brandPage.screenshot({ path: path.join(SHOTS, 'statement-console-print.png'), fullPage: true });
+    await brandPage.screenshot({ path: path.join(shots, 'statement-console-print.png'), fullPage: true });
 
     await context.close();
     await team.close();

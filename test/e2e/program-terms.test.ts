@@ -1,14 +1,12 @@
 // Program terms in a real Chromium: the owner publishes them on Settings, a creator reads and ticks them to join,
 // and later accepts a new version from the notice on their home page; the brand reads each version and who accepted it. Each page is screenshotted at phone and
 // desktop width and checked with axe-core and for sideways scrolling.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, captureChecked, DESKTOP, launchBrowser, navigate, PHONE, ROOT, startChorus, type ChorusServer } from './server';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate, PHONE } from './server';
 
-const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'program-terms');
-const OWNER = { email: 'ines.moreau@fernway.example', name: 'Inès Moreau', password: 'night balm, fragrance free' };
+const story = browserStory({ screenshots: 'program-terms', owner: OWNER });
 const TERMS = `Fernway creator program terms
 
 1. Disclose every post with #ad at the start of the caption, and say it out loud in videos.
@@ -17,23 +15,11 @@ const TERMS = `Fernway creator program terms
 
 Either side may end the partnership at any time; what you earned until then is paid as usual.`;
 
-let server: ChorusServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  [server, browser] = await Promise.all([startChorus({ owner: OWNER }), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(SHOTS, `${name}-${w}.png`), { endAt: PHONE });
+const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(story.shots, `${name}-${w}.png`), { endAt: PHONE });
 
 describe('program terms in Chromium', () => {
   it('publishes terms on Settings, joins with the tick, and accepts a new version from home', { timeout: 240_000 }, async () => {
+    const { server, browser } = story;
     // ----- The owner publishes the terms on Settings -----
     const consoleContext = await browser.newContext({ viewport: DESKTOP });
     const cp = await consoleContext.newPage();
@@ -57,15 +43,7 @@ describe('program terms in Chromium', () => {
     const { inviteUrl } = await adminApi<{ inviteUrl: string }>(server, 'POST', `/creators/${creator.id}/invite`);
     const context = await browser.newContext({ viewport: PHONE });
     const page = await context.newPage();
-    await page.goto(inviteUrl);
-    await page.getByRole('button', { name: 'Email me the link' }).click();
-    await page.waitForLoadState();
-    const [mailed] = await server.mailedLinks(email);
-    await page.goto(mailed!);
-    const password = 'cold mornings, warm balm';
-    await page.getByLabel('New password').fill(password);
-    await page.getByLabel('Repeat the password').fill(password);
-    await navigate(page, () => page.getByRole('button', { name: 'Save password and continue' }).click(), /\/\?welcome=1$/);
+    await joinFromInvite(page, server, { inviteUrl, email, password: 'cold mornings, warm balm', accept: false });
     expect(await page.locator('main').innerText()).toContain('program terms (version 1)');
     await capture(page, '02-home-invitation');
 

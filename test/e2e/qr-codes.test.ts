@@ -3,37 +3,21 @@
 // console. The SVG as Chromium draws it is read back pixel by pixel and decoded (Chromium's BarcodeDetector is
 // not built for Linux, so the test decoder reads the pixels instead), and every page is screenshotted at phone
 // and desktop width (test-results/screenshots/qr-*) and checked with axe-core.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { decodeQr } from '../worker/qr-decoder';
-import { adminApi, captureChecked, launchBrowser, PHONE, ROOT, startChorus, type ChorusServer } from './server';
+import { adminApi, browserStory, captureChecked, joinFromInvite, PHONE } from './server';
 
-const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 // What the pages name: links are made from PUBLIC_ORIGIN, as deployed; the browser still talks to the local port.
 const PUBLIC = 'https://chorus.example';
 const owner = { email: 'lena@fernway.example', name: 'Lena Fischer', password: 'fernway console 2026' };
+const story = browserStory({ owner, vars: { PUBLIC_ORIGIN: PUBLIC } });
 
-let server: ChorusServer;
-let browser: Browser;
+const admin = <T>(method: string, route: string, body?: unknown) => adminApi<T>(story.server, method, route, body);
 
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  [server, browser] = await Promise.all([startChorus({ owner, vars: { PUBLIC_ORIGIN: PUBLIC } }), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const admin = <T>(method: string, route: string, body?: unknown) => adminApi<T>(server, method, route, body);
-
-// A page link the worker wrote with the public origin, opened on the local one.
-const local = (url: string) => url.replace(PUBLIC, server.url);
-
-const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(SHOTS, `qr-${name}-${w}.png`), { fromTop: true, endAt: PHONE });
+const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(story.shots, `qr-${name}-${w}.png`), { fromTop: true, endAt: PHONE });
 
 // The code as Chromium paints the image `selector` shows: drawn on a canvas at its natural size, every module's
 // centre pixel read, dark below mid-grey. The quiet zone (4 modules) must be white all round.
@@ -66,6 +50,7 @@ async function newPage(context: BrowserContext, problems: string[]) {
 
 describe('QR codes in Chromium', () => {
   it('gives a creator a code that scans to their link, and the brand the same one', async () => {
+    const { server, browser, shots } = story;
     const campaign = await admin<{ id: string }>('POST', '/campaigns', { name: 'Lumen Glow', slug: 'lumen-glow', hashtag: '#LumenGlow', defaultDestination: 'https://fernway.example/lumen-serum' });
     const email = 'sarah@creators.example';
     const creator = await admin<{ id: string }>('POST', '/creators', { email, handle: 'sarah_lumen', displayName: 'Sarah Lumen' });
@@ -78,16 +63,7 @@ describe('QR codes in Chromium', () => {
     const context = await browser.newContext({ viewport: PHONE, acceptDownloads: true });
     const page = await newPage(context, problems);
     // ----- Sarah joins (the mailed link, a password, Accept) and finds her code from home -----
-    await page.goto(local(inviteUrl));
-    await page.getByRole('button', { name: 'Email me the link' }).click();
-    await page.waitForLoadState();
-    const [mailed] = await server.mailedLinks(email);
-    await page.goto(local(mailed!));
-    const password = 'glowing every morning';
-    await page.getByLabel('New password').fill(password);
-    await page.getByLabel('Repeat the password').fill(password);
-    await Promise.all([page.waitForURL(/\/\?welcome=1$/), page.getByRole('button', { name: 'Save password and continue' }).click()]);
-    await Promise.all([page.waitForURL(/\/\?accepted=1$/), page.getByRole('button', { name: 'Accept' }).click()]);
+    await joinFromInvite(page, server, { inviteUrl, email, password: 'glowing every morning', accept: true });
     expect(await page.getByLabel('Your tracked link').inputValue()).toBe(`${PUBLIC}/r/sarah-lumen`);
     await capture(page, 'creator-home');
 
@@ -106,14 +82,14 @@ describe('QR codes in Chromium', () => {
     const viewer = await newPage(context, problems);
     await viewer.setViewportSize({ width: 400, height: 400 });
     await viewer.setContent(`<body style="margin:0;background:#777">${svg.replace('<svg ', '<svg style="display:block;width:296px;height:296px" ')}</body>`);
-    writeFileSync(path.join(SHOTS, 'qr-sarah-lumen.svg'), svg);
-    await viewer.locator('svg').screenshot({ path: path.join(SHOTS, 'qr-sarah-lumen.png') });
+    writeFileSync(path.join(shots, 'qr-sarah-lumen.svg'), svg);
+    await viewer.locator('svg').screenshot({ path: path.join(shots, 'qr-sarah-lumen.png') });
     await viewer.close();
 
     // ----- The download is the SVG, named after the link -----
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download QR code (SVG)' }).click()]);
     expect(download.suggestedFilename()).toBe('sarah-lumen-qr.svg');
-    const file = path.join(SHOTS, 'qr-download.svg');
+    const file = path.join(shots, 'qr-download.svg');
     await download.saveAs(file);
     expect((await import('node:fs')).readFileSync(file, 'utf8')).toBe(svg);
 

@@ -15,7 +15,7 @@
 // launchBrowser(): the system Chromium through playwright-core; Playwright gives it a temp profile.
 import { spawn } from 'node:child_process';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { migratedD1 } from '../support/migrated-d1.mjs';
 
@@ -49,6 +49,9 @@ export type ChorusServer = {
   db: () => Promise<D1Database>;
   stop: () => Promise<void>;
 };
+
+// The console owner most stories sign in as.
+export const CONSOLE_OWNER: ConsoleOwner = { email: 'ines.moreau@fernway.example', name: 'Inès Moreau', password: 'night balm, fragrance free' };
 
 // The admin API of a started server, as a store's backend calls it: the `data` of a 2xx answer, or an error
 // naming the call and what it answered.
@@ -124,8 +127,10 @@ async function migrateAndSeed(persist: string, brand: ChorusServer['brand'], adm
   await wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', statements.join(' ')]);
 }
 
+export type ChorusOptions = { owner?: ConsoleOwner; vars?: Record<string, string> };
+
 // `vars` override wrangler.toml's [vars] for this run (e.g. a shorter webhook retry step).
-export async function startChorus(opts: { owner?: ConsoleOwner; vars?: Record<string, string> } = {}): Promise<ChorusServer> {
+export async function startChorus(opts: ChorusOptions = {}): Promise<ChorusServer> {
   const tmp = await mkdtemp(path.join(tmpdir(), 'chorus-e2e-'));
   const persist = path.join(tmp, 'state');
   const brand = { id: 'brand_e2e', slug: 'fernway', name: 'Fernway Botanicals' };
@@ -210,6 +215,26 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+export type BrowserStory = { server: ChorusServer; browser: Browser; shots: string };
+
+/**
+ * A story file's worker and Chromium: started in its beforeAll (with the project's hook timeout), closed in its
+ * afterAll. `shots` is test-results/screenshots, or the `screenshots` folder in it; read the fields inside a test.
+ */
+export function browserStory(opts: ChorusOptions & { screenshots?: string } = {}): BrowserStory {
+  const { screenshots, ...chorus } = opts;
+  const story = { shots: path.join(ROOT, 'test-results', 'screenshots', screenshots ?? '') } as BrowserStory;
+  beforeAll(async () => {
+    mkdirSync(story.shots, { recursive: true });
+    [story.server, story.browser] = await Promise.all([startChorus(chorus), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await story.browser?.close();
+    await story.server?.stop();
+  });
+  return story;
+}
+
 export const axeSource = () => createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 export const PHONE = { width: 390, height: 844 };
@@ -253,4 +278,23 @@ export async function postConversion(server: Pick<ChorusServer, 'url' | 'brand'>
   });
   expect(res.status, await res.clone().text()).toBe(201);
   return (await res.json()) as { data: unknown };
+}
+
+/**
+ * A creator joins from their invite on `page`: asks for the link by email, opens the mailed one and sets `password`,
+ * landing on home's welcome; `accept` then accepts the one invitation there. Links the worker wrote under another
+ * origin (PUBLIC_ORIGIN) are opened on the local one.
+ */
+export async function joinFromInvite(page: Page, server: ChorusServer, join: { inviteUrl: string; email: string; password: string; accept: boolean }) {
+  const local = (url: string) => url.replace(/^https?:\/\/[^/]+/, server.url);
+  await page.goto(local(join.inviteUrl));
+  await page.getByRole('button', { name: 'Email me the link' }).click();
+  await page.waitForLoadState();
+  const [mailed] = await server.mailedLinks(join.email);
+  if (!mailed) throw new Error(`no link was mailed to ${join.email}`);
+  await page.goto(local(mailed));
+  await page.getByLabel('New password').fill(join.password);
+  await page.getByLabel('Repeat the password').fill(join.password);
+  await navigate(page, () => page.getByRole('button', { name: 'Save password and continue' }).click(), /\/\?welcome=1$/);
+  if (join.accept) await navigate(page, () => page.getByRole('button', { name: 'Accept', exact: true }).click(), /\/\?accepted=1$/);
 }
