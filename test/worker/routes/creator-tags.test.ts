@@ -457,29 +457,7 @@ describe('the roster import: the limits of tags', () => {
     await putTags(m.brand, id, ['a1', 'a2', 'a3', 'a4', 'a5']);
     const csv = ['email,handle,name,tags', `${handle}@creators.test,${handle},Full,"b1; b2; b3; b4"`].join('\n');
     // The first batch of the import's own writes: a teammate's save lands just before it.
-    let saved = false;
-    const db = d1With({
-      batch: async (statements: D1PreparedStatement[]) => {
-        if (!saved && statements.length >= 8) {
-          saved = true;
-          expect((await putTags(m.brand, id, ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8'])).status).toBe(200);
-        }
-        return env.DB.batch(statements);
-      },
-    });
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(
-      new Request(`${BASE}/api/admin/campaigns/${m.campaign.id}/import`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${m.brand.adminKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ csv, confirm: true }),
-      }),
-      { ...env, DB: db } as Env,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
-    expect(res.status).toBeLessThan(300);
-    expect(saved).toBe(true);
+    await importWhileSaving(m, csv, () => putTags(m.brand, id, ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8']));
     expect(await storedTags(m.brand.brandId, id)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8']);
   });
 
@@ -490,29 +468,7 @@ describe('the roster import: the limits of tags', () => {
     await env.DB.batch(Array.from({ length: 199 }, (_, i) => env.DB.prepare('INSERT INTO creator_tags (brand_id, creator_id, tag) VALUES (?, ?, ?)').bind(m.brand.brandId, seeded, `seed ${i}`)));
     // Line 2 brings a new tag (checked: the 200th), line 3 only one the brand has.
     const csv = ['email,handle,name,tags', `a_${t}@creators.test,a_${t},Ann,"fresh; seed 1"`, `b_${t}@creators.test,b_${t},Ben,"seed 2"`].join('\n');
-    let saved = false;
-    const db = d1With({
-      batch: async (statements: D1PreparedStatement[]) => {
-        if (!saved && statements.length >= 8) {
-          saved = true;
-          expect((await putTags(m.brand, other, ['taken first'])).status).toBe(200);
-        }
-        return env.DB.batch(statements);
-      },
-    });
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(
-      new Request(`${BASE}/api/admin/campaigns/${m.campaign.id}/import`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${m.brand.adminKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ csv, confirm: true }),
-      }),
-      { ...env, DB: db } as Env,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
-    expect(res.status).toBeLessThan(300);
-    expect(saved).toBe(true);
+    await importWhileSaving(m, csv, () => putTags(m.brand, other, ['taken first']));
     const importedTags = async (handle: string) => {
       const id = await env.DB.prepare('SELECT creator_id FROM brand_creators WHERE brand_id = ? AND handle = ?').bind(m.brand.brandId, handle).first<string>('creator_id');
       return storedTags(m.brand.brandId, id!);
@@ -613,3 +569,31 @@ describe('the network results by segment', () => {
     expect(html).not.toContain('<table class="segments');
   });
 });
+
+// Confirms an import whose first batch of its own writes (8+ statements) waits for a teammate's save to land first,
+// so the import's checks ran before the save and its writes after it.
+async function importWhileSaving(m: Awaited<ReturnType<typeof consoleBrand>>, csv: string, save: () => Promise<Response>) {
+  let saved = false;
+  const db = d1With({
+    batch: async (statements: D1PreparedStatement[]) => {
+      if (!saved && statements.length >= 8) {
+        saved = true;
+        expect((await save()).status).toBe(200);
+      }
+      return env.DB.batch(statements);
+    },
+  });
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(
+    new Request(`${BASE}/api/admin/campaigns/${m.campaign.id}/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${m.brand.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ csv, confirm: true }),
+    }),
+    { ...env, DB: db } as Env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  expect(res.status).toBeLessThan(300);
+  expect(saved).toBe(true);
+}
