@@ -6,7 +6,7 @@ import { periodOf } from '../domain/periods';
 import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
-import { auditIfChanged } from './audit';
+import { auditIfChanged, type Actor } from './audit';
 import { creatorGone } from './creator-erasure';
 
 /** An enrollment's adjustments, newest first, for the console's creator page: what was added and why. */
@@ -27,7 +27,6 @@ export const MAX_ADJUSTMENT_MINOR = 10_000_000;
 
 export type AdjustmentInput = { amountMinor: number; note: string };
 export type AdjustmentView = { id: string; enrollmentId: string; amountMinor: number; currency: string; period: string; note: string; createdAt: string | null };
-type Actor = { type: 'api_key' | 'admin_user'; id: string };
 
 const VIEW = `SELECT id, enrollment_id, amount_minor, currency, period, note, created_at FROM ledger_entries WHERE brand_id = ? AND event_key = ?`;
 type Row = { id: string; enrollment_id: string; amount_minor: number; currency: string; period: string; note: string; created_at: number };

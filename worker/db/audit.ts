@@ -5,6 +5,9 @@ import { isUniqueViolation } from '../lib/d1-errors';
 import type { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 
+// A brand's team acting: a console member or an admin API key.
+export type Actor = { type: 'admin_user' | 'api_key'; id: string };
+
 export type AuditInput = {
   brandId: string;
   actorType: 'admin_user' | 'api_key' | 'creator' | 'system';

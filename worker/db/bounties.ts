@@ -16,11 +16,11 @@ import { ApiError } from '../lib/errors';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
 import { newId } from '../lib/ids';
 import { iso, plainText } from '../lib/validate';
-import { auditIfChanged } from './audit';
+import { auditIfChanged, type Actor } from './audit';
 import { refundedOf } from './network';
 import { MAX_ADJUSTMENT_MINOR } from './adjustments';
 import { AWAIT_SWEEP_MS } from './conversions';
-import { IN_CAMPAIGN_SQL, type Actor } from './rights-extensions';
+import { IN_CAMPAIGN_SQL } from './rights-extensions';
 import { sharedWith } from './tax-details';
 
 export const BOUNTY_TITLE_MAX = 80;

@@ -22,7 +22,7 @@ import { auditStatement } from './audit';
 import { campaignCodeStyle } from './applications';
 import { checkRows, freeCodePattern, importWhole, type ImportTarget } from './creator-import';
 import { mailNewInvitations } from './invitation-mails';
-import type { Actor } from '../routes/admin/imports';
+import type { Actor } from './audit';
 
 export const MAX_COPIED_CREATORS = 500;
 

@@ -11,7 +11,7 @@
 import { oneClickUnsubscribe, type Env } from '../env';
 import { MailError, mailSetup, sendMessage } from '../lib/messages';
 import { log } from '../lib/log';
-import type { Actor } from '../routes/admin/imports';
+import type { Actor } from './audit';
 import { sha256Hex } from '../lib/digest';
 import { queueBatches } from '../lib/queue-batches';
 import { invitationMailProof } from './account-tokens';

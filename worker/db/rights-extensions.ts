@@ -15,7 +15,7 @@ import type { Env } from '../env';
 import { iso } from '../lib/validate';
 import { STORY_FORMAT_LABELS } from '../../portal/format';
 import { sha256Hex } from '../lib/digest';
-import { auditIfChanged } from './audit';
+import { auditIfChanged, type Actor } from './audit';
 import { rightsExtensionEventStatements } from './webhooks';
 
 export type RightsExtensionRow = {
@@ -174,7 +174,6 @@ const cannotAnswer = (s: Subject): ApiError | null =>
     notAccepted: `Accept ${s.brand_name}'s invitation to ${s.campaign_name} on your home page first, then answer this request.`,
   });
 
-export type Actor = { type: 'admin_user' | 'api_key'; id: string };
 export type Asked = { extension: RightsExtensionRow; mail: Message | null };
 
 /**

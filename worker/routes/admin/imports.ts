@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
+import type { Actor } from '../../db/audit';
 import { checkRows, importAuditStatement, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS, planImport } from '../../domain/creator-import';
 import { campaignEnded } from '../../domain/codes';
@@ -22,7 +23,6 @@ const importBody = z.strictObject({
 });
 
 export type ImportOptions = z.output<typeof importBody>;
-export type Actor = { type: 'api_key' | 'admin_user'; id: string };
 
 export async function campaignForImport(env: Env, brandId: string, campaignId: string) {
   const row = await env.DB.prepare(

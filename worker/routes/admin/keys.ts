@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditIfChanged, auditRow, writeAudited } from '../../db/audit';
+import { auditIfChanged, auditRow, writeAudited, type Actor } from '../../db/audit';
 import { database } from '../../db/client';
 import { apiKeys, auditLog, brandIntegrations } from '../../db/schema';
 import type { AppEnv, Env } from '../../env';
@@ -116,7 +116,6 @@ export const integrationRoutes = new Hono<AppEnv>()
 
 // ---------- The work, shared with the console's Settings → Keys and stores ----------
 
-export type KeyActor = { type: 'api_key' | 'admin_user'; id: string };
 export type KeyInput = z.output<typeof createKey>;
 export type StoreInput = z.output<typeof createIntegration>;
 
@@ -127,7 +126,7 @@ export async function listApiKeys(env: Env, brandId: string) {
 // With `distinctName` (the console) a name a live key has is refused, in the insert itself so that two parallel
 // posts cannot both pass: a refresh of the page that showed a key posts its form again, and a second live key of
 // that name would be one nobody holds.
-export async function createApiKey(env: Env, brandId: string, actor: KeyActor, { scope, name, expiresAt }: KeyInput, distinctName = false) {
+export async function createApiKey(env: Env, brandId: string, actor: Actor, { scope, name, expiresAt }: KeyInput, distinctName = false) {
   const now = Date.now();
   const key = generateApiKey(scope);
   const row: KeyRow = { ...(await apiKeyRow(brandId, scope, key, name, now)), secretEnc: scope === 'ingest' ? await sealSecret(env.SECRETS_KEY, key) : null, revokedAt: null, expiresAt, lastUsedAt: null };
@@ -148,7 +147,7 @@ export async function createApiKey(env: Env, brandId: string, actor: KeyActor, {
   return { ...keyView(row), key };
 }
 
-export async function revokeApiKey(env: Env, brandId: string, actor: KeyActor, id: string) {
+export async function revokeApiKey(env: Env, brandId: string, actor: Actor, id: string) {
   const db = database(env.DB);
   const where = and(eq(apiKeys.id, id), eq(apiKeys.brandId, brandId), isNull(apiKeys.revokedAt));
   const existing = await db.query.apiKeys.findFirst({ where });
@@ -167,7 +166,7 @@ export async function listStores(env: Env, brandId: string) {
   return (await database(env.DB).select().from(brandIntegrations).where(eq(brandIntegrations.brandId, brandId)).orderBy(brandIntegrations.createdAt, brandIntegrations.id)).map(integrationView);
 }
 
-export async function connectStore(env: Env, brandId: string, actor: KeyActor, input: StoreInput) {
+export async function connectStore(env: Env, brandId: string, actor: Actor, input: StoreInput) {
   const db = database(env.DB);
   const same = and(eq(brandIntegrations.brandId, brandId), eq(brandIntegrations.provider, input.provider), eq(brandIntegrations.externalAccount, input.externalAccount));
   if ((await db.$count(brandIntegrations, same)) >= MAX_SECRETS_PER_ACCOUNT) {
@@ -188,7 +187,7 @@ export async function connectStore(env: Env, brandId: string, actor: KeyActor, i
   return integrationView(row);
 }
 
-export async function disconnectStore(env: Env, brandId: string, actor: KeyActor, id: string) {
+export async function disconnectStore(env: Env, brandId: string, actor: Actor, id: string) {
   const db = database(env.DB);
   const where = and(eq(brandIntegrations.id, id), eq(brandIntegrations.brandId, brandId));
   const existing = await db.query.brandIntegrations.findFirst({ where });

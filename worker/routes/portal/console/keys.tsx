@@ -8,7 +8,8 @@ import { publicOrigin } from '../../../env';
 import { ApiError } from '../../../lib/errors';
 import { dayEnd, isDay, zoneOrUtc } from '../../../domain/periods';
 import { ID_PATTERN } from '../../../lib/ids';
-import { connectStore, createApiKey, createIntegration, createKey, disconnectStore, listApiKeys, listStores, revokeApiKey, type KeyActor } from '../../admin/keys';
+import { connectStore, createApiKey, createIntegration, createKey, disconnectStore, listApiKeys, listStores, revokeApiKey } from '../../admin/keys';
+import type { Actor } from '../../../db/audit';
 import { viewerOf } from './campaigns';
 import { flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { awaitingReview } from './queries';
@@ -50,7 +51,7 @@ async function renderKeys(c: ConsoleContext, extras: Extras = {}, status: PageSt
 }
 
 // Keys can read and write everything the brand has: owners only, as brand settings are.
-const ownerActor = (c: ConsoleContext): KeyActor => ({ type: 'admin_user', id: requireOwner(c, 'change API keys and connected stores') });
+const ownerActor = (c: ConsoleContext): Actor => ({ type: 'admin_user', id: requireOwner(c, 'change API keys and connected stores') });
 
 keyRoutes.get('/keys', (c) => renderKeys(c));
 // Where the browser sits after a form answered in place (a new key, an error): reloading it lands on the list.
