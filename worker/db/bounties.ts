@@ -305,7 +305,7 @@ export async function creatorBounties(db: D1Database, creatorId: string, now: nu
        JOIN campaigns c ON c.id = b.campaign_id JOIN brands br ON br.id = b.brand_id
        LEFT JOIN bounty_awards a ON a.bounty_id = b.id AND a.enrollment_id = e.id LEFT JOIN ledger_entries l ON l.id = a.ledger_entry_id
        WHERE e.creator_id = ?1 AND ${AWARDABLE}
-         AND b.archived_at IS NULL AND b.starts_at <= ?2 AND (b.ends_at > ?2 OR (a.awarded_at IS NOT NULL AND b.ends_at > ?2 - 30 * 86400000))
+         AND b.archived_at IS NULL AND b.starts_at <= ?2 AND (b.ends_at > ?2 OR (a.awarded_at IS NOT NULL AND b.ends_at > ?2 - 30 * ${DAY_MS}))
        ORDER BY a.awarded_at IS NOT NULL, b.ends_at, b.id LIMIT ${CREATOR_BOUNTIES_SHOWN}`,
     )
     .bind(creatorId, now)
