@@ -1,7 +1,7 @@
 // The mail queue: mail that must not hold up a request, sent a few a second (what providers allow) by one
 // consumer, and tried again when the provider refuses or throttles it. Two kinds travel on it: a campaign's
 // invitations (db/invitation-mails.ts, claimed in D1 first) and notices to one person (a review decision, a
-// payout paid or failed, payout details changed, access to a brand's console ended), queued once the response
+// payout paid or failed, a bounty reached, payout details changed, access to a brand's console ended), queued once the response
 // is on its way.
 import type { Env } from './env';
 import { isErasedAddress } from './db/creator-erasure';

@@ -3,8 +3,13 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { awardBounties, BOUNTIES_PER_RUN, bountySettleAfter } from '../../../worker/db/bounties';
+import { erasedEmail } from '../../../worker/db/creator-erasure';
+import { BOUNTY_AWARD_MAIL_LOOKBACK_MS, mailBountyAwards } from '../../../worker/jobs/bounty-award-mail';
+import type { Env } from '../../../worker/env';
 import { newId } from '../../../worker/lib/ids';
-import { addAcceptedCreator, captureLogs, createBrand, createMoneyBrand, json, rowCount, runCron, type Data } from '../fixtures';
+import { logTransport, MailError, setTransport } from '../../../worker/lib/messages';
+import { addAcceptedCreator, captureLogs, createBrand, createMoneyBrand, json, rowCount, runCron, waitFor, type Data } from '../fixtures';
+import { capturingMail } from '../two-step-fixtures';
 import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
 import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
@@ -231,8 +236,78 @@ describe('bounties', () => {
       .bind(newId('le'), at.brandId, at.enrollmentId, m.creator.id, `bounty:${bounty.id}:${at.enrollmentId}`, now, now)
       .run();
     await awardBounties(env.DB, Date.now());
+    await awardBounties(env.DB, Date.now() + 1);
     expect((await awardsOf(at.enrollmentId)).length).toBe(1);
     expect(await rowCount('SELECT count(*) AS n FROM bounty_awards WHERE bounty_id = ?', bounty.id)).toBe(1);
+    // The award it finished has its activity entry (once) and its mail waiting, as any other.
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'bounty.awarded' AND target_id = ?", at.brandId, at.enrollmentId)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM bounty_awards WHERE bounty_id = ? AND mailed_at IS NULL', bounty.id)).toBe(1);
+  });
+
+  it('mails the creator once per award across cron runs; a refused mail goes back for the next run', async () => {
+    const { m, bounty, at, now } = await withBounty({ target: 1 });
+    const email = `${m.handle}@creators.test`;
+    await insertOrder(at, 1_000, now - HOUR);
+    await awardBounties(env.DB, Date.now());
+    const state = () => env.DB.prepare('SELECT mailed_at, mail_claimed_at FROM bounty_awards WHERE bounty_id = ?').bind(bounty.id).first();
+    // The queue is down and the provider refuses it: the claim goes back, nothing recorded mailed.
+    const linked = { ...env, PUBLIC_ORIGIN: 'https://chorus.example' } as Env;
+    const down = { ...linked, MAIL: { sendBatch: () => Promise.reject(new Error('queue down')) } } as unknown as Env;
+    setTransport(() => Promise.reject(new MailError('refused', 'provider refused')));
+    try {
+      expect(await mailBountyAwards(down, Date.now())).toBe(0);
+    } finally {
+      setTransport(logTransport);
+    }
+    expect(await state()).toEqual({ mailed_at: null, mail_claimed_at: null });
+    await capturingMail(async (mails) => {
+      // (Other stories' awards may wait too: this run mails them all.)
+      expect(await mailBountyAwards(linked, Date.now())).toBeGreaterThanOrEqual(1);
+      const mailedAt = (await state())!.mailed_at;
+      // Neither a second run nor the cron's own job mails it again.
+      expect(await mailBountyAwards(linked, Date.now())).toBe(0);
+      await runCron();
+      await runCron();
+      const mail = await waitFor(async () => mails.find((x) => x.to === email));
+      expect(mail.subject).toBe('You reached Three sales: $50.00 added to your earnings');
+      expect(mail.text).toContain('“Three sales” in Test Brand');
+      expect(mail.text).toContain('https://chorus.example/earnings');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(mails.filter((x) => x.to === email)).toHaveLength(1);
+      expect(await state()).toEqual({ mailed_at: mailedAt, mail_claimed_at: null });
+    });
+    // Without PUBLIC_ORIGIN the mail names the pages instead of linking them.
+    await env.DB.prepare('UPDATE bounty_awards SET mailed_at = NULL WHERE bounty_id = ?').bind(bounty.id).run();
+    await capturingMail(async (mails) => {
+      expect(await mailBountyAwards(env as Env, Date.now())).toBeGreaterThanOrEqual(1);
+      const mail = await waitFor(async () => mails.find((x) => x.to === email));
+      expect(mail.text).not.toContain('http');
+    });
+    // An award older than a week is no news: not mailed late.
+    await env.DB.prepare('UPDATE bounty_awards SET mailed_at = NULL WHERE bounty_id = ?').bind(bounty.id).run();
+    expect(await mailBountyAwards(linked, Date.now() + BOUNTY_AWARD_MAIL_LOOKBACK_MS + HOUR)).toBe(0);
+    await env.DB.prepare('UPDATE bounty_awards SET mailed_at = 1 WHERE bounty_id = ?').bind(bounty.id).run();
+  });
+
+  it('mails neither a creator the brand erased nor a closed account, and counts their awards done', async () => {
+    const { m, bounty, at, now } = await withBounty({ target: 1 });
+    const second = await addAcceptedCreator(m.brand, { email: `c-${at.enrollmentId}@creators.test`.toLowerCase(), handle: `c_${Date.now().toString(36)}`, displayName: 'C' });
+    const enrolled = (await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: second.data.id, paymentModel: 'affiliate', status: 'active' }))).data;
+    await insertOrder(at, 1_000, now - HOUR);
+    await insertOrder({ brandId: at.brandId, enrollmentId: enrolled.id }, 1_000, now - HOUR);
+    await awardBounties(env.DB, Date.now());
+    expect(await rowCount('SELECT count(*) AS n FROM bounty_awards WHERE bounty_id = ?', bounty.id)).toBe(2);
+    // Between the award and the mail: the brand erases the first, the second closes their account.
+    await env.DB.prepare('UPDATE brand_creators SET erased_at = ? WHERE brand_id = ? AND creator_id = ?').bind(now, at.brandId, m.creator.id).run();
+    await env.DB.prepare('UPDATE creators SET email = ? WHERE id = ?').bind(erasedEmail(second.data.id), second.data.id).run();
+    await capturingMail(async (mails) => {
+      const { lines } = await captureLogs(() => mailBountyAwards(env as Env, Date.now()));
+      expect(lines.filter((l) => l.event === 'mail_to_closed_account_dropped')).toHaveLength(1);
+      expect(await mailBountyAwards(env as Env, Date.now())).toBe(0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(mails.filter((x) => x.subject.startsWith('You reached'))).toEqual([]);
+    });
+    expect(await rowCount('SELECT count(*) AS n FROM bounty_awards WHERE bounty_id = ? AND mailed_at IS NOT NULL', bounty.id)).toBe(2);
   });
 
   it("counts neither a creator's own purchase that earns nothing nor a subscription's renewals as sales", async () => {
