@@ -46,7 +46,12 @@ export const bountyBody = z
     startsAt: instant.optional().meta({ description: 'When orders start to count (default: now).' }),
     endsAt: instant.meta({ description: 'When orders stop counting (orders at this instant or later do not count): in the future, at most 366 days after `startsAt`, and not after the campaign ends.' }),
   })
-  .refine((b) => b.startsAt === undefined || b.endsAt > b.startsAt, { path: ['endsAt'], message: 'The window must end after it starts.' });
+  // The one rule for a window (windowProblem, as the console's form), beside endsAt; the window starts now when left out.
+  .superRefine((b, ctx) => {
+    const now = Date.now();
+    const problem = windowProblem(b.startsAt ?? now, b.endsAt, now);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['endsAt'], message: problem });
+  });
 export type BountyInput = { title: string; metric: BountyMetric; target: number; rewardMinor: number; startsAt: number; endsAt: number };
 
 // What is wrong with a window whatever the campaign, or null: both the API and the console refuse these (422).

@@ -98,6 +98,15 @@ describe('bounties', () => {
       expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(422);
       expect((await json<ErrorBody>(res)).error.code).toBe('validation_failed');
     }
+    // Every window problem is one rule (windowProblem), told beside endsAt.
+    for (const body of [
+      { ...ok, startsAt: soon, endsAt: soon },
+      { ...ok, endsAt: new Date(Date.now() - HOUR).toISOString() },
+      { ...ok, endsAt: new Date(Date.now() + 367 * DAY).toISOString() },
+    ]) {
+      const res = await send(body);
+      expect((await json<{ error: { details: { issues: { path: string }[] } } }>(res)).error.details.issues.map((i) => i.path)).toEqual(['endsAt']);
+    }
     const foreign = await send(ok, other.campaign.id);
     expect(foreign.status).toBe(404);
     expect((await json<ErrorBody>(foreign)).error.code).toBe('not_found');
