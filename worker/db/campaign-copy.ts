@@ -86,6 +86,13 @@ async function copyableAmong(db: D1Database, brandId: string, campaignId: string
   return found;
 }
 
+/** The name a copy of `sourceName` gets when none is given: copyName's first that none of the brand's campaigns has. */
+export async function defaultCopyName(db: D1Database, brandId: string, sourceName: string): Promise<string> {
+  // Only a copy's name can be one copyName makes; a brand has some hundreds of campaigns at most (campaigns_brand_slug).
+  const { results } = await db.prepare("SELECT name FROM campaigns WHERE brand_id = ? AND name LIKE '% (copy%'").bind(brandId).all<{ name: string }>();
+  return copyName(sourceName, new Set(results.map((r) => r.name)));
+}
+
 // The copy a key makes: the same brand, source and key always name the same campaign.
 export async function copyIdFor(secretsKey: string, brandId: string, sourceId: string, key: string): Promise<string> {
   return `cmp_${(await hmacSha256Hex(secretsKey, `campaign-copy:${brandId}:${sourceId}:${key}`)).slice(0, 24)}`;
@@ -162,14 +169,14 @@ async function chosenCreators(db: D1Database, brandId: string, campaignId: strin
 // What a key's request asked for, so a repeat under the same key with another body is told apart.
 const requestFingerprint = (name: string, invite: string[] | 'all') => sha256Hex(JSON.stringify({ name, invite: invite === 'all' ? 'all' : [...new Set(invite)].sort() }));
 
-type MadeCopy = { status: string; ends_at: number | null; request: string | null };
+type MadeCopy = { status: string; ends_at: number | null; request: string | null; name: string | null };
 
-// The key's copy if it was made, with the fingerprint its campaign.copied row keeps.
+// The key's copy if it was made, with the fingerprint and the name its campaign.copied row keeps.
 const madeCopy = (db: D1Database, brandId: string, id: string) =>
   db
     .prepare(
-      `SELECT c.status, c.ends_at, (SELECT json_extract(a.details, '$.request') FROM audit_log a WHERE a.target_id = c.id AND a.action = 'campaign.copied' AND a.brand_id = c.brand_id) AS request
-       FROM campaigns c WHERE c.id = ? AND c.brand_id = ?`,
+      `SELECT c.status, c.ends_at, json_extract(a.details, '$.request') AS request, json_extract(a.details, '$.name') AS name
+       FROM campaigns c LEFT JOIN audit_log a ON a.target_id = c.id AND a.action = 'campaign.copied' AND a.brand_id = c.brand_id WHERE c.id = ? AND c.brand_id = ?`,
     )
     .bind(id, brandId)
     .first<MadeCopy>();
@@ -190,11 +197,12 @@ export async function copyCampaign(env: Env, p: CopyRequest, now: number): Promi
   // The brand may have dropped the destination's host since the source was made: checked as a new campaign is.
   const destination = checkDestination(source.default_destination, JSON.parse(source.allowed_hosts) as string[]);
   if (!destination.ok) throw new CopyRefused({ code: 'invalid_destination', reason: destination.reason });
-  const name = p.name ?? copyName(source.name);
   const chosen = await chosenCreators(db, p.brandId, source.id, p.invite);
   const id = p.key === null ? newId('cmp') : await copyIdFor(env.SECRETS_KEY, p.brandId, source.id, p.key);
-  const request = p.key === null ? null : await requestFingerprint(name, p.invite);
   const made = p.key === null ? null : await madeCopy(db, p.brandId, id);
+  // No name given: a repeat of the key means the one its copy got then (taken now, by that very copy).
+  const name = p.name ?? made?.name ?? (await defaultCopyName(db, p.brandId, source.name));
+  const request = p.key === null ? null : await requestFingerprint(name, p.invite);
   if (made) checkRepeat(made, request, chosen.length > 0, now);
 
   // The invitations are checked before anything is written: a code that cannot be made refuses the whole copy.

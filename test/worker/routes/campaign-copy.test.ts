@@ -139,12 +139,19 @@ describe('copy a campaign', () => {
     for (const { name } of tables) expect(await rowCount(`SELECT count(*) AS n FROM ${name} WHERE campaign_id = ?`, data.campaign.id), name).toBe(0);
     const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE brand_id = ? AND action = 'campaign.copied' AND target_id = ?").bind(w.brand.brandId, data.campaign.id).first<{ details: string }>();
     expect(JSON.parse(audit!.details)).toMatchObject({ from: w.source.id, fromName: 'Spring drop', to: data.campaign.id, name: 'Spring drop (copy)' });
-    // A second copy of the same name gets a slug of its own; a copy of the copy is numbered, not "(copy) (copy)".
+    // A second copy gets a name (and slug) of its own; a copy of the copy is numbered, not "(copy) (copy)", past the
+    // numbers the brand's campaigns have taken.
     const again = await json<Data<Copy>>(await copy(w, {}));
-    expect(again.data.campaign.slug).toBe('spring-drop-copy-2');
+    expect(again.data.campaign).toMatchObject({ name: 'Spring drop (copy 2)', slug: 'spring-drop-copy-2' });
     const ofCopy = await w.brand.api('POST', `/api/admin/campaigns/${data.campaign.id}/copy`, {});
     expect(ofCopy.status).toBe(201);
-    expect((await json<Data<Copy>>(ofCopy)).data.campaign).toMatchObject({ name: 'Spring drop (copy 2)', slug: 'spring-drop-copy-2-2' });
+    expect((await json<Data<Copy>>(ofCopy)).data.campaign).toMatchObject({ name: 'Spring drop (copy 3)', slug: 'spring-drop-copy-3' });
+    // A key's copy sent again without a name answers the same copy, though its name is taken now (by that copy).
+    const once = keyed();
+    const first = await json<Data<Copy>>(await copy(w, {}, once));
+    const repeat = await copy(w, {}, once);
+    expect(repeat.status).toBe(200);
+    expect((await json<Data<Copy>>(repeat)).data.campaign).toMatchObject({ id: first.data.campaign.id, name: 'Spring drop (copy 4)' });
     // The activity log names both campaigns.
     const owner = await signIn((await adminUser(w.brand.brandId, 'owner')).email);
     expect(await (await get('/console/activity', owner)).text()).toContain('“Spring drop (copy)” from “Spring drop”');
@@ -213,6 +220,63 @@ describe('copy a campaign', () => {
     const res = await w.brand.api('POST', `/api/admin/campaigns/${made.data.id}/copy`, {});
     expect(res.status).toBe(422);
     expect((await json<ErrorBody>(res)).error.code).toBe('invalid_destination');
+    expect(await campaignsOf(w.brand.brandId)).toBe(before);
+  });
+
+  it('in the console: a default destination off the allowed hosts is refused on the form, with nothing written', async () => {
+    const w = await shared();
+    const t = uniq();
+    const made = await json<Data<{ id: string }>>(await w.brand.api('POST', '/api/admin/campaigns', { name: `Moved ${t}`, slug: `moved-${t}`, hashtag: '#Moved', defaultDestination: 'https://shop.example/moved' }));
+    await env.DB.prepare("UPDATE campaigns SET default_destination = 'https://old-shop.example/moved' WHERE id = ?").bind(made.data.id).run();
+    const manager = await signIn((await adminUser(w.brand.brandId, 'manager')).email);
+    const html = await (await get(`/console/campaigns/${made.data.id}/copy`, manager)).text();
+    const key = /name="key" value="([^"]+)"/.exec(html)![1]!;
+    const before = await campaignsOf(w.brand.brandId);
+    const res = await post(`/console/campaigns/${made.data.id}/copy`, { key, name: `Moved ${t} again` }, { cookie: manager });
+    expect(res.status).toBe(422);
+    expect(await res.text()).toMatch(/role="alert"/);
+    expect(await campaignsOf(w.brand.brandId)).toBe(before);
+  });
+
+  it('refuses with 409 handle_taken a creator whose handle another roster creator took meanwhile, with nothing written', async () => {
+    const w = await shared();
+    const sourceId = await bigSource(w, 1);
+    const [moving] = (await env.DB.prepare('SELECT e.creator_id, r.handle FROM enrollments e JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id WHERE e.campaign_id = ?').bind(sourceId).all<{ creator_id: string; handle: string }>()).results;
+    const t = uniq();
+    const taker = await json<Data<{ id: string }>>(await w.brand.api('POST', '/api/admin/creators', { email: `taker-${t}@creators.test`, handle: `taker_${t}`, displayName: 'Taker' }));
+    // Between the copy's read of the source's creators and its check of their handles, the brand renames the creator
+    // and gives their old handle to another (the D1 writes a teammate's two saves would make).
+    let moved = false;
+    const db = d1With({
+      prepare: (sql: string) => {
+        const real = env.DB.prepare(sql);
+        if (moved || !sql.includes('FROM brand_creators WHERE brand_id = ? AND handle IN')) return real;
+        moved = true;
+        return {
+          bind: (...args: unknown[]) => ({
+            all: async () => {
+              await env.DB.batch([
+                env.DB.prepare('UPDATE brand_creators SET handle = ? WHERE brand_id = ? AND creator_id = ?').bind(`${moving!.handle.slice(0, 24)}_old`, w.brand.brandId, moving!.creator_id),
+                env.DB.prepare('UPDATE brand_creators SET handle = ? WHERE brand_id = ? AND creator_id = ?').bind(moving!.handle, w.brand.brandId, taker.data.id),
+              ]);
+              return real.bind(...args).all();
+            },
+          }),
+        };
+      },
+    });
+    const before = await campaignsOf(w.brand.brandId);
+    const res = await fetchWith(
+      { ...env, DB: db } as Env,
+      new Request(`${BASE}/api/admin/campaigns/${sourceId}/copy`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${w.brand.adminKey}`, 'content-type': 'application/json', ...keyed() },
+        body: JSON.stringify({ name: wave(), inviteCreatorIds: [moving!.creator_id] }),
+      }),
+    );
+    expect(moved).toBe(true);
+    expect(res.status).toBe(409);
+    expect(await json<ErrorBody>(res)).toMatchObject({ error: { code: 'handle_taken', details: { handles: [moving!.handle] } } });
     expect(await campaignsOf(w.brand.brandId)).toBe(before);
   });
 
@@ -296,7 +360,11 @@ describe('copy a campaign', () => {
     const page = await get(`/console/campaigns/${w.source.id}/copy`, manager);
     expect(page.status).toBe(200);
     const html = await page.text();
-    expect(html).toContain('value="Spring drop (copy)"');
+    // The first copy name no campaign of the brand has yet.
+    const offered = /id="name"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*id="name"/.exec(html)!;
+    const defaultName = offered[1] ?? offered[2]!;
+    expect(defaultName).toMatch(/^Spring drop \(copy(?: \d+)?\)$/);
+    expect(await rowCount('SELECT count(*) AS n FROM campaigns WHERE brand_id = ? AND name = ?', w.brand.brandId, defaultName)).toBe(0);
     // A page of its own, not the Brief tab.
     expect(html).not.toMatch(new RegExp(`href="/console/campaigns/${w.source.id}"[^>]*aria-current`));
     // Listed: the two still in it, ticked; not the removed or the erased one.
