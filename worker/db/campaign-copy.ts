@@ -101,7 +101,7 @@ export async function copyIdFor(secretsKey: string, brandId: string, sourceId: s
 export type CopyRequest = {
   brandId: string;
   sourceId: string;
-  // Absent: "<name> (copy)".
+  // Absent: defaultCopyName's ("<name> (copy)", or the first "(copy N)" free).
   name: string | undefined;
   invite: string[] | 'all';
   actor: Actor;
@@ -187,7 +187,9 @@ function checkRepeat(made: MadeCopy, request: string | null, inviting: boolean, 
   if (inviting && campaignEnded({ campaign_status: made.status, ends_at: made.ends_at }, now)) throw new CopyRefused({ code: 'campaign_ended' });
 }
 
-export async function copyCampaign(env: Env, p: CopyRequest, now: number): Promise<CopyResult> {
+export const copyCampaign = (env: Env, p: CopyRequest, now: number): Promise<CopyResult> => copyOnce(env, p, now, true);
+
+async function copyOnce(env: Env, p: CopyRequest, now: number, mayStartOver: boolean): Promise<CopyResult> {
   const db = env.DB;
   const source = await db
     .prepare('SELECT c.id, c.name, c.default_destination, b.allowed_hosts FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
@@ -213,6 +215,9 @@ export async function copyCampaign(env: Env, p: CopyRequest, now: number): Promi
     if (!created) {
       // The same key's copy written meanwhile (a double submit racing this one): held to the same checks.
       const raced = await madeCopy(db, p.brandId, id);
+      // Without a name, this one's default may have been read after the other's copy took it (so it is the next one):
+      // once more from the start, it finds that copy and the name it got.
+      if (raced && p.name === undefined && mayStartOver) return copyOnce(env, p, now, false);
       if (raced) checkRepeat(raced, request, chosen.length > 0, now);
     }
   }

@@ -305,6 +305,37 @@ describe('copy a campaign', () => {
     expect((await copy(w, {}, { 'idempotency-key': 'bad key' })).status).toBe(400);
   });
 
+  it('a key sent twice at once without a name makes one copy, though the second picks its name after the first took it', async () => {
+    const w = await shared();
+    const key = keyed();
+    const request = () =>
+      new Request(`${BASE}/api/admin/campaigns/${w.source.id}/copy`, { method: 'POST', headers: { authorization: `Bearer ${w.brand.adminKey}`, 'content-type': 'application/json', ...key }, body: '{}' });
+    // The second has read that the key made no copy yet; the first then makes it, whole, before the second reads the
+    // names the brand's campaigns have taken (so its default is the next one).
+    let first: Response | null = null;
+    const db = d1With({
+      prepare: (sql: string) => {
+        const real = env.DB.prepare(sql);
+        if (first || !sql.includes("name LIKE '% (copy%'")) return real;
+        return {
+          bind: (...args: unknown[]) => ({
+            all: async () => {
+              first = await fetchWith(env as Env, request());
+              return real.bind(...args).all();
+            },
+          }),
+        };
+      },
+    });
+    const before = await campaignsOf(w.brand.brandId);
+    const second = await fetchWith({ ...env, DB: db } as Env, request());
+    expect(first!.status).toBe(201);
+    expect(second.status).toBe(200);
+    const made = (await json<Data<Copy>>(first!)).data.campaign;
+    expect((await json<Data<Copy>>(second)).data.campaign).toMatchObject({ id: made.id, name: made.name });
+    expect(await campaignsOf(w.brand.brandId)).toBe(before + 1);
+  });
+
   it('the same key again never re-invites a creator removed from the copy, keeps its codes, and invites nobody into a copy that has ended', async () => {
     const w = await shared();
     const key = keyed();
