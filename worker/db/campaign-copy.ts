@@ -169,13 +169,14 @@ async function chosenCreators(db: D1Database, brandId: string, campaignId: strin
 // What a key's request asked for, so a repeat under the same key with another body is told apart.
 const requestFingerprint = (name: string, invite: string[] | 'all') => sha256Hex(JSON.stringify({ name, invite: invite === 'all' ? 'all' : [...new Set(invite)].sort() }));
 
-type MadeCopy = { status: string; ends_at: number | null; request: string | null; name: string | null };
+// default_name: the copy got the name it has because none was asked for (rows of copies before this flag have none).
+type MadeCopy = { status: string; ends_at: number | null; request: string | null; name: string | null; default_name: number | null };
 
 // The key's copy if it was made, with the fingerprint and the name its campaign.copied row keeps.
 const madeCopy = (db: D1Database, brandId: string, id: string) =>
   db
     .prepare(
-      `SELECT c.status, c.ends_at, json_extract(a.details, '$.request') AS request, json_extract(a.details, '$.name') AS name
+      `SELECT c.status, c.ends_at, json_extract(a.details, '$.request') AS request, json_extract(a.details, '$.name') AS name, json_extract(a.details, '$.defaultName') AS default_name
        FROM campaigns c LEFT JOIN audit_log a ON a.target_id = c.id AND a.action = 'campaign.copied' AND a.brand_id = c.brand_id WHERE c.id = ? AND c.brand_id = ?`,
     )
     .bind(id, brandId)
@@ -202,8 +203,9 @@ async function copyOnce(env: Env, p: CopyRequest, now: number, mayStartOver: boo
   const chosen = await chosenCreators(db, p.brandId, source.id, p.invite);
   const id = p.key === null ? newId('cmp') : await copyIdFor(env.SECRETS_KEY, p.brandId, source.id, p.key);
   const made = p.key === null ? null : await madeCopy(db, p.brandId, id);
-  // No name given: a repeat of the key means the one its copy got then (taken now, by that very copy).
-  const name = p.name ?? made?.name ?? (await defaultCopyName(db, p.brandId, source.name));
+  // No name given: a repeat of the key means the default its copy got then (taken now, by that very copy); a copy named
+  // explicitly, or made before defaults were flagged, is matched against the old default, copyName's first.
+  const name = p.name ?? (made ? (made.default_name && made.name ? made.name : copyName(source.name)) : await defaultCopyName(db, p.brandId, source.name));
   const request = p.key === null ? null : await requestFingerprint(name, p.invite);
   if (made) checkRepeat(made, request, chosen.length > 0, now);
 
@@ -211,7 +213,7 @@ async function copyOnce(env: Env, p: CopyRequest, now: number, mayStartOver: boo
   const invitations = chosen.length === 0 ? null : await planInvitations(env, p, { id: source.id, destination: destination.url }, id, name, chosen);
   let created = false;
   if (!made) {
-    created = await writeCopy(db, p, { id: source.id, name: source.name }, { id, name, request }, now);
+    created = await writeCopy(db, p, { id: source.id, name: source.name }, { id, name, request, defaultName: p.name === undefined }, now);
     if (!created) {
       // The same key's copy written meanwhile (a double submit racing this one): held to the same checks.
       const raced = await madeCopy(db, p.brandId, id);
@@ -273,7 +275,7 @@ async function planInvitations(env: Env, p: CopyRequest, source: { id: string; d
 
 // The campaign and its offered gift products, with the activity row, in one batch. False when the key's copy was
 // written meanwhile (a double submit racing this one): then nothing is written.
-async function writeCopy(db: D1Database, p: CopyRequest, source: { id: string; name: string }, copy: { id: string; name: string; request: string | null }, now: number): Promise<boolean> {
+async function writeCopy(db: D1Database, p: CopyRequest, source: { id: string; name: string }, copy: { id: string; name: string; request: string | null; defaultName: boolean }, now: number): Promise<boolean> {
   const stem = slugStem(copy.name);
   const prefix = slugPrefix(stem);
   // A range, not LIKE: D1 refuses a LIKE pattern as long as a 55-character prefix. Slugs hold only [a-z0-9-], all before '~'.
@@ -300,7 +302,7 @@ async function writeCopy(db: D1Database, p: CopyRequest, source: { id: string; n
       ),
       auditStatement(
         db,
-        { brandId: p.brandId, actorType: p.actor.type, actorId: p.actor.id, action: 'campaign.copied', targetType: 'campaign', targetId: copy.id, details: { from: source.id, fromName: source.name, to: copy.id, name: copy.name, slug, request: copy.request } },
+        { brandId: p.brandId, actorType: p.actor.type, actorId: p.actor.id, action: 'campaign.copied', targetType: 'campaign', targetId: copy.id, details: { from: source.id, fromName: source.name, to: copy.id, name: copy.name, slug, request: copy.request, ...(copy.defaultName && { defaultName: true }) } },
         now,
       ),
     ]);

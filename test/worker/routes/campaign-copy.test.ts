@@ -305,6 +305,33 @@ describe('copy a campaign', () => {
     expect((await copy(w, {}, { 'idempotency-key': 'bad key' })).status).toBe(400);
   });
 
+  it('a key sent again without a name is the copy it made without one; not one whose first request named it', async () => {
+    const w = await shared();
+    // The name the first got without asking is flagged as the default, and the repeat means it.
+    const defaulted = keyed();
+    const first = (await json<Data<Copy>>(await copy(w, {}, defaulted))).data.campaign;
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE brand_id = ? AND action = 'campaign.copied' AND target_id = ?").bind(w.brand.brandId, first.id).first<{ details: string }>();
+    expect(JSON.parse(audit!.details)).toMatchObject({ name: first.name, defaultName: true });
+    const repeat = await copy(w, {}, defaulted);
+    expect(repeat.status).toBe(200);
+    expect((await json<Data<Copy>>(repeat)).data.campaign).toMatchObject({ id: first.id, name: first.name });
+    // A name given the first time is not what a nameless repeat asks for, even as the copy's name now.
+    const named = keyed();
+    expect((await copy(w, { name: wave() }, named)).status).toBe(201);
+    const before = await campaignsOf(w.brand.brandId);
+    const nameless = await copy(w, {}, named);
+    expect(nameless.status).toBe(409);
+    expect((await json<ErrorBody>(nameless)).error.code).toBe('idempotency_conflict');
+    expect(await campaignsOf(w.brand.brandId)).toBe(before);
+    // A copy without the flag, as every one made before it was kept (whose default was "<name> (copy)", as this one is
+    // named), answers a nameless repeat as it did then.
+    const older = keyed();
+    const old = (await json<Data<Copy>>(await copy(w, { name: 'Spring drop (copy)' }, older))).data.campaign;
+    const again = await copy(w, {}, older);
+    expect(again.status).toBe(200);
+    expect((await json<Data<Copy>>(again)).data.campaign.id).toBe(old.id);
+  });
+
   it('a key sent twice at once without a name makes one copy, though the second picks its name after the first took it', async () => {
     const w = await shared();
     const key = keyed();
