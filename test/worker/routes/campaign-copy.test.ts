@@ -232,10 +232,15 @@ describe('copy a campaign', () => {
     const html = await (await get(`/console/campaigns/${made.data.id}/copy`, manager)).text();
     const key = /name="key" value="([^"]+)"/.exec(html)![1]!;
     const before = await campaignsOf(w.brand.brandId);
-    const res = await post(`/console/campaigns/${made.data.id}/copy`, { key, name: `Moved ${t} again` }, { cookie: manager });
+    const form = { key, name: `Moved ${t} again` };
+    const res = await post(`/console/campaigns/${made.data.id}/copy`, form, { cookie: manager });
     expect(res.status).toBe(422);
     expect(await res.text()).toMatch(/role="alert"/);
     expect(await campaignsOf(w.brand.brandId)).toBe(before);
+    // Its destination back on the allowed hosts, the same form goes through.
+    await env.DB.prepare("UPDATE campaigns SET default_destination = 'https://shop.example/moved' WHERE id = ?").bind(made.data.id).run();
+    expect((await post(`/console/campaigns/${made.data.id}/copy`, form, { cookie: manager })).status).toBe(303);
+    expect(await campaignsOf(w.brand.brandId)).toBe(before + 1);
   });
 
   it('refuses with 409 handle_taken a creator whose handle another roster creator took meanwhile, with nothing written', async () => {
