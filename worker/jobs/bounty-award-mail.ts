@@ -5,8 +5,7 @@
 // claim a dead worker left is taken again after MAIL_CLAIM_LEASE_MS. Nobody the brand erased is mailed, and a closed
 // account's placeholder address never is (worker/mail.ts): their awards count as done.
 import { mailOrigin, type Env } from '../env';
-import { MailError, type Message } from '../lib/messages';
-import { MAIL_CLAIM_LEASE_MS, queueNotices } from '../mail';
+import { handOnClaimed, MAIL_CLAIM_LEASE_MS, type KeyedMail } from '../mail';
 import { formatMoney } from '../../portal/format';
 import { DAY_MS } from '../domain/periods';
 
@@ -41,35 +40,28 @@ type Award = { b: string; e: string };
 export async function mailBountyAwards(env: Env, now: number): Promise<number> {
   const { results: claimed } = await env.DB.prepare(CLAIM).bind(now, BOUNTY_AWARD_MAILS_PER_RUN, BOUNTY_AWARD_MAIL_LOOKBACK_MS).all<Award>();
   if (claimed.length === 0) return 0;
-  const failed: Award[] = [];
-  let handed: number;
-  try {
-    const { results } = await env.DB.prepare(RECIPIENTS).bind(JSON.stringify(claimed)).all<BountyAwardRecipient>();
-    const origin = mailOrigin(env);
-    const ofKey = new Map<string, Award>();
-    const mails = results.map((r) => {
-      const mail = bountyAwardMail(r, origin);
-      ofKey.set(mail.idempotencyKey, { b: r.bounty_id, e: r.enrollment_id });
-      return mail;
-    });
-    // One the provider may have taken (no answer) counts as mailed: sent again it could be a second mail.
-    handed = await queueNotices(env, mails, 'bounty_award_mail_failed', async (mail, error) => {
-      if (!(error instanceof MailError && error.reason === 'unconfirmed')) failed.push(ofKey.get(mail.idempotencyKey!)!);
-    });
-  } catch (error) {
-    await env.DB.prepare(GIVEN_BACK).bind(JSON.stringify(claimed), now).run();
-    throw error;
-  }
-  const refused = new Set(failed.map((a) => `${a.b}:${a.e}`));
+  const { handed, refusedKeys } = await handOnClaimed(
+    env,
+    'bounty_award_mail_failed',
+    async () => {
+      const { results } = await env.DB.prepare(RECIPIENTS).bind(JSON.stringify(claimed)).all<BountyAwardRecipient>();
+      const origin = mailOrigin(env);
+      return results.map((r) => bountyAwardMail(r, origin));
+    },
+    () => env.DB.prepare(GIVEN_BACK).bind(JSON.stringify(claimed), now).run(),
+  );
+  const refused = (a: Award) => refusedKeys.has(awardMailKey(a.b, a.e));
   await env.DB.batch([
-    env.DB.prepare(MAILED).bind(JSON.stringify(claimed.filter((a) => !refused.has(`${a.b}:${a.e}`))), now),
-    env.DB.prepare(GIVEN_BACK).bind(JSON.stringify(failed), now),
+    env.DB.prepare(MAILED).bind(JSON.stringify(claimed.filter((a) => !refused(a))), now),
+    env.DB.prepare(GIVEN_BACK).bind(JSON.stringify(claimed.filter(refused)), now),
   ]);
   return handed;
 }
 
+const awardMailKey = (bountyId: string, enrollmentId: string) => `bounty-award:${bountyId}:${enrollmentId}`;
+
 // Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.
-export function bountyAwardMail(r: BountyAwardRecipient, origin: string | null): Message & { idempotencyKey: string } {
+export function bountyAwardMail(r: BountyAwardRecipient, origin: string | null): KeyedMail {
   const amount = formatMoney(r.amount_minor, r.currency);
   return {
     to: r.email,
@@ -79,6 +71,6 @@ export function bountyAwardMail(r: BountyAwardRecipient, origin: string | null):
       `You reached the bounty “${r.title}” in ${r.brand_name}'s campaign ${r.campaign_name}: ${amount} was added to your earnings, paid with your next payout. It stays yours, even if an order is refunded later.`,
       origin ? `Your earnings: ${origin}/earnings\nYour bounties: ${origin}/` : 'It shows on the home and Earnings pages of your Chorus portal.',
     ].join('\n\n'),
-    idempotencyKey: `bounty-award:${r.bounty_id}:${r.enrollment_id}`,
+    idempotencyKey: awardMailKey(r.bounty_id, r.enrollment_id),
   };
 }
