@@ -481,8 +481,9 @@ export const bountyAwards = sqliteTable(
     brandId: text('brand_id').notNull().references(() => brands.id),
     ledgerEntryId: text('ledger_entry_id').notNull(),
     awardedAt: integer('awarded_at').notNull(),
-    // The creator's mail about it (jobs/bounty-award-mail.ts): when it was handed on (null: not yet), and when a cron
-    // run claimed it, so overlapping runs mail it once and a refused mail goes back for the next run.
+    // The creator's mail about it (jobs/bounty-award-mail.ts): when it was done with (handed on; or given up, a week on
+    // unsent or awarded before these mails; null: not yet), and when a cron run claimed it, so overlapping runs mail it
+    // once and a refused mail goes back for the next run.
     mailedAt: integer('mailed_at'),
     mailClaimedAt: integer('mail_claimed_at'),
   },

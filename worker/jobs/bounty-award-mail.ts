@@ -3,7 +3,8 @@
 // claims the awards not mailed yet (bounty_awards.mail_claimed_at), records them mailed once handed on, and gives the
 // claim back if the queue and the provider both refused the mail, so the next run mails what this one could not; a
 // claim a dead worker left is taken again after MAIL_CLAIM_LEASE_MS. Nobody the brand erased is mailed, and a closed
-// account's placeholder address never is (worker/mail.ts): their awards count as done.
+// account's placeholder address never is (worker/mail.ts): their awards count as done, as does one whose mail could
+// not leave within BOUNTY_AWARD_MAIL_LOOKBACK_MS.
 import { mailOrigin, type Env } from '../env';
 import { handOnClaimed, MAIL_CLAIM_LEASE_MS, type KeyedMail } from '../mail';
 import { formatMoney } from '../../portal/format';
@@ -13,6 +14,10 @@ import { DAY_MS } from '../domain/periods';
 export const BOUNTY_AWARD_MAILS_PER_RUN = 200;
 // An award older than this is no news any more: a mail that could not leave for a week is not sent late.
 export const BOUNTY_AWARD_MAIL_LOOKBACK_MS = 7 * DAY_MS;
+
+// ?1 now, ?2 the lookback. An award whose mail can no longer leave is done with (stamped), so it leaves
+// bounty_awards_unmailed rather than being read by every run for good.
+const EXPIRED = 'UPDATE bounty_awards SET mailed_at = ?1, mail_claimed_at = NULL WHERE mailed_at IS NULL AND awarded_at <= ?1 - ?2';
 
 // ?1 now (the claim), ?2 the limit, ?3 the lookback. Overlapping runs claim each award once.
 const CLAIM = `UPDATE bounty_awards SET mail_claimed_at = ?1 WHERE rowid IN (
@@ -38,7 +43,11 @@ export type BountyAwardRecipient = { bounty_id: string; enrollment_id: string; t
 type Award = { b: string; e: string };
 
 export async function mailBountyAwards(env: Env, now: number): Promise<number> {
-  const { results: claimed } = await env.DB.prepare(CLAIM).bind(now, BOUNTY_AWARD_MAILS_PER_RUN, BOUNTY_AWARD_MAIL_LOOKBACK_MS).all<Award>();
+  const [, claim] = await env.DB.batch<Award>([
+    env.DB.prepare(EXPIRED).bind(now, BOUNTY_AWARD_MAIL_LOOKBACK_MS),
+    env.DB.prepare(CLAIM).bind(now, BOUNTY_AWARD_MAILS_PER_RUN, BOUNTY_AWARD_MAIL_LOOKBACK_MS),
+  ]);
+  const claimed = claim!.results;
   if (claimed.length === 0) return 0;
   const { handed, refusedKeys } = await handOnClaimed(
     env,

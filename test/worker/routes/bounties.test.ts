@@ -292,10 +292,15 @@ describe('bounties', () => {
       const mail = await waitFor(async () => mails.find((x) => x.to === email));
       expect(mail.text).not.toContain('http');
     });
-    // An award older than a week is no news: not mailed late.
+    // An award older than a week is no news: not mailed late, and done with (out of the unmailed index).
     await env.DB.prepare('UPDATE bounty_awards SET mailed_at = NULL WHERE bounty_id = ?').bind(bounty.id).run();
-    expect(await mailBountyAwards(linked, Date.now() + BOUNTY_AWARD_MAIL_LOOKBACK_MS + HOUR)).toBe(0);
-    await env.DB.prepare('UPDATE bounty_awards SET mailed_at = 1 WHERE bounty_id = ?').bind(bounty.id).run();
+    const weekOn = Date.now() + BOUNTY_AWARD_MAIL_LOOKBACK_MS + HOUR;
+    await capturingMail(async (mails) => {
+      expect(await mailBountyAwards(linked, weekOn)).toBe(0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(mails.filter((x) => x.to === email)).toEqual([]);
+    });
+    expect(await state()).toEqual({ mailed_at: weekOn, mail_claimed_at: null });
   });
 
   it('mails neither a creator the brand erased nor a closed account, and counts their awards done', async () => {
