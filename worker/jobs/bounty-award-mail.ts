@@ -7,7 +7,8 @@
 // not leave within BOUNTY_AWARD_MAIL_LOOKBACK_MS.
 import { mailOrigin, type Env } from '../env';
 import { handOnClaimed, MAIL_CLAIM_LEASE_MS, type KeyedMail } from '../mail';
-import { formatMoney } from '../../portal/format';
+import { formatMoney, paidAtClose } from '../../portal/format';
+import { firstName } from './message-mail';
 import { DAY_MS } from '../domain/periods';
 
 // Claimed a run (bounty_awards_unmailed), the oldest first; more wait for the next run, 15 minutes on.
@@ -29,7 +30,7 @@ RETURNING bounty_id AS b, enrollment_id AS e`;
 const CLAIMED = 'SELECT json_extract(value, \'$.b\') AS b, json_extract(value, \'$.e\') AS e FROM json_each(?1)';
 
 // Who each claimed award mails, and what it says: only creators the brand has not erased. ?1 the claims as JSON [{b, e}].
-const RECIPIENTS = `SELECT a.bounty_id, a.enrollment_id, b.title, l.amount_minor, l.currency, c.email, c.display_name AS name, br.name AS brand_name, cp.name AS campaign_name
+const RECIPIENTS = `SELECT a.bounty_id, a.enrollment_id, b.title, l.amount_minor, l.currency, l.period, c.email, c.display_name AS name, br.name AS brand_name, br.min_payout_minor, cp.name AS campaign_name
 FROM (${CLAIMED}) j JOIN bounty_awards a ON a.bounty_id = j.b AND a.enrollment_id = j.e
 JOIN bounties b ON b.id = a.bounty_id JOIN ledger_entries l ON l.id = a.ledger_entry_id JOIN enrollments e ON e.id = a.enrollment_id
 JOIN creators c ON c.id = e.creator_id JOIN brands br ON br.id = a.brand_id JOIN campaigns cp ON cp.id = b.campaign_id
@@ -39,7 +40,19 @@ JOIN brand_creators r ON r.brand_id = a.brand_id AND r.creator_id = e.creator_id
 const MAILED = `UPDATE bounty_awards SET mailed_at = ?2, mail_claimed_at = NULL WHERE (bounty_id, enrollment_id) IN (${CLAIMED}) AND mail_claimed_at = ?2`;
 const GIVEN_BACK = `UPDATE bounty_awards SET mail_claimed_at = NULL WHERE (bounty_id, enrollment_id) IN (${CLAIMED}) AND mail_claimed_at = ?2`;
 
-export type BountyAwardRecipient = { bounty_id: string; enrollment_id: string; title: string; amount_minor: number; currency: string; email: string; name: string; brand_name: string; campaign_name: string };
+export type BountyAwardRecipient = {
+  bounty_id: string;
+  enrollment_id: string;
+  title: string;
+  amount_minor: number;
+  currency: string;
+  period: string;
+  email: string;
+  name: string;
+  brand_name: string;
+  min_payout_minor: number;
+  campaign_name: string;
+};
 type Award = { b: string; e: string };
 
 export async function mailBountyAwards(env: Env, now: number): Promise<number> {
@@ -74,10 +87,10 @@ export function bountyAwardMail(r: BountyAwardRecipient, origin: string | null):
   const amount = formatMoney(r.amount_minor, r.currency);
   return {
     to: r.email,
-    subject: `You reached ${r.title}: ${amount} added to your earnings`,
+    subject: `${r.brand_name}: you reached “${r.title}” (${amount} added to your earnings)`,
     text: [
-      `Hi ${r.name},`,
-      `You reached the bounty “${r.title}” in ${r.brand_name}'s campaign ${r.campaign_name}: ${amount} was added to your earnings, paid with your next payout. It stays yours, even if an order is refunded later.`,
+      `Hi ${firstName(r.name)},`,
+      `You reached the bounty “${r.title}” in ${r.brand_name}'s campaign ${r.campaign_name}: ${amount} was added to your earnings. ${paidAtClose(r.brand_name, r.period, r.min_payout_minor, r.currency)} It stays yours, even if an order is refunded later.`,
       origin ? `Your earnings: ${origin}/earnings\nYour bounties: ${origin}/` : 'It shows on the home and Earnings pages of your Chorus portal.',
     ].join('\n\n'),
     idempotencyKey: awardMailKey(r.bounty_id, r.enrollment_id),

@@ -10,6 +10,7 @@ import { newId } from '../../../worker/lib/ids';
 import { logTransport, MailError, setTransport } from '../../../worker/lib/messages';
 import { addAcceptedCreator, captureLogs, createBrand, createMoneyBrand, json, rowCount, runCron, waitFor, type Data } from '../fixtures';
 import { capturingMail } from '../two-step-fixtures';
+import { formatPeriod } from '../../../portal/format';
 import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
 import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
@@ -256,8 +257,11 @@ describe('bounties', () => {
   it('mails the creator once per award across cron runs; a refused mail goes back for the next run', async () => {
     const { m, bounty, at, now } = await withBounty({ target: 1 });
     const email = `${m.handle}@creators.test`;
+    await env.DB.prepare("UPDATE creators SET display_name = 'Sam Rivera' WHERE id = ?").bind(m.creator.id).run();
+    await env.DB.prepare('UPDATE brands SET min_payout_minor = 2000 WHERE id = ?').bind(at.brandId).run();
     await insertOrder(at, 1_000, now - HOUR);
     await awardBounties(env.DB, Date.now());
+    const { period } = (await env.DB.prepare('SELECT l.period FROM bounty_awards a JOIN ledger_entries l ON l.id = a.ledger_entry_id WHERE a.bounty_id = ?').bind(bounty.id).first<{ period: string }>())!;
     const state = () => env.DB.prepare('SELECT mailed_at, mail_claimed_at FROM bounty_awards WHERE bounty_id = ?').bind(bounty.id).first();
     // The queue is down and the provider refuses it: the claim goes back, nothing recorded mailed.
     const linked = { ...env, PUBLIC_ORIGIN: 'https://chorus.example' } as Env;
@@ -278,8 +282,11 @@ describe('bounties', () => {
       await runCron();
       await runCron();
       const mail = await waitFor(async () => mails.find((x) => x.to === email));
-      expect(mail.subject).toBe('You reached Three sales: $50.00 added to your earnings');
+      expect(mail.subject).toBe('Test Brand: you reached “Three sales” ($50.00 added to your earnings)');
+      expect(mail.text).toMatch(/^Hi Sam,/);
       expect(mail.text).toContain('“Three sales” in Test Brand');
+      // Paid as an adjustment is: at the brand's close of the month it counts in, or later while under its minimum.
+      expect(mail.text).toContain(`It counts in ${formatPeriod(period)} and is paid when Test Brand closes that month (or a later close, while what you are owed is under its $20.00 minimum payout).`);
       expect(mail.text).toContain('https://chorus.example/earnings');
       await new Promise((r) => setTimeout(r, 200));
       expect(mails.filter((x) => x.to === email)).toHaveLength(1);
