@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { awardBounties, BOUNTIES_PER_RUN, bountySettleAfter } from '../../../worker/db/bounties';
 import { erasedEmail } from '../../../worker/db/creator-erasure';
 import { BOUNTY_AWARD_MAIL_LOOKBACK_MS, mailBountyAwards } from '../../../worker/jobs/bounty-award-mail';
+import { MAIL_CLAIM_LEASE_MS } from '../../../worker/mail';
 import type { Env } from '../../../worker/env';
 import { newId } from '../../../worker/lib/ids';
 import { logTransport, MailError, setTransport } from '../../../worker/lib/messages';
@@ -308,6 +309,44 @@ describe('bounties', () => {
       expect(mails.filter((x) => x.to === email)).toEqual([]);
     });
     expect(await state()).toEqual({ mailed_at: weekOn, mail_claimed_at: null });
+  });
+
+  it("leaves an award's mail another run claimed within the lease, takes it again after, and counts an unconfirmed send as mailed", async () => {
+    const { m, bounty, at, now } = await withBounty({ target: 1 });
+    const email = `${m.handle}@creators.test`;
+    await insertOrder(at, 1_000, now - HOUR);
+    await awardBounties(env.DB, Date.now());
+    const state = () => env.DB.prepare('SELECT mailed_at, mail_claimed_at FROM bounty_awards WHERE bounty_id = ?').bind(bounty.id).first();
+    const claimedAt = (at: number) => env.DB.prepare('UPDATE bounty_awards SET mail_claimed_at = ? WHERE bounty_id = ?').bind(at, bounty.id).run();
+    await capturingMail(async (mails) => {
+      // A run a minute ago claimed it and is still sending: this run leaves it alone.
+      const run = Date.now();
+      await claimedAt(run - 60_000);
+      await mailBountyAwards(env as Env, run);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(mails.filter((x) => x.to === email)).toEqual([]);
+      expect(await state()).toEqual({ mailed_at: null, mail_claimed_at: run - 60_000 });
+      // A claim older than the lease is a run that died: taken again, and mailed once.
+      const later = Date.now();
+      await claimedAt(later - MAIL_CLAIM_LEASE_MS - 1);
+      await mailBountyAwards(env as Env, later);
+      await mailBountyAwards(env as Env, later + 1);
+      await waitFor(async () => mails.find((x) => x.to === email));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(mails.filter((x) => x.to === email)).toHaveLength(1);
+      expect(await state()).toEqual({ mailed_at: later, mail_claimed_at: null });
+    });
+    // The queue is down and the provider took the mail without answering: it may have left, so it counts as mailed.
+    await env.DB.prepare('UPDATE bounty_awards SET mailed_at = NULL WHERE bounty_id = ?').bind(bounty.id).run();
+    const down = { ...env, MAIL: { sendBatch: () => Promise.reject(new Error('queue down')) } } as unknown as Env;
+    setTransport(() => Promise.reject(new MailError('unconfirmed', 'provider timed out')));
+    const run = Date.now();
+    try {
+      await mailBountyAwards(down, run);
+    } finally {
+      setTransport(logTransport);
+    }
+    expect(await state()).toEqual({ mailed_at: run, mail_claimed_at: null });
   });
 
   it('mails neither a creator the brand erased nor a closed account, and counts their awards done', async () => {
