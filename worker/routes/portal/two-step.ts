@@ -185,7 +185,7 @@ export const settingsFlashes = (lostPhone = 'Turn two-step off and set it up aga
   // Mostly the second of a double click on "turn on": the first's page, with the recovery codes, was dropped.
   already_on: { tone: 'info', text: 'Two-step sign-in is on. If you did not see your recovery codes (the form was sent twice?), they cannot be shown again: make new codes below and write those down.' },
   // The second of a double click on "new recovery codes": the first made them, and its page was dropped.
-  codes_made: { tone: 'warn', text: 'New recovery codes were just made by the other submission of this form (pressed twice?), and the page that showed them did not stay. They are kept only as fingerprints, so they cannot be shown again: make new codes below and write those down.' },
+  codes_made: { tone: 'warn', text: 'This form was sent twice: the first made new recovery codes, and the page that showed them was replaced. Only their fingerprints are kept, so they cannot be shown again: make new codes below and write those down.' },
 });
 
 // The handlers of the settings page: GET shows the setup (off) or what can be changed (on); the POSTs change it.
