@@ -79,6 +79,13 @@ export function dueInWords(dueAt: number, timeZone: string, now = Date.now()): s
 export const formatPeriod = (period: string) =>
   /^\d{4}-\d{2}$/.test(period) ? new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${period}-01T00:00:00Z`)) : period;
 
+// When money a brand added to a creator's month (a bonus, a bounty) is paid, as their Earnings page has it: at the
+// brand's close of that month, or a later close while what they are owed is under its minimum payout.
+export const laterCloseUnderMinimum = (minPayoutMinor: number, currency: string) =>
+  minPayoutMinor > 0 ? ` (or a later close, while what you are owed is under its ${formatMoney(minPayoutMinor, currency)} minimum payout)` : '';
+export const paidAtClose = (brandName: string, period: string, minPayoutMinor: number, currency: string) =>
+  `It counts in ${formatPeriod(period)} and is paid when ${brandName} closes that month${laterCloseUnderMinimum(minPayoutMinor, currency)}.`;
+
 export const formatCount = (n: number) => grouping.format(n);
 // "1 share", "2 shares": a count with its noun, and its plural where adding an s is not it ("1 draft waits",
 // "2 drafts wait").

@@ -1,7 +1,7 @@
 // The mail queue: mail that must not hold up a request, sent a few a second (what providers allow) by one
 // consumer, and tried again when the provider refuses or throttles it. Two kinds travel on it: a campaign's
 // invitations (db/invitation-mails.ts, claimed in D1 first) and notices to one person (a review decision, a
-// payout paid or failed, payout details changed, access to a brand's console ended), queued once the response
+// payout paid or failed, a bounty reached, payout details changed, access to a brand's console ended), queued once the response
 // is on its way.
 import type { Env } from './env';
 import { isErasedAddress } from './db/creator-erasure';
@@ -10,8 +10,9 @@ import { log } from './lib/log';
 import { queueBatches } from './lib/queue-batches';
 import { MailError, sendEach, sendMessage, type Message as Mail } from './lib/messages';
 
+export type KeyedMail = Mail & { idempotencyKey: string };
 // `event` names the log line of a notice that could not be sent.
-export type NoticeMessage = { kind: 'notice'; event: string; message: Mail & { idempotencyKey: string } };
+export type NoticeMessage = { kind: 'notice'; event: string; message: KeyedMail };
 export type MailMessage = InvitationMessage | NoticeMessage;
 
 // Attempts a refused or throttled notice gets (a minute apart) before it is logged as failed and dropped.
@@ -53,6 +54,26 @@ export async function queueNotices(env: Env, messages: Mail[], event: string, on
     }
   }
   return queued;
+}
+
+/**
+ * A cron run's notices about rows it claimed in D1 first (so overlapping runs mail each once), queued or else sent from
+ * here. `refusedKeys`: the idempotency keys of those the provider refused, whose claims the caller gives back for the
+ * next run; one the provider may have taken (no answer) counts as handed on: sent again it could be a second mail. If
+ * `mails` (the reading of what to send) or the queueing throws, nothing is known to have left: `giveBackAll` runs, and
+ * the error is rethrown.
+ */
+export async function handOnClaimed(env: Env, event: string, mails: () => Promise<KeyedMail[]>, giveBackAll: () => Promise<unknown>): Promise<{ handed: number; refusedKeys: Set<string> }> {
+  const refusedKeys = new Set<string>();
+  try {
+    const handed = await queueNotices(env, await mails(), event, async (mail, error) => {
+      if (!(error instanceof MailError && error.reason === 'unconfirmed')) refusedKeys.add(mail.idempotencyKey!);
+    });
+    return { handed, refusedKeys };
+  } catch (error) {
+    await giveBackAll();
+    throw error;
+  }
 }
 
 // A notice that must not hold up or fail the request that caused it. An `urgent` one (a security warning) is

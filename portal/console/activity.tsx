@@ -35,6 +35,8 @@ const THINGS: Record<string, string> = {
   webhook_delivery: 'Webhook delivery',
   application: 'Application',
   bounty: 'Bounty',
+  gift: 'Gift',
+  gift_product: 'Gift product',
 };
 
 // Where the generic "<thing> <verb>" reads badly.
@@ -76,6 +78,8 @@ const SAID: Record<string, string> = {
   'submission.not_live': 'Post marked not live',
   'submission.metrics_corrected': 'Post numbers corrected',
   'ledger.adjusted': 'Bonus or correction added',
+  'gift.changed': 'Gift request changed',
+  'gift.withdrawn': 'Gift request withdrawn',
   'submission.rights_extension_asked': 'Usage rights extension asked',
   'submission.rights_extension_withdrawn': 'Usage rights extension withdrawn',
   'submission.rights_extension_accepted': 'Usage rights extension accepted',

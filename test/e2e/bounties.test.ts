@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { awardBounties } from '../../worker/db/bounties';
-import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate, PHONE, postConversion } from './server';
+import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate, PHONE, postConversion, signInToConsole } from './server';
 
 const story = browserStory({ screenshots: 'bounties', owner: OWNER });
 
@@ -33,11 +33,7 @@ describe('bounties in Chromium', () => {
     // ----- The owner creates a bounty on the campaign's Bounties tab -----
     const owner = await browser.newContext({ viewport: DESKTOP });
     const cp = await owner.newPage();
-    await cp.goto(`${server.url}/console/login`);
-    await cp.getByLabel('Work email').fill(OWNER.email);
-    await cp.getByLabel('Password').fill(OWNER.password);
-    await cp.getByRole('button', { name: 'Sign in' }).click();
-    await cp.waitForLoadState();
+    await signInToConsole(cp, server);
     await cp.goto(`${server.url}/console/campaigns/${campaign.id}`);
     await navigate(cp, () => cp.getByRole('link', { name: 'Bounties' }).click(), /\/bounties$/);
     await cp.getByLabel('Title').fill('Three sales this month');

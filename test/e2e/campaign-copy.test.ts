@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate } from './server';
+import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate, signInToConsole } from './server';
 
 const story = browserStory({ screenshots: 'campaign-copy', owner: OWNER });
 
@@ -46,11 +46,7 @@ describe('copy a campaign in Chromium', () => {
     // ----- The owner copies it -----
     const context = await browser.newContext({ viewport: DESKTOP });
     const page = await context.newPage();
-    await page.goto(`${server.url}/console/login`);
-    await page.getByLabel('Work email').fill(OWNER.email);
-    await page.getByLabel('Password').fill(OWNER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForLoadState();
+    await signInToConsole(page, server);
     await page.goto(`${server.url}/console/campaigns/${source.id}`);
     await navigate(page, () => page.getByRole('link', { name: 'Copy campaign' }).click(), /\/copy$/);
     expect(await page.getByLabel('Name of the copy').inputValue()).toBe('Spring drop (copy)');

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, navigate, PHONE, postConversion } from './server';
+import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, navigate, PHONE, postConversion, signInToConsole } from './server';
 
 const story = browserStory({ screenshots: 'creator-tags', owner: OWNER });
 
@@ -36,11 +36,7 @@ describe('creator tags and results by segment in Chromium', () => {
 
     const context = await browser.newContext({ viewport: DESKTOP });
     const page = await context.newPage();
-    await page.goto(`${server.url}/console/login`);
-    await page.getByLabel('Work email').fill(OWNER.email);
-    await page.getByLabel('Password').fill(OWNER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForLoadState();
+    await signInToConsole(page, server);
 
     // ----- Tagging Maya on her page, with a bad tag first -----
     const creatorPage = `${server.url}/console/campaigns/${campaign.id}/creators/${enrollmentOfFirst}`;

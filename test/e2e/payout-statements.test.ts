@@ -6,7 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { adminApi, browserStory, captureChecked, DESKTOP, joinFromInvite, PHONE } from './server';
+import { adminApi, browserStory, captureChecked, DESKTOP, joinFromInvite, PHONE, signInToConsole } from './server';
 
 const owner = { email: 'maya@fernway.example', name: 'Maya Lind', password: 'fernway finance 2026' };
 const story = browserStory({ owner });
@@ -111,10 +111,7 @@ describe('payout statements in Chromium', () => {
     const team = await browser.newContext({ viewport: DESKTOP });
     const brandPage = await team.newPage();
     brandPage.on('pageerror', (e) => problems.push(`page error on ${brandPage.url()}: ${e.message}`));
-    await brandPage.goto(`${server.url}/console/login`);
-    await brandPage.getByLabel('Work email').fill(owner.email);
-    await brandPage.getByLabel('Password').fill(owner.password);
-    await Promise.all([brandPage.waitForURL(/\/console(\?.*)?$/), brandPage.getByRole('button', { name: 'Sign in' }).click()]);
+    await signInToConsole(brandPage, server, owner);
     await brandPage.goto(`${server.url}/console/payouts?period=2026-10`);
     await Promise.all([brandPage.waitForURL(new RegExp(`/console/payouts/${payout!.id}$`)), brandPage.getByRole('link', { name: 'Statement of Sarah Lumen’s payout' }).click()]);
     expect(await brandPage.locator('h1').innerText()).toBe('Sarah Lumen · October 2026 payout');

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate, PHONE } from './server';
+import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate, PHONE, signInToConsole } from './server';
 
 const story = browserStory({ screenshots: 'program-terms', owner: OWNER });
 const TERMS = `Fernway creator program terms
@@ -23,11 +23,7 @@ describe('program terms in Chromium', () => {
     // ----- The owner publishes the terms on Settings -----
     const consoleContext = await browser.newContext({ viewport: DESKTOP });
     const cp = await consoleContext.newPage();
-    await cp.goto(`${server.url}/console/login`);
-    await cp.getByLabel('Work email').fill(OWNER.email);
-    await cp.getByLabel('Password').fill(OWNER.password);
-    await cp.getByRole('button', { name: 'Sign in' }).click();
-    await cp.waitForLoadState();
+    await signInToConsole(cp, server);
     await cp.goto(`${server.url}/console/settings#terms`);
     await cp.getByLabel('Your terms').fill(TERMS);
     await navigate(cp, () => cp.getByRole('button', { name: 'Publish as version 1' }).click(), /\/console\/settings\?flash=terms/);

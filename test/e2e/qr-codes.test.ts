@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { decodeQr } from '../worker/qr-decoder';
-import { adminApi, browserStory, captureChecked, joinFromInvite, PHONE } from './server';
+import { adminApi, browserStory, captureChecked, joinFromInvite, PHONE, signInToConsole } from './server';
 
 // What the pages name: links are made from PUBLIC_ORIGIN, as deployed; the browser still talks to the local port.
 const PUBLIC = 'https://chorus.example';
@@ -96,10 +96,7 @@ describe('QR codes in Chromium', () => {
     // ----- The brand's console: the same code for the same link, under "QR code" on the creator's page -----
     const team = await browser.newContext({ viewport: PHONE, acceptDownloads: true });
     const brandPage = await newPage(team, problems);
-    await brandPage.goto(`${server.url}/console/login`);
-    await brandPage.getByLabel('Work email').fill(owner.email);
-    await brandPage.getByLabel('Password').fill(owner.password);
-    await Promise.all([brandPage.waitForURL(/\/console(\?.*)?$/), brandPage.getByRole('button', { name: 'Sign in' }).click()]);
+    await signInToConsole(brandPage, server, owner);
     await brandPage.goto(`${server.url}/console/campaigns/${campaign.id}/creators/${enrollment.id}`);
     await brandPage.locator('summary', { hasText: 'QR code (the link to fernway.example/lumen-serum)' }).click();
     const brandImage = brandPage.getByRole('img', { name: 'QR code for chorus.example/r/sarah-lumen' });

@@ -280,6 +280,14 @@ export async function postConversion(server: Pick<ChorusServer, 'url' | 'brand'>
   return (await res.json()) as { data: unknown };
 }
 
+/** A console member (the story's owner unless `who` says) signs in on `page`, landing on the console's home. */
+export async function signInToConsole(page: Page, server: Pick<ChorusServer, 'url'>, who: Pick<ConsoleOwner, 'email' | 'password'> = CONSOLE_OWNER) {
+  await page.goto(`${server.url}/console/login`);
+  await page.getByLabel('Work email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await navigate(page, () => page.getByRole('button', { name: 'Sign in' }).click(), /\/console(\?.*)?$/);
+}
+
 /**
  * A creator joins from their invite on `page`: asks for the link by email, opens the mailed one and sets `password`,
  * landing on home's welcome; `accept` then accepts the one invitation there. Links the worker wrote under another

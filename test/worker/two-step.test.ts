@@ -201,9 +201,14 @@ describe('two-step sign-in in the console', () => {
     const stepBack = () => env.DB.prepare("UPDATE two_step_factors SET last_step = last_step - 10 WHERE subject_type = 'admin_user' AND subject_id = ?").bind(o.user.id).run();
     await stepBack();
     const fresh = await twice('/console/team/me/two-step/recovery', { code: await codeOf(secret), password: PASSWORD });
-    // The second finds its code taken by the first: not a wrong code, but codes made (and shown on a dropped page).
-    expect(fresh.map((r) => r.status).sort()).toEqual([200, 409]);
-    expect(await fresh.find((r) => r.status === 409)!.text()).toContain('cannot be shown again');
+    // The second finds its code taken by the first: not a wrong code, but codes made (and shown on a dropped page),
+    // which it says on the two-step page, offering new ones.
+    expect(fresh.map((r) => r.status).sort()).toEqual([200, 303]);
+    const twin = fresh.find((r) => r.status === 303)!.headers.get('location')!;
+    expect(twin).toBe('/console/team/me/two-step?flash=codes_made');
+    const said = await (await get(twin, o.cookie)).text();
+    expect(said).toContain('cannot be shown again');
+    expect(said).toContain('action="/console/team/me/two-step/recovery"');
     expect(await attemptsOf(o.user.id)).toBe(0);
     // A wrong code still counts, once a post.
     expect((await twice('/console/team/me/two-step/recovery', { code: codes[0]!, password: PASSWORD })).map((r) => r.status)).toEqual([422, 422]);
@@ -273,8 +278,8 @@ describe('two-step sign-in in the console', () => {
     for (let round = 0; round < 3; round++) {
       const { codes } = await withTwoStep(o.user.id);
       const fresh = await twice('/console/team/me/two-step/recovery', codes[0]!);
-      expect(fresh.map((r) => r.status).sort(), `round ${round}`).toEqual([200, 409]);
-      expect(await fresh.find((r) => r.status === 409)!.text()).toContain('cannot be shown again');
+      expect(fresh.map((r) => r.status).sort(), `round ${round}`).toEqual([200, 303]);
+      expect(fresh.find((r) => r.status === 303)!.headers.get('location')).toBe('/console/team/me/two-step?flash=codes_made');
       expect(await attemptsOf(o.user.id), `round ${round}`).toBe(0);
       // The first made new codes: the old ones, used or not, open nothing.
       expect(await rowCount('SELECT count(*) AS n FROM recovery_codes WHERE subject_id = ? AND used_at IS NULL', o.user.id)).toBe(10);

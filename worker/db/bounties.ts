@@ -46,7 +46,12 @@ export const bountyBody = z
     startsAt: instant.optional().meta({ description: 'When orders start to count (default: now).' }),
     endsAt: instant.meta({ description: 'When orders stop counting (orders at this instant or later do not count): in the future, at most 366 days after `startsAt`, and not after the campaign ends.' }),
   })
-  .refine((b) => b.startsAt === undefined || b.endsAt > b.startsAt, { path: ['endsAt'], message: 'The window must end after it starts.' });
+  // The one rule for a window (windowProblem, as the console's form), beside endsAt; the window starts now when left out.
+  .superRefine((b, ctx) => {
+    const now = Date.now();
+    const problem = windowProblem(b.startsAt ?? now, b.endsAt, now);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['endsAt'], message: problem });
+  });
 export type BountyInput = { title: string; metric: BountyMetric; target: number; rewardMinor: number; startsAt: number; endsAt: number };
 
 // What is wrong with a window whatever the campaign, or null: both the API and the console refuse these (422).
@@ -209,14 +214,16 @@ WHERE b.id = ?1 AND b.archived_at IS NULL AND b.starts_at <= ?4 AND ${AWARDABLE}
 LIMIT ${AWARDS_PER_BOUNTY_RUN}
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
-// The award rows of the entries just written (their event keys' range, on ledger_brand_event). ?1 bounty, ?2 brand.
+// The award rows of the entries just written (their event keys' range, on ledger_brand_event), or of one an earlier
+// run wrote without its row (it lost a race): awarded now, when the row is written, so its activity entry and mail
+// follow. ?1 bounty, ?2 brand, ?3 now.
 const INSERT_AWARDS = `INSERT INTO bounty_awards (bounty_id, enrollment_id, brand_id, ledger_entry_id, awarded_at)
-SELECT ?1, l.enrollment_id, l.brand_id, l.id, l.created_at FROM ledger_entries l
+SELECT ?1, l.enrollment_id, l.brand_id, l.id, ?3 FROM ledger_entries l
 WHERE l.brand_id = ?2 AND l.event_key > 'bounty:' || ?1 || ':' AND l.event_key < 'bounty:' || ?1 || ';'
   AND NOT EXISTS (SELECT 1 FROM bounty_awards a WHERE a.bounty_id = ?1 AND a.enrollment_id = l.enrollment_id)
 ON CONFLICT(bounty_id, enrollment_id) DO NOTHING`;
 
-// The activity entry of each award row this run wrote (its awarded_at is the entry's created_at, ?3, on
+// The activity entry of each award row this run wrote (its awarded_at is this run's now, ?3, on
 // bounty_awards_bounty_at): the cron acts, so the actor is the system's `bounty-check`. One an entry already names
 // (another run in the same millisecond) is not written twice (audit_log_target). ?1 bounty, ?2 brand, ?3 now.
 const AUDIT_AWARDS = `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
@@ -252,7 +259,7 @@ export async function awardBounties(db: D1Database, now: number): Promise<Awarde
     try {
       const [entries, awards] = await db.batch([
         db.prepare(INSERT_AWARD_ENTRIES).bind(b.id, bountyNote(b.title), periodOf(now, b.timezone), now),
-        db.prepare(INSERT_AWARDS).bind(b.id, b.brand_id),
+        db.prepare(INSERT_AWARDS).bind(b.id, b.brand_id, now),
         db.prepare(AUDIT_AWARDS).bind(b.id, b.brand_id, now),
         db.prepare('UPDATE bounties SET checked_at = ? WHERE id = ?').bind(now, b.id),
       ]);

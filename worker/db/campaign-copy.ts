@@ -86,6 +86,13 @@ async function copyableAmong(db: D1Database, brandId: string, campaignId: string
   return found;
 }
 
+/** The name a copy of `sourceName` gets when none is given: copyName's first that none of the brand's campaigns has. */
+export async function defaultCopyName(db: D1Database, brandId: string, sourceName: string): Promise<string> {
+  // Only a copy's name can be one copyName makes; a brand has some hundreds of campaigns at most (campaigns_brand_slug).
+  const { results } = await db.prepare("SELECT name FROM campaigns WHERE brand_id = ? AND name LIKE '% (copy%'").bind(brandId).all<{ name: string }>();
+  return copyName(sourceName, new Set(results.map((r) => r.name)));
+}
+
 // The copy a key makes: the same brand, source and key always name the same campaign.
 export async function copyIdFor(secretsKey: string, brandId: string, sourceId: string, key: string): Promise<string> {
   return `cmp_${(await hmacSha256Hex(secretsKey, `campaign-copy:${brandId}:${sourceId}:${key}`)).slice(0, 24)}`;
@@ -94,7 +101,7 @@ export async function copyIdFor(secretsKey: string, brandId: string, sourceId: s
 export type CopyRequest = {
   brandId: string;
   sourceId: string;
-  // Absent: "<name> (copy)".
+  // Absent: defaultCopyName's ("<name> (copy)", or the first "(copy N)" free).
   name: string | undefined;
   invite: string[] | 'all';
   actor: Actor;
@@ -162,14 +169,15 @@ async function chosenCreators(db: D1Database, brandId: string, campaignId: strin
 // What a key's request asked for, so a repeat under the same key with another body is told apart.
 const requestFingerprint = (name: string, invite: string[] | 'all') => sha256Hex(JSON.stringify({ name, invite: invite === 'all' ? 'all' : [...new Set(invite)].sort() }));
 
-type MadeCopy = { status: string; ends_at: number | null; request: string | null };
+// default_name: the copy got the name it has because none was asked for (rows of copies before this flag have none).
+type MadeCopy = { status: string; ends_at: number | null; request: string | null; name: string | null; default_name: number | null };
 
-// The key's copy if it was made, with the fingerprint its campaign.copied row keeps.
+// The key's copy if it was made, with the fingerprint and the name its campaign.copied row keeps.
 const madeCopy = (db: D1Database, brandId: string, id: string) =>
   db
     .prepare(
-      `SELECT c.status, c.ends_at, (SELECT json_extract(a.details, '$.request') FROM audit_log a WHERE a.target_id = c.id AND a.action = 'campaign.copied' AND a.brand_id = c.brand_id) AS request
-       FROM campaigns c WHERE c.id = ? AND c.brand_id = ?`,
+      `SELECT c.status, c.ends_at, json_extract(a.details, '$.request') AS request, json_extract(a.details, '$.name') AS name, json_extract(a.details, '$.defaultName') AS default_name
+       FROM campaigns c LEFT JOIN audit_log a ON a.target_id = c.id AND a.action = 'campaign.copied' AND a.brand_id = c.brand_id WHERE c.id = ? AND c.brand_id = ?`,
     )
     .bind(id, brandId)
     .first<MadeCopy>();
@@ -180,7 +188,9 @@ function checkRepeat(made: MadeCopy, request: string | null, inviting: boolean, 
   if (inviting && campaignEnded({ campaign_status: made.status, ends_at: made.ends_at }, now)) throw new CopyRefused({ code: 'campaign_ended' });
 }
 
-export async function copyCampaign(env: Env, p: CopyRequest, now: number): Promise<CopyResult> {
+export const copyCampaign = (env: Env, p: CopyRequest, now: number): Promise<CopyResult> => copyOnce(env, p, now, true);
+
+async function copyOnce(env: Env, p: CopyRequest, now: number, mayStartOver: boolean): Promise<CopyResult> {
   const db = env.DB;
   const source = await db
     .prepare('SELECT c.id, c.name, c.default_destination, b.allowed_hosts FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
@@ -190,21 +200,26 @@ export async function copyCampaign(env: Env, p: CopyRequest, now: number): Promi
   // The brand may have dropped the destination's host since the source was made: checked as a new campaign is.
   const destination = checkDestination(source.default_destination, JSON.parse(source.allowed_hosts) as string[]);
   if (!destination.ok) throw new CopyRefused({ code: 'invalid_destination', reason: destination.reason });
-  const name = p.name ?? copyName(source.name);
   const chosen = await chosenCreators(db, p.brandId, source.id, p.invite);
   const id = p.key === null ? newId('cmp') : await copyIdFor(env.SECRETS_KEY, p.brandId, source.id, p.key);
-  const request = p.key === null ? null : await requestFingerprint(name, p.invite);
   const made = p.key === null ? null : await madeCopy(db, p.brandId, id);
+  // No name given: a repeat of the key means the default its copy got then (taken now, by that very copy); a copy named
+  // explicitly, or made before defaults were flagged, is matched against the old default, copyName's first.
+  const name = p.name ?? (made ? (made.default_name && made.name ? made.name : copyName(source.name)) : await defaultCopyName(db, p.brandId, source.name));
+  const request = p.key === null ? null : await requestFingerprint(name, p.invite);
   if (made) checkRepeat(made, request, chosen.length > 0, now);
 
   // The invitations are checked before anything is written: a code that cannot be made refuses the whole copy.
   const invitations = chosen.length === 0 ? null : await planInvitations(env, p, { id: source.id, destination: destination.url }, id, name, chosen);
   let created = false;
   if (!made) {
-    created = await writeCopy(db, p, { id: source.id, name: source.name }, { id, name, request }, now);
+    created = await writeCopy(db, p, { id: source.id, name: source.name }, { id, name, request, defaultName: p.name === undefined }, now);
     if (!created) {
       // The same key's copy written meanwhile (a double submit racing this one): held to the same checks.
       const raced = await madeCopy(db, p.brandId, id);
+      // Without a name, this one's default may have been read after the other's copy took it (so it is the next one):
+      // once more from the start, it finds that copy and the name it got.
+      if (raced && p.name === undefined && mayStartOver) return copyOnce(env, p, now, false);
       if (raced) checkRepeat(raced, request, chosen.length > 0, now);
     }
   }
@@ -260,7 +275,7 @@ async function planInvitations(env: Env, p: CopyRequest, source: { id: string; d
 
 // The campaign and its offered gift products, with the activity row, in one batch. False when the key's copy was
 // written meanwhile (a double submit racing this one): then nothing is written.
-async function writeCopy(db: D1Database, p: CopyRequest, source: { id: string; name: string }, copy: { id: string; name: string; request: string | null }, now: number): Promise<boolean> {
+async function writeCopy(db: D1Database, p: CopyRequest, source: { id: string; name: string }, copy: { id: string; name: string; request: string | null; defaultName: boolean }, now: number): Promise<boolean> {
   const stem = slugStem(copy.name);
   const prefix = slugPrefix(stem);
   // A range, not LIKE: D1 refuses a LIKE pattern as long as a 55-character prefix. Slugs hold only [a-z0-9-], all before '~'.
@@ -287,7 +302,7 @@ async function writeCopy(db: D1Database, p: CopyRequest, source: { id: string; n
       ),
       auditStatement(
         db,
-        { brandId: p.brandId, actorType: p.actor.type, actorId: p.actor.id, action: 'campaign.copied', targetType: 'campaign', targetId: copy.id, details: { from: source.id, fromName: source.name, to: copy.id, name: copy.name, slug, request: copy.request } },
+        { brandId: p.brandId, actorType: p.actor.type, actorId: p.actor.id, action: 'campaign.copied', targetType: 'campaign', targetId: copy.id, details: { from: source.id, fromName: source.name, to: copy.id, name: copy.name, slug, request: copy.request, ...(copy.defaultName && { defaultName: true }) } },
         now,
       ),
     ]);

@@ -10,7 +10,7 @@ import { ApiError, notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
 import type { Message } from '../lib/messages';
 import { log } from '../lib/log';
-import { MAIL_CLAIM_LEASE_MS, queueNotices } from '../mail';
+import { MAIL_CLAIM_LEASE_MS, queueNotices, type KeyedMail } from '../mail';
 import type { Env } from '../env';
 import { iso } from '../lib/validate';
 import { STORY_FORMAT_LABELS } from '../../portal/format';
@@ -225,7 +225,7 @@ export type MailedRequest = { s: Subject; x: RightsExtensionRow };
 // what each asks in the words its page shows, and the link to answer it; without an origin (a cron run without
 // PUBLIC_ORIGIN), where to find them. One request's mail is keyed by it, as the ask's, so a mail sent again after a
 // worker died is mailed once; several are keyed by the set.
-export async function extensionMail(requests: MailedRequest[], origin: string | null, now: number): Promise<Message> {
+export async function extensionMail(requests: MailedRequest[], origin: string | null, now: number): Promise<KeyedMail> {
   const [first] = requests as [MailedRequest];
   const brand = first.s.brand_name;
   const words = ({ s, x }: MailedRequest) => extensionInWords(askOf(x), grantNow(s), brand, now, zoneOrUtc(s.timezone));

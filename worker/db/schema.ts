@@ -481,10 +481,17 @@ export const bountyAwards = sqliteTable(
     brandId: text('brand_id').notNull().references(() => brands.id),
     ledgerEntryId: text('ledger_entry_id').notNull(),
     awardedAt: integer('awarded_at').notNull(),
+    // The creator's mail about it (jobs/bounty-award-mail.ts): when it was done with (handed on; or given up, a week on
+    // unsent or awarded before these mails; null: not yet), and when a cron run claimed it, so overlapping runs mail it
+    // once and a refused mail goes back for the next run.
+    mailedAt: integer('mailed_at'),
+    mailClaimedAt: integer('mail_claimed_at'),
   },
   (t) => [
     primaryKey({ columns: [t.bountyId, t.enrollmentId] }),
     index('bounty_awards_bounty_at').on(t.bountyId, t.awardedAt, t.enrollmentId),
+    // The awards whose mail is still to send, oldest first: what the mail's cron run claims.
+    index('bounty_awards_unmailed').on(t.awardedAt).where(sql`mailed_at IS NULL`),
     // The foreign key's check when an enrollment row is written (an import's upsert) reads by enrollment.
     index('bounty_awards_enrollment').on(t.enrollmentId),
   ],

@@ -80,7 +80,8 @@ export async function mailMessageNotices(env: Env, now: number): Promise<number>
   return mailed;
 }
 
-const firstName = (name: string) => name.trim().split(/\s+/)[0] || 'there';
+// How a mail greets a creator: by the first word of their display name.
+export const firstName = (name: string) => name.trim().split(/\s+/)[0] || 'there';
 const PRIVACY = 'Messages stay in Chorus: this email never carries them, and a reply to it reaches nobody.';
 
 // Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.

@@ -7,8 +7,7 @@
 // mails what this one could not; a claim a dead worker left is taken again after MAIL_CLAIM_LEASE_MS.
 import { giveBackClaims, IN_CAMPAIGN_SQL, mailedWithinADay, markMailed, extensionMail, subjectsOf, type MailedRequest, type RightsExtensionRow } from '../db/rights-extensions';
 import { mailOrigin, type Env } from '../env';
-import { MailError } from '../lib/messages';
-import { MAIL_CLAIM_LEASE_MS, queueNotices } from '../mail';
+import { handOnClaimed, MAIL_CLAIM_LEASE_MS } from '../mail';
 
 // Mails (brands and creators) a run sends, those waiting longest first; more are left to the next run, 15 minutes on.
 export const RIGHTS_EXTENSION_MAILS_PER_RUN = 200;
@@ -37,33 +36,31 @@ export async function mailWaitingRightsExtensions(env: Env, now: number): Promis
   // only its own (one the provider may have taken is mailed: sent again it would be a second mail, under a new key
   // once the set of requests changes).
   const named = new Map<string, string[]>();
-  const failed = new Set<string>();
-  let handed: number;
-  try {
-    const subjects = new Map((await subjectsOf(env.DB, [...new Set(claimed.map((x) => x.submission_id))])).map((s) => [s.id, s]));
-    const groups = new Map<string, MailedRequest[]>();
-    for (const x of [...claimed].sort((a, b) => a.created_at - b.created_at || a.id.localeCompare(b.id))) {
-      const s = subjects.get(x.submission_id);
-      if (!s) continue;
-      const key = `${s.brand_id}:${s.creator_id}`;
-      groups.set(key, [...(groups.get(key) ?? []), { s, x }]);
-    }
-    const origin = mailOrigin(env);
-    const mails = await Promise.all(
-      [...groups.values()].map(async (requests) => {
-        const mail = await extensionMail(requests, origin, now);
-        named.set(mail.idempotencyKey!, requests.map((r) => r.x.id));
-        return mail;
-      }),
-    );
-    handed = await queueNotices(env, mails, 'rights_extension_mail_failed', async (mail, error) => {
-      if (!(error instanceof MailError && error.reason === 'unconfirmed')) for (const id of named.get(mail.idempotencyKey!) ?? []) failed.add(id);
-    });
-  } catch (error) {
+  const { handed, refusedKeys } = await handOnClaimed(
+    env,
+    'rights_extension_mail_failed',
+    async () => {
+      const subjects = new Map((await subjectsOf(env.DB, [...new Set(claimed.map((x) => x.submission_id))])).map((s) => [s.id, s]));
+      const groups = new Map<string, MailedRequest[]>();
+      for (const x of [...claimed].sort((a, b) => a.created_at - b.created_at || a.id.localeCompare(b.id))) {
+        const s = subjects.get(x.submission_id);
+        if (!s) continue;
+        const key = `${s.brand_id}:${s.creator_id}`;
+        groups.set(key, [...(groups.get(key) ?? []), { s, x }]);
+      }
+      const origin = mailOrigin(env);
+      return Promise.all(
+        [...groups.values()].map(async (requests) => {
+          const mail = await extensionMail(requests, origin, now);
+          named.set(mail.idempotencyKey, requests.map((r) => r.x.id));
+          return mail;
+        }),
+      );
+    },
     // Nothing is known to have left: every claim goes back.
-    await giveBackClaims(env.DB, ids, now);
-    throw error;
-  }
+    () => giveBackClaims(env.DB, ids, now),
+  );
+  const failed = new Set([...refusedKeys].flatMap((key) => named.get(key) ?? []));
   const mailed = [...named.values()].flat().filter((id) => !failed.has(id));
   await markMailed(env.DB, mailed, now);
   // The refused mails' requests (and any a read missed) are given back for the next run.

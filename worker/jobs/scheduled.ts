@@ -17,6 +17,7 @@ import { mailWaitingRightsExtensions } from './rights-extension-mail';
 import { mailTwoStepResets } from './two-step-reset-mail';
 import { FILL_BASIS_PERIODS } from '../db/money';
 import { awardBounties } from '../db/bounties';
+import { mailBountyAwards } from './bounty-award-mail';
 
 // Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
 // failed in the dashboard. Every job is safe to run again, so the next run starts over.
@@ -78,6 +79,11 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('bounty_awards', async () => {
     const awarded = await awardBounties(env.DB, controller.scheduledTime);
     if (awarded.length > 0) log.info('bounties_awarded', { cron: controller.cron, bounties: awarded.length, awards: awarded.reduce((n, a) => n + a.awarded, 0) });
+  });
+  // Right after the awards, so a creator hears of one in the run that made it (and of one a failed run left, next run).
+  await job('bounty_award_mail', async () => {
+    const mailed = await mailBountyAwards(env, controller.scheduledTime);
+    if (mailed > 0) log.info('bounty_award_mails_queued', { cron: controller.cron, mailed });
   });
   await job('review_digest', async () => {
     const mailed = await mailReviewDigests(env, controller.scheduledTime);

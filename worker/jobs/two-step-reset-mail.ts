@@ -7,8 +7,8 @@
 // what this one could not; a claim a dead worker left is taken again after MAIL_CLAIM_LEASE_MS.
 import { maskAccount } from '../../portal/format';
 import { creatorForgotPlace, mailOrigin, type Env } from '../env';
-import { MailError, type Message } from '../lib/messages';
-import { MAIL_CLAIM_LEASE_MS, queueNotices } from '../mail';
+import type { Message } from '../lib/messages';
+import { handOnClaimed, MAIL_CLAIM_LEASE_MS } from '../mail';
 
 // Claimed a run (index creators_two_step_reset_mail_due); more wait for the next run.
 export const TWO_STEP_RESET_MAILS_PER_RUN = 100;
@@ -31,27 +31,24 @@ export async function mailTwoStepResets(env: Env, now: number): Promise<number> 
   // Each mail's key names its account, reset and address, so one handed on already is sent once when a refusal of the
   // other gives the account back.
   const ofKey = new Map<string, string>();
-  const failed = new Set<string>();
-  let handed: number;
-  try {
-    const origin = mailOrigin(env);
-    const forgot = creatorForgotPlace({ env });
-    const mails = claimed.flatMap((c) => {
-      const resetTo = c.reset_to ?? c.email;
-      return [...new Set([resetTo, c.email])].map((to, i) => {
-        const idempotencyKey = `two-step-reset:${c.id}:${c.due_at}:${i}`;
-        ofKey.set(idempotencyKey, c.id);
-        return { ...twoStepResetNotice(resetTo, c.email, origin, forgot), to, idempotencyKey };
+  const { handed, refusedKeys } = await handOnClaimed(
+    env,
+    'two_step_reset_mail_failed',
+    async () => {
+      const origin = mailOrigin(env);
+      const forgot = creatorForgotPlace({ env });
+      return claimed.flatMap((c) => {
+        const resetTo = c.reset_to ?? c.email;
+        return [...new Set([resetTo, c.email])].map((to, i) => {
+          const idempotencyKey = `two-step-reset:${c.id}:${c.due_at}:${i}`;
+          ofKey.set(idempotencyKey, c.id);
+          return { ...twoStepResetNotice(resetTo, c.email, origin, forgot), to, idempotencyKey };
+        });
       });
-    });
-    // One the provider may have taken (no answer) counts as mailed: sent again it could be a second mail.
-    handed = await queueNotices(env, mails, 'two_step_reset_mail_failed', async (mail, error) => {
-      if (!(error instanceof MailError && error.reason === 'unconfirmed')) failed.add(ofKey.get(mail.idempotencyKey!)!);
-    });
-  } catch (error) {
-    await env.DB.prepare(GIVEN_BACK).bind(JSON.stringify(ids), now).run();
-    throw error;
-  }
+    },
+    () => env.DB.prepare(GIVEN_BACK).bind(JSON.stringify(ids), now).run(),
+  );
+  const failed = new Set([...refusedKeys].map((key) => ofKey.get(key)!));
   await env.DB.batch([
     env.DB.prepare(MAILED).bind(JSON.stringify(ids.filter((id) => !failed.has(id))), now),
     env.DB.prepare(GIVEN_BACK).bind(JSON.stringify([...failed]), now),

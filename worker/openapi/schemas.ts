@@ -227,7 +227,7 @@ export const BountyAward = z
     ledgerEntryId: id('le'),
     amountMinor: minor(5_000),
     currency,
-    awardedAt: time,
+    awardedAt: time.meta({ description: 'When the award was recorded.' }),
   })
   .meta({ id: 'BountyAward', description: 'A creator who reached a bounty, and the adjustment entry that paid them.' });
 

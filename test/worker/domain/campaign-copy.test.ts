@@ -46,6 +46,13 @@ describe('copyName', () => {
     expect(copyName('Spring drop (copy 2)')).toBe('Spring drop (copy 3)');
   });
 
+  it("skips the names the brand's campaigns have taken", () => {
+    const taken = new Set(['Spring drop (copy)', 'Spring drop (copy 2)', 'Spring drop (copy 4)']);
+    expect(copyName('Spring drop', taken)).toBe('Spring drop (copy 3)');
+    expect(copyName('Spring drop (copy)', taken)).toBe('Spring drop (copy 3)');
+    expect(copyName('Spring drop (copy 3)', taken)).toBe('Spring drop (copy 5)');
+  });
+
   it('cuts a long name at a character edge, never half an emoji, within the limit', () => {
     // The emoji (two UTF-16 units) straddles the cut: it is left out whole.
     const name = `${'a'.repeat(CAMPAIGN_NAME_MAX - ' (copy)'.length - 1)}😀tail`;

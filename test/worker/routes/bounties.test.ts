@@ -3,8 +3,15 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { awardBounties, BOUNTIES_PER_RUN, bountySettleAfter } from '../../../worker/db/bounties';
+import { erasedEmail } from '../../../worker/db/creator-erasure';
+import { BOUNTY_AWARD_MAIL_LOOKBACK_MS, mailBountyAwards } from '../../../worker/jobs/bounty-award-mail';
+import { MAIL_CLAIM_LEASE_MS } from '../../../worker/mail';
+import type { Env } from '../../../worker/env';
 import { newId } from '../../../worker/lib/ids';
-import { addAcceptedCreator, captureLogs, createBrand, createMoneyBrand, json, rowCount, runCron, type Data } from '../fixtures';
+import { logTransport, MailError, setTransport } from '../../../worker/lib/messages';
+import { addAcceptedCreator, captureLogs, createBrand, createMoneyBrand, json, rowCount, runCron, waitFor, type Data } from '../fixtures';
+import { capturingMail } from '../two-step-fixtures';
+import { formatPeriod } from '../../../portal/format';
 import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
 import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
@@ -92,6 +99,15 @@ describe('bounties', () => {
       const res = await send(body);
       expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(422);
       expect((await json<ErrorBody>(res)).error.code).toBe('validation_failed');
+    }
+    // Every window problem is one rule (windowProblem), told beside endsAt.
+    for (const body of [
+      { ...ok, startsAt: soon, endsAt: soon },
+      { ...ok, endsAt: new Date(Date.now() - HOUR).toISOString() },
+      { ...ok, endsAt: new Date(Date.now() + 367 * DAY).toISOString() },
+    ]) {
+      const res = await send(body);
+      expect((await json<{ error: { details: { issues: { path: string }[] } } }>(res)).error.details.issues.map((i) => i.path)).toEqual(['endsAt']);
     }
     const foreign = await send(ok, other.campaign.id);
     expect(foreign.status).toBe(404);
@@ -231,8 +247,128 @@ describe('bounties', () => {
       .bind(newId('le'), at.brandId, at.enrollmentId, m.creator.id, `bounty:${bounty.id}:${at.enrollmentId}`, now, now)
       .run();
     await awardBounties(env.DB, Date.now());
+    await awardBounties(env.DB, Date.now() + 1);
     expect((await awardsOf(at.enrollmentId)).length).toBe(1);
     expect(await rowCount('SELECT count(*) AS n FROM bounty_awards WHERE bounty_id = ?', bounty.id)).toBe(1);
+    // The award it finished has its activity entry (once) and its mail waiting, as any other.
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'bounty.awarded' AND target_id = ?", at.brandId, at.enrollmentId)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM bounty_awards WHERE bounty_id = ? AND mailed_at IS NULL', bounty.id)).toBe(1);
+  });
+
+  it('mails the creator once per award across cron runs; a refused mail goes back for the next run', async () => {
+    const { m, bounty, at, now } = await withBounty({ target: 1 });
+    const email = `${m.handle}@creators.test`;
+    await env.DB.prepare("UPDATE creators SET display_name = 'Sam Rivera' WHERE id = ?").bind(m.creator.id).run();
+    await env.DB.prepare('UPDATE brands SET min_payout_minor = 2000 WHERE id = ?').bind(at.brandId).run();
+    await insertOrder(at, 1_000, now - HOUR);
+    await awardBounties(env.DB, Date.now());
+    const { period } = (await env.DB.prepare('SELECT l.period FROM bounty_awards a JOIN ledger_entries l ON l.id = a.ledger_entry_id WHERE a.bounty_id = ?').bind(bounty.id).first<{ period: string }>())!;
+    const state = () => env.DB.prepare('SELECT mailed_at, mail_claimed_at FROM bounty_awards WHERE bounty_id = ?').bind(bounty.id).first();
+    // The queue is down and the provider refuses it: the claim goes back, nothing recorded mailed.
+    const linked = { ...env, PUBLIC_ORIGIN: 'https://chorus.example' } as Env;
+    const down = { ...linked, MAIL: { sendBatch: () => Promise.reject(new Error('queue down')) } } as unknown as Env;
+    setTransport(() => Promise.reject(new MailError('refused', 'provider refused')));
+    try {
+      expect(await mailBountyAwards(down, Date.now())).toBe(0);
+    } finally {
+      setTransport(logTransport);
+    }
+    expect(await state()).toEqual({ mailed_at: null, mail_claimed_at: null });
+    await capturingMail(async (mails) => {
+      // (Other stories' awards may wait too: this run mails them all.)
+      expect(await mailBountyAwards(linked, Date.now())).toBeGreaterThanOrEqual(1);
+      const mailedAt = (await state())!.mailed_at;
+      // Neither a second run nor the cron's own job mails it again.
+      expect(await mailBountyAwards(linked, Date.now())).toBe(0);
+      await runCron();
+      await runCron();
+      const mail = await waitFor(async () => mails.find((x) => x.to === email));
+      expect(mail.subject).toBe('Test Brand: you reached “Three sales” ($50.00 added to your earnings)');
+      expect(mail.text).toMatch(/^Hi Sam,/);
+      expect(mail.text).toContain('“Three sales” in Test Brand');
+      // Paid as an adjustment is: at the brand's close of the month it counts in, or later while under its minimum.
+      expect(mail.text).toContain(`It counts in ${formatPeriod(period)} and is paid when Test Brand closes that month (or a later close, while what you are owed is under its $20.00 minimum payout).`);
+      expect(mail.text).toContain('https://chorus.example/earnings');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(mails.filter((x) => x.to === email)).toHaveLength(1);
+      expect(await state()).toEqual({ mailed_at: mailedAt, mail_claimed_at: null });
+    });
+    // Without PUBLIC_ORIGIN the mail names the pages instead of linking them.
+    await env.DB.prepare('UPDATE bounty_awards SET mailed_at = NULL WHERE bounty_id = ?').bind(bounty.id).run();
+    await capturingMail(async (mails) => {
+      expect(await mailBountyAwards(env as Env, Date.now())).toBeGreaterThanOrEqual(1);
+      const mail = await waitFor(async () => mails.find((x) => x.to === email));
+      expect(mail.text).not.toContain('http');
+    });
+    // An award older than a week is no news: not mailed late, and done with (out of the unmailed index).
+    await env.DB.prepare('UPDATE bounty_awards SET mailed_at = NULL WHERE bounty_id = ?').bind(bounty.id).run();
+    const weekOn = Date.now() + BOUNTY_AWARD_MAIL_LOOKBACK_MS + HOUR;
+    await capturingMail(async (mails) => {
+      expect(await mailBountyAwards(linked, weekOn)).toBe(0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(mails.filter((x) => x.to === email)).toEqual([]);
+    });
+    expect(await state()).toEqual({ mailed_at: weekOn, mail_claimed_at: null });
+  });
+
+  it("leaves an award's mail another run claimed within the lease, takes it again after, and counts an unconfirmed send as mailed", async () => {
+    const { m, bounty, at, now } = await withBounty({ target: 1 });
+    const email = `${m.handle}@creators.test`;
+    await insertOrder(at, 1_000, now - HOUR);
+    await awardBounties(env.DB, Date.now());
+    const state = () => env.DB.prepare('SELECT mailed_at, mail_claimed_at FROM bounty_awards WHERE bounty_id = ?').bind(bounty.id).first();
+    const claimedAt = (at: number) => env.DB.prepare('UPDATE bounty_awards SET mail_claimed_at = ? WHERE bounty_id = ?').bind(at, bounty.id).run();
+    await capturingMail(async (mails) => {
+      // A run a minute ago claimed it and is still sending: this run leaves it alone.
+      const run = Date.now();
+      await claimedAt(run - 60_000);
+      await mailBountyAwards(env as Env, run);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(mails.filter((x) => x.to === email)).toEqual([]);
+      expect(await state()).toEqual({ mailed_at: null, mail_claimed_at: run - 60_000 });
+      // A claim older than the lease is a run that died: taken again, and mailed once.
+      const later = Date.now();
+      await claimedAt(later - MAIL_CLAIM_LEASE_MS - 1);
+      await mailBountyAwards(env as Env, later);
+      await mailBountyAwards(env as Env, later + 1);
+      await waitFor(async () => mails.find((x) => x.to === email));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(mails.filter((x) => x.to === email)).toHaveLength(1);
+      expect(await state()).toEqual({ mailed_at: later, mail_claimed_at: null });
+    });
+    // The queue is down and the provider took the mail without answering: it may have left, so it counts as mailed.
+    await env.DB.prepare('UPDATE bounty_awards SET mailed_at = NULL WHERE bounty_id = ?').bind(bounty.id).run();
+    const down = { ...env, MAIL: { sendBatch: () => Promise.reject(new Error('queue down')) } } as unknown as Env;
+    setTransport(() => Promise.reject(new MailError('unconfirmed', 'provider timed out')));
+    const run = Date.now();
+    try {
+      await mailBountyAwards(down, run);
+    } finally {
+      setTransport(logTransport);
+    }
+    expect(await state()).toEqual({ mailed_at: run, mail_claimed_at: null });
+  });
+
+  it('mails neither a creator the brand erased nor a closed account, and counts their awards done', async () => {
+    const { m, bounty, at, now } = await withBounty({ target: 1 });
+    const second = await addAcceptedCreator(m.brand, { email: `c-${at.enrollmentId}@creators.test`.toLowerCase(), handle: `c_${Date.now().toString(36)}`, displayName: 'C' });
+    const enrolled = (await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: second.data.id, paymentModel: 'affiliate', status: 'active' }))).data;
+    await insertOrder(at, 1_000, now - HOUR);
+    await insertOrder({ brandId: at.brandId, enrollmentId: enrolled.id }, 1_000, now - HOUR);
+    await awardBounties(env.DB, Date.now());
+    expect(await rowCount('SELECT count(*) AS n FROM bounty_awards WHERE bounty_id = ?', bounty.id)).toBe(2);
+    // Between the award and the mail: the brand erases the first, the second closes their account.
+    await env.DB.prepare('UPDATE brand_creators SET erased_at = ? WHERE brand_id = ? AND creator_id = ?').bind(now, at.brandId, m.creator.id).run();
+    await env.DB.prepare('UPDATE creators SET email = ? WHERE id = ?').bind(erasedEmail(second.data.id), second.data.id).run();
+    await capturingMail(async (mails) => {
+      const { lines } = await captureLogs(() => mailBountyAwards(env as Env, Date.now()));
+      expect(lines.filter((l) => l.event === 'mail_to_closed_account_dropped')).toHaveLength(1);
+      expect(await mailBountyAwards(env as Env, Date.now())).toBe(0);
+      await new Promise((r) => setTimeout(r, 200));
+      const theirs = new Set([`${m.handle}@creators.test`, `c-${at.enrollmentId}@creators.test`.toLowerCase(), erasedEmail(second.data.id)]);
+      expect(mails.filter((x) => theirs.has(x.to))).toEqual([]);
+    });
+    expect(await rowCount('SELECT count(*) AS n FROM bounty_awards WHERE bounty_id = ? AND mailed_at IS NOT NULL', bounty.id)).toBe(2);
   });
 
   it("counts neither a creator's own purchase that earns nothing nor a subscription's renewals as sales", async () => {

@@ -139,12 +139,19 @@ describe('copy a campaign', () => {
     for (const { name } of tables) expect(await rowCount(`SELECT count(*) AS n FROM ${name} WHERE campaign_id = ?`, data.campaign.id), name).toBe(0);
     const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE brand_id = ? AND action = 'campaign.copied' AND target_id = ?").bind(w.brand.brandId, data.campaign.id).first<{ details: string }>();
     expect(JSON.parse(audit!.details)).toMatchObject({ from: w.source.id, fromName: 'Spring drop', to: data.campaign.id, name: 'Spring drop (copy)' });
-    // A second copy of the same name gets a slug of its own; a copy of the copy is numbered, not "(copy) (copy)".
+    // A second copy gets a name (and slug) of its own; a copy of the copy is numbered, not "(copy) (copy)", past the
+    // numbers the brand's campaigns have taken.
     const again = await json<Data<Copy>>(await copy(w, {}));
-    expect(again.data.campaign.slug).toBe('spring-drop-copy-2');
+    expect(again.data.campaign).toMatchObject({ name: 'Spring drop (copy 2)', slug: 'spring-drop-copy-2' });
     const ofCopy = await w.brand.api('POST', `/api/admin/campaigns/${data.campaign.id}/copy`, {});
     expect(ofCopy.status).toBe(201);
-    expect((await json<Data<Copy>>(ofCopy)).data.campaign).toMatchObject({ name: 'Spring drop (copy 2)', slug: 'spring-drop-copy-2-2' });
+    expect((await json<Data<Copy>>(ofCopy)).data.campaign).toMatchObject({ name: 'Spring drop (copy 3)', slug: 'spring-drop-copy-3' });
+    // A key's copy sent again without a name answers the same copy, though its name is taken now (by that copy).
+    const once = keyed();
+    const first = await json<Data<Copy>>(await copy(w, {}, once));
+    const repeat = await copy(w, {}, once);
+    expect(repeat.status).toBe(200);
+    expect((await json<Data<Copy>>(repeat)).data.campaign).toMatchObject({ id: first.data.campaign.id, name: 'Spring drop (copy 4)' });
     // The activity log names both campaigns.
     const owner = await signIn((await adminUser(w.brand.brandId, 'owner')).email);
     expect(await (await get('/console/activity', owner)).text()).toContain('“Spring drop (copy)” from “Spring drop”');
@@ -216,6 +223,68 @@ describe('copy a campaign', () => {
     expect(await campaignsOf(w.brand.brandId)).toBe(before);
   });
 
+  it('in the console: a default destination off the allowed hosts is refused on the form, with nothing written', async () => {
+    const w = await shared();
+    const t = uniq();
+    const made = await json<Data<{ id: string }>>(await w.brand.api('POST', '/api/admin/campaigns', { name: `Moved ${t}`, slug: `moved-${t}`, hashtag: '#Moved', defaultDestination: 'https://shop.example/moved' }));
+    await env.DB.prepare("UPDATE campaigns SET default_destination = 'https://old-shop.example/moved' WHERE id = ?").bind(made.data.id).run();
+    const manager = await signIn((await adminUser(w.brand.brandId, 'manager')).email);
+    const html = await (await get(`/console/campaigns/${made.data.id}/copy`, manager)).text();
+    const key = /name="key" value="([^"]+)"/.exec(html)![1]!;
+    const before = await campaignsOf(w.brand.brandId);
+    const form = { key, name: `Moved ${t} again` };
+    const res = await post(`/console/campaigns/${made.data.id}/copy`, form, { cookie: manager });
+    expect(res.status).toBe(422);
+    expect(await res.text()).toMatch(/role="alert"/);
+    expect(await campaignsOf(w.brand.brandId)).toBe(before);
+    // Its destination back on the allowed hosts, the same form goes through.
+    await env.DB.prepare("UPDATE campaigns SET default_destination = 'https://shop.example/moved' WHERE id = ?").bind(made.data.id).run();
+    expect((await post(`/console/campaigns/${made.data.id}/copy`, form, { cookie: manager })).status).toBe(303);
+    expect(await campaignsOf(w.brand.brandId)).toBe(before + 1);
+  });
+
+  it('refuses with 409 handle_taken a creator whose handle another roster creator took meanwhile, with nothing written', async () => {
+    const w = await shared();
+    const sourceId = await bigSource(w, 1);
+    const [moving] = (await env.DB.prepare('SELECT e.creator_id, r.handle FROM enrollments e JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id WHERE e.campaign_id = ?').bind(sourceId).all<{ creator_id: string; handle: string }>()).results;
+    const t = uniq();
+    const taker = await json<Data<{ id: string }>>(await w.brand.api('POST', '/api/admin/creators', { email: `taker-${t}@creators.test`, handle: `taker_${t}`, displayName: 'Taker' }));
+    // Between the copy's read of the source's creators and its check of their handles, the brand renames the creator
+    // and gives their old handle to another (the D1 writes a teammate's two saves would make).
+    let moved = false;
+    const db = d1With({
+      prepare: (sql: string) => {
+        const real = env.DB.prepare(sql);
+        if (moved || !sql.includes('FROM brand_creators WHERE brand_id = ? AND handle IN')) return real;
+        moved = true;
+        return {
+          bind: (...args: unknown[]) => ({
+            all: async () => {
+              await env.DB.batch([
+                env.DB.prepare('UPDATE brand_creators SET handle = ? WHERE brand_id = ? AND creator_id = ?').bind(`${moving!.handle.slice(0, 24)}_old`, w.brand.brandId, moving!.creator_id),
+                env.DB.prepare('UPDATE brand_creators SET handle = ? WHERE brand_id = ? AND creator_id = ?').bind(moving!.handle, w.brand.brandId, taker.data.id),
+              ]);
+              return real.bind(...args).all();
+            },
+          }),
+        };
+      },
+    });
+    const before = await campaignsOf(w.brand.brandId);
+    const res = await fetchWith(
+      { ...env, DB: db } as Env,
+      new Request(`${BASE}/api/admin/campaigns/${sourceId}/copy`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${w.brand.adminKey}`, 'content-type': 'application/json', ...keyed() },
+        body: JSON.stringify({ name: wave(), inviteCreatorIds: [moving!.creator_id] }),
+      }),
+    );
+    expect(moved).toBe(true);
+    expect(res.status).toBe(409);
+    expect(await json<ErrorBody>(res)).toMatchObject({ error: { code: 'handle_taken', details: { handles: [moving!.handle] } } });
+    expect(await campaignsOf(w.brand.brandId)).toBe(before);
+  });
+
   it('makes one copy per Idempotency-Key: the same body again invites only who is missing, another body is a conflict', async () => {
     const w = await shared();
     const key = { 'idempotency-key': `copy-${uniq()}` };
@@ -239,6 +308,64 @@ describe('copy a campaign', () => {
     expect((await enrollmentsOf(a.campaign.id)).map((e) => e.creator_id)).toEqual([w.bea.creator]);
     expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE brand_id = ? AND name = 'Other name'", w.brand.brandId)).toBe(0);
     expect((await copy(w, {}, { 'idempotency-key': 'bad key' })).status).toBe(400);
+  });
+
+  it('a key sent again without a name is the copy it made without one; not one whose first request named it', async () => {
+    const w = await shared();
+    // The name the first got without asking is flagged as the default, and the repeat means it.
+    const defaulted = keyed();
+    const first = (await json<Data<Copy>>(await copy(w, {}, defaulted))).data.campaign;
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE brand_id = ? AND action = 'campaign.copied' AND target_id = ?").bind(w.brand.brandId, first.id).first<{ details: string }>();
+    expect(JSON.parse(audit!.details)).toMatchObject({ name: first.name, defaultName: true });
+    const repeat = await copy(w, {}, defaulted);
+    expect(repeat.status).toBe(200);
+    expect((await json<Data<Copy>>(repeat)).data.campaign).toMatchObject({ id: first.id, name: first.name });
+    // A name given the first time is not what a nameless repeat asks for, even as the copy's name now.
+    const named = keyed();
+    expect((await copy(w, { name: wave() }, named)).status).toBe(201);
+    const before = await campaignsOf(w.brand.brandId);
+    const nameless = await copy(w, {}, named);
+    expect(nameless.status).toBe(409);
+    expect((await json<ErrorBody>(nameless)).error.code).toBe('idempotency_conflict');
+    expect(await campaignsOf(w.brand.brandId)).toBe(before);
+    // A copy without the flag, as every one made before it was kept (whose default was "<name> (copy)", as this one is
+    // named), answers a nameless repeat as it did then.
+    const older = keyed();
+    const old = (await json<Data<Copy>>(await copy(w, { name: 'Spring drop (copy)' }, older))).data.campaign;
+    const again = await copy(w, {}, older);
+    expect(again.status).toBe(200);
+    expect((await json<Data<Copy>>(again)).data.campaign.id).toBe(old.id);
+  });
+
+  it('a key sent twice at once without a name makes one copy, though the second picks its name after the first took it', async () => {
+    const w = await shared();
+    const key = keyed();
+    const request = () =>
+      new Request(`${BASE}/api/admin/campaigns/${w.source.id}/copy`, { method: 'POST', headers: { authorization: `Bearer ${w.brand.adminKey}`, 'content-type': 'application/json', ...key }, body: '{}' });
+    // The second has read that the key made no copy yet; the first then makes it, whole, before the second reads the
+    // names the brand's campaigns have taken (so its default is the next one).
+    let first: Response | null = null;
+    const db = d1With({
+      prepare: (sql: string) => {
+        const real = env.DB.prepare(sql);
+        if (first || !sql.includes("name LIKE '% (copy%'")) return real;
+        return {
+          bind: (...args: unknown[]) => ({
+            all: async () => {
+              first = await fetchWith(env as Env, request());
+              return real.bind(...args).all();
+            },
+          }),
+        };
+      },
+    });
+    const before = await campaignsOf(w.brand.brandId);
+    const second = await fetchWith({ ...env, DB: db } as Env, request());
+    expect(first!.status).toBe(201);
+    expect(second.status).toBe(200);
+    const made = (await json<Data<Copy>>(first!)).data.campaign;
+    expect((await json<Data<Copy>>(second)).data.campaign).toMatchObject({ id: made.id, name: made.name });
+    expect(await campaignsOf(w.brand.brandId)).toBe(before + 1);
   });
 
   it('the same key again never re-invites a creator removed from the copy, keeps its codes, and invites nobody into a copy that has ended', async () => {
@@ -296,7 +423,11 @@ describe('copy a campaign', () => {
     const page = await get(`/console/campaigns/${w.source.id}/copy`, manager);
     expect(page.status).toBe(200);
     const html = await page.text();
-    expect(html).toContain('value="Spring drop (copy)"');
+    // The first copy name no campaign of the brand has yet.
+    const offered = /id="name"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*id="name"/.exec(html)!;
+    const defaultName = offered[1] ?? offered[2]!;
+    expect(defaultName).toMatch(/^Spring drop \(copy(?: \d+)?\)$/);
+    expect(await rowCount('SELECT count(*) AS n FROM campaigns WHERE brand_id = ? AND name = ?', w.brand.brandId, defaultName)).toBe(0);
     // A page of its own, not the Brief tab.
     expect(html).not.toMatch(new RegExp(`href="/console/campaigns/${w.source.id}"[^>]*aria-current`));
     // Listed: the two still in it, ticked; not the removed or the erased one.

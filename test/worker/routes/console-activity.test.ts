@@ -85,6 +85,18 @@ describe('activity', () => {
     const page = await (await get('/console/activity', o.cookie)).text();
     expect(page).toContain('1 creator, 2 enrollments');
   });
+  it("names product seeding's entries in words, under Campaigns and creators", async () => {
+    const o = await consoleBrand('owner');
+    const now = Date.now();
+    const actions = ['gift_product.created', 'gift_product.updated', 'gift.requested', 'gift.changed', 'gift.withdrawn', 'gift.shipped', 'gift.tracking_changed', 'gift.declined', 'gift.received'];
+    await env.DB.batch(actions.map((action, i) => audit(o.brand.brandId, action, action.startsWith('gift_product') ? 'campaign' : 'enrollment', action.startsWith('gift_product') ? o.campaign.id : o.enrollment.id, now - i * 1000)));
+    const page = await (await get('/console/activity?area=campaigns', o.cookie)).text();
+    for (const said of ['Gift product created', 'Gift product updated', 'Gift requested', 'Gift request changed', 'Gift request withdrawn', 'Gift shipped', 'Gift tracking changed', 'Gift declined', 'Gift received']) {
+      expect(page, said).toContain(`${said}<`);
+    }
+    expect(page).not.toMatch(/gift_product|gift (?:product|requested|shipped)/);
+  });
+
   it('lists a year-end download under Payouts, named by its year', async () => {
     const o = await consoleBrand('owner');
     expect((await get('/console/payouts/year-end.csv?year=2025', o.cookie)).status).toBe(200);

@@ -148,7 +148,7 @@ const createCampaign = z.strictObject({
 });
 
 const copyBody = z.strictObject({
-  name: plainText(CAMPAIGN_NAME_MAX).min(1).optional().meta({ description: 'The copy\'s name; "<name> (copy)" when absent ("<name> (copy 2)" for a copy\'s copy).' }),
+  name: plainText(CAMPAIGN_NAME_MAX).min(1).optional().meta({ description: 'The copy\'s name; when absent, "<name> (copy)", or "(copy 2)", "(copy 3)"… for a copy\'s copy or when the brand has a campaign of that name already.' }),
   inviteCreatorIds: z
     .union([z.literal('all'), z.array(z.string().regex(ID_PATTERN, 'A creator id.')).max(MAX_COPIED_CREATORS)])
     .default([])

@@ -6,7 +6,7 @@ import { auditIfChanged, creatorEndedSql, writeAudited } from '../../db/audit';
 import { checkedEq, database } from '../../db/client';
 import { brandCreators, campaigns, enrollments, enrollmentStatuses, paymentModels } from '../../db/schema';
 import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
-import { formatMoney, formatPeriod } from '../../../portal/format';
+import { formatMoney, formatPeriod, laterCloseUnderMinimum, paidAtClose } from '../../../portal/format';
 import { noticeAfterResponse } from '../../mail';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -295,12 +295,14 @@ export function tellAdjustment(c: { env: Env; executionCtx: Pick<ExecutionContex
   if (!made.tell) return;
   const { adjustment: a, tell } = made;
   const amount = formatMoney(Math.abs(a.amountMinor), a.currency);
-  const month = formatPeriod(a.period);
-  const minimum = tell.minPayoutMinor > 0 ? ` (or a later close, while what you are owed is under its ${formatMoney(tell.minPayoutMinor, a.currency)} minimum payout)` : '';
   const earnings = `Your earnings: ${origin}/earnings`;
   const message =
     a.amountMinor > 0
-      ? { to: tell.to, subject: `${tell.brandName} added ${amount} to your earnings`, text: `Their note:\n${a.note}\n\nIt counts in ${month} and is paid when ${tell.brandName} closes that month${minimum}. ${earnings}` }
-      : { to: tell.to, subject: `${tell.brandName} corrected your earnings by −${amount}`, text: `Their reason:\n${a.note}\n\nIt counts in ${month} and is taken from what ${tell.brandName} pays you when it closes that month${minimum}. Ask them if you think it is wrong. ${earnings}` };
+      ? { to: tell.to, subject: `${tell.brandName} added ${amount} to your earnings`, text: `Their note:\n${a.note}\n\n${paidAtClose(tell.brandName, a.period, tell.minPayoutMinor, a.currency)} ${earnings}` }
+      : {
+          to: tell.to,
+          subject: `${tell.brandName} corrected your earnings by −${amount}`,
+          text: `Their reason:\n${a.note}\n\nIt counts in ${formatPeriod(a.period)} and is taken from what ${tell.brandName} pays you when it closes that month${laterCloseUnderMinimum(tell.minPayoutMinor, a.currency)}. Ask them if you think it is wrong. ${earnings}`,
+        };
   noticeAfterResponse(c.executionCtx, c.env, message, 'adjustment_notice_failed');
 }

@@ -61,7 +61,6 @@ export const WRONG_CODE = 'That code is not right, or it was used already. Type 
 const WRONG_PASSWORD = 'That is not your password.';
 // Where a code step that expired (or was spent, or is another surface's) sends the browser: its sign-in page says so.
 export const CODE_EXPIRED = 'That sign-in has expired (you have five minutes for the code). Sign in again.';
-const CODES_MADE_BY_TWIN = 'New recovery codes were just made by this same form, sent a moment before (pressed twice?), and the page that showed them did not stay. They are kept only as fingerprints, so they cannot be shown again: make new codes below and write those down.';
 const SETUP_EXPIRED = 'That setup has expired. Scan this new QR code (remove the old Chorus entry from your app first), then type its code.';
 // Not the person's mistake, and no code of theirs can fix it: said apart from a wrong code, and costs no attempt.
 export const unreadableKey = (help: string) => `This account's two-step key cannot be read (the server's key that seals it was changed), so no code from your app and no recovery code can work. ${help}`;
@@ -185,6 +184,8 @@ export const settingsFlashes = (lostPhone = 'Turn two-step off and set it up aga
   off: { tone: 'success', text: 'Two-step sign-in is off. Your password alone signs you in.' },
   // Mostly the second of a double click on "turn on": the first's page, with the recovery codes, was dropped.
   already_on: { tone: 'info', text: 'Two-step sign-in is on. If you did not see your recovery codes (the form was sent twice?), they cannot be shown again: make new codes below and write those down.' },
+  // The second of a double click on "new recovery codes": the first made them, and its page was dropped.
+  codes_made: { tone: 'warn', text: 'This form was sent twice: the first made new recovery codes, and the page that showed them was replaced. Only their fingerprints are kept, so they cannot be shown again: make new codes below and write those down.' },
 });
 
 // The handlers of the settings page: GET shows the setup (off) or what can be changed (on); the POSTs change it.
@@ -257,7 +258,7 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       if (!factor) return c.redirect(s.action, 303);
       const proof = await proveItIsYou(c, a, factor);
       // The first of a double click made the codes, and its page (the only one that shows them) was dropped.
-      if (!proof.ok && proof.spent) return s.managePage(c, factor, [CODES_MADE_BY_TWIN], 409);
+      if (!proof.ok && proof.spent) return c.redirect(flashed(s.action, 'codes_made'), 303);
       if (!proof.ok) return s.managePage(c, factor, proof.errors, proof.status);
       const now = Date.now();
       const codes = newRecoveryCodes();

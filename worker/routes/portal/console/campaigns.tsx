@@ -8,8 +8,7 @@ import { countOf, formatDateTime } from '../../../../portal/format';
 import { DUE_FILTERS, MOVE_LABELS, NetworkPage, type DueFilter } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
 import { CampaignCopyPage, type CopyFormValues } from '../../../../portal/console/campaign-copy';
-import { copyableCount, copyableCreators, copyCampaign, CopyIncomplete, CopyRefused, MAX_COPIED_CREATORS, type CopyRefusal } from '../../../db/campaign-copy';
-import { copyName } from '../../../domain/campaign-copy';
+import { copyableCount, copyableCreators, copyCampaign, CopyIncomplete, CopyRefused, defaultCopyName, MAX_COPIED_CREATORS, type CopyRefusal } from '../../../db/campaign-copy';
 import { auditIfChanged } from '../../../db/audit';
 import { giftedByEnrollment } from '../../../db/gifting';
 import { briefUpdates, campaignAudience, campaignUpdateBody, listCampaignUpdates, newsMailParts, postCampaignUpdate, updateAllowance, updateMessages, updatePosition, UPDATES_PER_DAY } from '../../../db/campaign-updates';
@@ -394,10 +393,15 @@ async function copiedFlash(c: ConsoleContext): Promise<Flash> {
 
 async function renderCopy(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CopyFormValues; errors?: FormError[]; status?: 409 | 422 | 503; formKey?: string } = {}) {
   const { brandId } = c.var.user;
-  const [creators, total, toReview] = await Promise.all([copyableCreators(c.env.DB, brandId, campaign.id), copyableCount(c.env.DB, brandId, campaign.id), awaitingReview(c.env.DB, brandId)]);
+  const [creators, total, toReview, defaultName] = await Promise.all([
+    copyableCreators(c.env.DB, brandId, campaign.id),
+    copyableCount(c.env.DB, brandId, campaign.id),
+    awaitingReview(c.env.DB, brandId),
+    opts.values ? null : defaultCopyName(c.env.DB, brandId, campaign.name),
+  ]);
   // Ticked as sent, less anyone no longer in the campaign; at first, everyone listed (at most one copy's worth).
   const listed = new Set(creators.map((x) => x.creator_id));
-  const values = opts.values ? { ...opts.values, creators: opts.values.creators.filter((id) => listed.has(id)) } : { name: copyName(campaign.name), creators: [...listed] };
+  const values = opts.values ? { ...opts.values, creators: opts.values.creators.filter((id) => listed.has(id)) } : { name: defaultName ?? '', creators: [...listed] };
   return renderPage(c, <CampaignCopyPage viewer={viewerOf(c)} campaign={campaign} creators={creators} total={total} values={values} formKey={opts.formKey ?? randomToken(16)} errors={opts.errors} toReview={toReview} />, opts.status ?? 200);
 }
 
