@@ -168,7 +168,11 @@ const u = () => `${Date.now().toString(36)}${(uniq++).toString(36)}`;
 // Every admin JSON operation, with a body that passes validation (so each mutation tests one thing).
 const ROUTES: Route[] = [
   { method: 'GET', path: '/api/admin/brand' },
-  { method: 'PATCH', path: '/api/admin/brand', body: () => ({ name: 'Hostile brand', clickParam: 'cid', fallbackUrl: null, allowedHosts: ['shop.example', '*.shop.example'] }) },
+  {
+    method: 'PATCH',
+    path: '/api/admin/brand',
+    body: () => ({ name: 'Hostile brand', clickParam: 'cid', fallbackUrl: null, allowedHosts: ['shop.example', '*.shop.example'], payerName: 'Hostile Brand GmbH', payerIban: 'DE89370400440532013000', payerBic: 'COBADEFFXXX' }),
+  },
   { method: 'GET', path: '/api/admin/brand/terms' },
   { method: 'GET', path: '/api/admin/brand/terms/versions' },
   { method: 'GET', path: '/api/admin/brand/terms/versions/:termsversion', ids: ['termsversion'] },
@@ -273,6 +277,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/admin/payouts/export.csv', query: () => ({ period: '2020-10' }) },
   { method: 'GET', path: '/api/admin/payouts', query: () => ({ period: '2020-10' }) },
   { method: 'GET', path: '/api/admin/payouts/year-end.csv', query: () => ({ year: '2020' }) },
+  { method: 'GET', path: '/api/admin/payouts/payment-file', query: () => ({ period: '2020-10', format: 'sepa', executionDate: '2099-01-01' }) },
   { method: 'GET', path: '/api/admin/payouts/:payout/entries', ids: ['payout'], query: () => ({ limit: '2' }) },
   { method: 'POST', path: '/api/admin/payouts/:payout/mark', ids: ['payout'], body: () => ({ status: 'failed', reference: 'R-1', reason: 'The bank bounced it.' }) },
   { method: 'POST', path: '/api/admin/payouts/reconcile', body: (w) => ({ csv: `payout_id,reference,status\n${w.a.ids.payout},R-1,failed\n` }) },
