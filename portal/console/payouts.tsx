@@ -523,7 +523,7 @@ const PaymentFilesSection: FC<{ files: NonNullable<PayoutsView['paymentFiles']>;
               <td class="num" data-label="Net">
                 {formatMoney(line.netMinor, line.currency)}
               </td>
-              <td class="small" data-label="Why">
+              <td class="small wide" data-label="Why">
                 {LEFT_OUT_LABELS[reason]}
               </td>
             </tr>
