@@ -8,9 +8,6 @@ export const PAYMENT_FORMATS = ['sepa', 'paypal', 'wise'] as const;
 export type PaymentFormat = (typeof PAYMENT_FORMATS)[number];
 export const isPaymentFormat = (raw: string): raw is PaymentFormat => (PAYMENT_FORMATS as readonly string[]).includes(raw);
 
-/** The payout method each file pays (creator.tsx payoutDetailsSchema). */
-export const FORMAT_METHOD: Record<PaymentFormat, string> = { sepa: 'bank_transfer', paypal: 'paypal', wise: 'wise' };
-
 // The most rows each service takes in one upload.
 export const FORMAT_MAX_ROWS: Record<PaymentFormat, number> = { sepa: 10_000, paypal: 5_000, wise: 1_000 };
 
