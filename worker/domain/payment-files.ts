@@ -123,6 +123,11 @@ export const paymentNote = (period: string, brandName: string) => `Chorus payout
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 export const xmlText = (text: string) => text.replace(/[&<>"']/g, (ch) => XML_ESCAPES[ch]!);
 
+// SEPA identifiers take the Latin set only, no '_': a payout id goes in with its '_' written '.', which no payout id
+// holds ('po_' and hex), so the bank statement's form reads back as the same payout (payoutIdFromSepa, Reconcile).
+export const sepaPayoutId = (payoutId: string) => payoutId.replaceAll('_', '.');
+export const payoutIdFromSepa = (text: string) => text.replaceAll('.', '_');
+
 const max35 = (what: string, id: string) => {
   if (id.length < 1 || id.length > 35) throw new RangeError(`${what} must be 1-35 characters: ${id}`);
   return id;
@@ -151,7 +156,7 @@ export function sepaCreditTransferXml(f: SepaFile): string {
   const agent = f.payer.bic ? `<BIC>${xmlText(f.payer.bic)}</BIC>` : '<Othr><Id>NOTPROVIDED</Id></Othr>';
   const transactions = f.lines.map(
     (l) => `      <CdtTrfTxInf>
-        <PmtId><EndToEndId>${xmlText(max35('EndToEndId', l.payoutId))}</EndToEndId></PmtId>
+        <PmtId><EndToEndId>${xmlText(max35('EndToEndId', sepaPayoutId(l.payoutId)))}</EndToEndId></PmtId>
         <Amt><InstdAmt Ccy="EUR">${formatAmount(l.amountMinor, 'EUR')}</InstdAmt></Amt>
         <Cdtr><Nm>${xmlText(l.name)}</Nm></Cdtr>
         <CdtrAcct><Id><IBAN>${xmlText(l.account)}</IBAN></Id></CdtrAcct>

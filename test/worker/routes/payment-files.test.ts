@@ -64,6 +64,9 @@ async function closedPeriod(seeds: Seed[], opts: { currency?: string; payer?: bo
   return { ...m, payouts };
 }
 
+// What SEPA takes in an identifier (MsgId, PmtInfId, EndToEndId): its Latin set without the space, 1-35 characters.
+const SEPA_ID = /^[A-Za-z0-9/\-?:().,'+]{1,35}$/;
+
 const bank = (account: string, holder?: string) => ({ method: 'bank_transfer', account, ...(holder === undefined ? {} : { holder }) });
 
 // Three bank transfers of 0.05, 12.30 and 1,234,567.89 (one named by its tax details), one without any name, and
@@ -84,7 +87,7 @@ const MIXED: Seed[] = [
   { name: 'Formula', details: { method: 'paypal', account: '-dash@creators.test' }, net: 100 },
 ];
 
-const fileOf = (m: Awaited<ReturnType<typeof closedPeriod>>, format: string, extra = '') => m.brand.api('GET', `/api/admin/payouts/payment-file?period=${PERIOD}&format=${format}${extra}`);
+const fileOf = (m: Pick<Awaited<ReturnType<typeof closedPeriod>>, 'brand'>, format: string, extra = '') => m.brand.api('GET', `/api/admin/payouts/payment-file?period=${PERIOD}&format=${format}${extra}`);
 
 describe('the SEPA credit transfer file', () => {
   it('pays each bank transfer once, amounts to the cent, names transliterated and escaped, totals right', async () => {
@@ -126,12 +129,13 @@ describe('the SEPA credit transfer file', () => {
       iban: xmlText(t, 'CdtrAcct/Id/IBAN'),
       note: xmlText(t, 'RmtInf/Ustrd'),
     }));
+    const dotted = m.payouts.map((id) => id.replace('_', '.'));
     expect(tx).toEqual([
-      { id: m.payouts[0], amount: '0.05', ccy: 'EUR', name: 'Zoe + Angstrom', iban: 'DE89370400440532013000', note: 'Chorus payout 2026-10 Fernway + Sohne' },
-      { id: m.payouts[1], amount: '12.30', ccy: 'EUR', name: 'Lukasz Nowak', iban: 'FR1420041010050500013M02606', note: 'Chorus payout 2026-10 Fernway + Sohne' },
-      { id: m.payouts[2], amount: '1234567.89', ccy: 'EUR', name: 'Big Earner BV', iban: 'NL91ABNA0417164300', note: 'Chorus payout 2026-10 Fernway + Sohne' },
+      { id: dotted[0], amount: '0.05', ccy: 'EUR', name: 'Zoe + Angstrom', iban: 'DE89370400440532013000', note: 'Chorus payout 2026-10 Fernway + Sohne' },
+      { id: dotted[1], amount: '12.30', ccy: 'EUR', name: 'Lukasz Nowak', iban: 'FR1420041010050500013M02606', note: 'Chorus payout 2026-10 Fernway + Sohne' },
+      { id: dotted[2], amount: '1234567.89', ccy: 'EUR', name: 'Big Earner BV', iban: 'NL91ABNA0417164300', note: 'Chorus payout 2026-10 Fernway + Sohne' },
     ]);
-    for (const t of tx) expect(t.id!.length).toBeLessThanOrEqual(35);
+    for (const id of [msgId, xmlText(info, 'PmtInfId'), ...tx.map((t) => t.id)]) expect(id).toMatch(SEPA_ID);
     // Downloading marks nothing paid, and is audited with what it paid.
     expect(await rowCount("SELECT count(*) AS n FROM payouts WHERE brand_id = ? AND status = 'pending'", m.brand.brandId)).toBe(10);
     const audit = await env.DB.prepare("SELECT actor_type, target_type, target_id, details FROM audit_log WHERE brand_id = ? AND action = 'payout.payment_file_exported'").bind(m.brand.brandId).all<{ actor_type: string; target_type: string; target_id: string; details: string }>();
@@ -140,6 +144,33 @@ describe('the SEPA credit transfer file', () => {
     expect(parseXml(await (await fileOf(m, 'sepa')).text()).children[0]!.children[0]!.children[0]!.text).not.toBe(msgId);
     expect((await m.brand.api('HEAD', `/api/admin/payouts/payment-file?period=${PERIOD}&format=sepa`)).status).toBe(200);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'payout.payment_file_exported'", m.brand.brandId)).toBe(2);
+  });
+
+  it('writes the ids a real close mints in SEPA\'s set, and Reconcile reads the bank statement\'s form back as the same payouts', async () => {
+    const m = await createMoneyBrand();
+    await env.DB.prepare("UPDATE brands SET currency = 'EUR', payer_name = 'Fernway GmbH', payer_iban = 'DE89370400440532013000' WHERE id = ?").bind(m.brand.brandId).run();
+    const second = await addAcceptedCreator(m.brand, { email: `ids_${tag()}@creators.test`, handle: `ids_${tag()}`.slice(0, 30), displayName: 'Ids' });
+    const enrollment = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: second.data.id, paymentModel: 'affiliate', status: 'active' }));
+    for (const [creatorId, enrollmentId] of [
+      [m.creator.id, m.enrollment.id],
+      [second.data.id, enrollment.data.id],
+    ]) {
+      await env.DB.prepare('UPDATE creators SET payout_details_enc = ? WHERE id = ?').bind(await seal(bank('DE89370400440532013000', 'Sarah Jones')), creatorId).run();
+      await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: enrollmentId!, creatorId: creatorId!, amountMinor: 2_000, period: PERIOD, availableAt: Date.UTC(2026, 9, 1) });
+    }
+    await env.DB.prepare("UPDATE ledger_entries SET currency = 'EUR' WHERE brand_id = ?").bind(m.brand.brandId).run();
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: PERIOD })).status).toBe(201);
+    const doc = parseXml(await (await fileOf({ brand: m.brand }, 'sepa')).text());
+    const ids = xmlAll(doc, 'CstmrCdtTrfInitn/PmtInf/CdtTrfTxInf/PmtId/EndToEndId').map((e) => e.text);
+    expect(ids).toHaveLength(2);
+    for (const id of [xmlText(doc, 'CstmrCdtTrfInitn/GrpHdr/MsgId'), xmlText(doc, 'CstmrCdtTrfInitn/PmtInf/PmtInfId'), ...ids]) expect(id).toMatch(SEPA_ID);
+    const { results } = await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? ORDER BY id').bind(m.brand.brandId).all<{ id: string }>();
+    expect(ids.map((id) => id.replace('.', '_')).sort()).toEqual(results.map((r) => r.id));
+    const csv = `payout_id,reference,status\r\n${ids.map((id, i) => `${id},BANK-${i},paid`).join('\r\n')}\r\n`;
+    const rec = await json<{ data: { results: { payoutId: string; outcome: string }[] } }>(await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv }));
+    expect(rec.data.results.map((r) => r.outcome)).toEqual(['paid', 'paid']);
+    expect(rec.data.results.map((r) => r.payoutId).sort()).toEqual(results.map((r) => r.id));
+    expect(await rowCount("SELECT count(*) AS n FROM payouts WHERE brand_id = ? AND status = 'paid'", m.brand.brandId)).toBe(2);
   });
 
   it('takes an execution date from today to a year ahead, and says NOTPROVIDED without a BIC', async () => {
