@@ -1,7 +1,7 @@
 // Payment files finance uploads to pay a closed month in one go: a SEPA credit transfer (ISO 20022
 // pain.001.001.03) for bank transfers, PayPal's Payouts file and Wise's batch "send by email" file. Pure: which
 // payout goes in which file (or why none), and the files' bytes. Amounts are integer minor units throughout.
-import { csvLine, csvNumber, csvText } from '../lib/csv';
+import { csvLine, csvNumber, csvText, looksLikeFormula } from '../lib/csv';
 import { formatAmount } from './store-payloads';
 
 export const PAYMENT_FORMATS = ['sepa', 'paypal', 'wise'] as const;
@@ -88,10 +88,6 @@ export function stillToPay(p: Pick<PayoutForFile, 'status' | 'givenUp' | 'detail
   return true;
 }
 
-// Spreadsheets run a cell starting with one of these, and the CSV writer neutralises it with an apostrophe:
-// an email so written would pay a different address, so such a payout is left for finance to pay by hand.
-const FORMULA_LEAD = /^[=+\-@]/;
-
 /** Which file pays the payout, or why none does. `sepaOffered`: the brand pays in EUR. */
 export function placePayout(p: PayoutForFile, brandCurrency: string, sepaOffered: boolean): Placement {
   const due = stillToPay(p);
@@ -109,7 +105,9 @@ export function placePayout(p: PayoutForFile, brandCurrency: string, sepaOffered
   }
   const file = method === 'paypal' ? 'paypal' : method === 'wise' ? 'wise' : null;
   if (file === null) return { file: null, reason: 'no_details' };
-  if (FORMULA_LEAD.test(p.payoutAccount)) return { file: null, reason: 'account_unsafe' };
+  // The CSV writer neutralises a cell a spreadsheet would run with an apostrophe: an email so written would pay a
+  // different address, so such a payout is left for finance to pay by hand.
+  if (looksLikeFormula(p.payoutAccount)) return { file: null, reason: 'account_unsafe' };
   return { file, creditorName: null };
 }
 
