@@ -181,7 +181,10 @@ async function payableLineOf(secretsKey: string, r: Row): Promise<PayableLine> {
   // Unknown (a payout marked failed before Chorus kept where it went, or unreadable) is not a change; none
   // then ('') and some now is.
   const failedTo = r.failed_to_enc === '' ? { method: '', account: '' } : r.failed_to_enc ? await openDetails(secretsKey, r.failed_to_enc) : null;
-  const changed = failedTo !== null && failedTo !== 'unreadable' && details !== 'unreadable' && (failedTo.method !== method || failedTo.account !== account);
+  // A bank may refuse a transfer for the holder's name alone (Verification of Payee): a corrected name is a change too.
+  const holder = details && details !== 'unreadable' ? (details.holder ?? null) : null;
+  const changed =
+    failedTo !== null && failedTo !== 'unreadable' && details !== 'unreadable' && (failedTo.method !== method || failedTo.account !== account || (method === 'bank_transfer' && (failedTo.holder ?? null) !== holder));
   const tax = await openSealedJson<TaxDetails>(secretsKey, r.tax_details_enc);
   const line: PayoutLine = {
     id: r.id,
@@ -206,8 +209,7 @@ async function payableLineOf(secretsKey: string, r: Row): Promise<PayableLine> {
     failureReason: r.failure_reason,
     givenUp: r.given_up === 1,
   };
-  const known = details && details !== 'unreadable' ? details : null;
-  return { line, holder: known?.holder ?? null, legalName: tax && tax !== 'unreadable' ? tax.legalName : null };
+  return { line, holder, legalName: tax && tax !== 'unreadable' ? tax.legalName : null };
 }
 
 // A period's payouts a page at a time in a fixed order (handle, id): memory stays flat however many rows.

@@ -24,7 +24,7 @@ type Seed = {
   net: number;
   status?: 'pending' | 'paid' | 'failed';
   // Where a failed payout went: '' none known then, or the details it failed with.
-  failedTo?: { method: string; account: string } | '';
+  failedTo?: { method: string; account: string; holder?: string } | '';
   accepted?: boolean;
   currency?: string;
 };
@@ -231,6 +231,21 @@ describe('the PayPal and Wise files', () => {
   it('in another currency: the amounts in it, and bank transfers left out as SEPA is euros only', async () => {
     const m = await closedPeriod([{ name: 'Pam', details: { method: 'paypal', account: 'pam@creators.test' }, net: 1_000_000 }], { currency: 'USD' });
     expect(await (await fileOf(m, 'paypal')).text()).toBe(`"pam@creators.test",10000.00,"USD","${m.payouts[0]}","Chorus payout 2026-10 Fernway & <Söhne>","PAYPAL"\r\n`);
+  });
+});
+
+describe('a failed bank transfer', () => {
+  it('is paid again once the creator corrects the holder name (or adds one), not while it is the name it failed with', async () => {
+    const iban = 'DE89370400440532013000';
+    const m = await closedPeriod([
+      { name: 'Fixed', details: bank(iban, 'Anna Schmidt'), net: 100, status: 'failed', failedTo: bank(iban, 'Ana Schmitt') },
+      { name: 'Added', details: bank(iban, 'Ben Ode'), net: 200, status: 'failed', failedTo: bank(iban) },
+      { name: 'Same', details: bank(iban, 'Cem Kaya'), net: 300, status: 'failed', failedTo: bank(iban, 'Cem Kaya') },
+    ]);
+    const doc = parseXml(await (await fileOf(m, 'sepa')).text());
+    expect(xmlAll(doc, 'CstmrCdtTrfInitn/PmtInf/CdtTrfTxInf/Cdtr/Nm').map((e) => e.text)).toEqual(['Anna Schmidt', 'Ben Ode']);
+    const lines = await json<{ data: { payouts: { id: string; detailsChangedSinceFailure: boolean }[] } }>(await m.brand.api('GET', `/api/admin/payouts?period=${PERIOD}`));
+    expect(m.payouts.map((id) => lines.data.payouts.find((l) => l.id === id)?.detailsChangedSinceFailure)).toEqual([true, true, false]);
   });
 });
 
