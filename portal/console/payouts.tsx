@@ -440,6 +440,8 @@ export const LEFT_OUT_LABELS: Record<LeftOutReason, string> = {
   unreadable: 'Payout details unreadable (our key changed): ask them to enter them again',
   holder_missing: 'Bank transfer without the account holder’s name: their Earnings page asks them to add it',
   sepa_unavailable: 'Bank transfer: SEPA files are in euros only, so pay it from your bank by hand',
+  iban_not_sepa: 'Bank account outside SEPA: pay it from your bank by hand',
+  payer_address_needed: 'Pay by hand: needs the payer’s address (a bank in a SEPA country outside the EEA, such as the UK or Switzerland)',
   nothing_to_pay: 'Nothing to pay: its net is zero or below',
   failed_same_details: 'Failed, and they have not changed their payout details since',
   other_currency: 'In another currency than your brand’s',

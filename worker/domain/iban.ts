@@ -22,3 +22,19 @@ export const isIban = (iban: string) => IBAN_SHAPE.test(iban) && ibanChecksOut(i
 
 // Bank (4 letters), country (2), location (2) and an optional branch (3): 8 or 11 characters.
 export const isBic = (bic: string) => /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$/.test(bic);
+
+// The countries of the SEPA schemes (the EPC's geographical scope: 41 since Serbia joined in 2025), by an IBAN's
+// first two letters. Territories that bank with a member's IBANs (Åland, the French overseas departments, Jersey,
+// the Canaries) carry that member's code. Outside the EEA, EU rules on transfers of funds make the payer's bank send
+// the payer's postal address with the payment, which a Chorus file does not carry.
+const SEPA_IN_EEA = new Set([
+  ...['AT', 'BE', 'BG', 'CY', 'CZ', 'DE', 'DK', 'EE', 'ES', 'FI', 'FR', 'GR', 'HR', 'HU', 'IE', 'IT', 'LT', 'LU', 'LV', 'MT', 'NL', 'PL', 'PT', 'RO', 'SE', 'SI', 'SK'],
+  ...['IS', 'LI', 'NO'],
+]);
+const SEPA_OUTSIDE_EEA = new Set(['AD', 'AL', 'CH', 'GB', 'GI', 'MC', 'MD', 'ME', 'MK', 'RS', 'SM', 'VA']);
+
+/** Where an IBAN's bank is as SEPA sees it: in the EEA, in a SEPA country outside it, or outside SEPA. */
+export function sepaReachOf(iban: string): 'eea' | 'outside_eea' | 'none' {
+  const country = iban.slice(0, 2);
+  return SEPA_IN_EEA.has(country) ? 'eea' : SEPA_OUTSIDE_EEA.has(country) ? 'outside_eea' : 'none';
+}

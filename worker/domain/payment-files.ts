@@ -2,6 +2,7 @@
 // pain.001.001.03) for bank transfers, PayPal's Payouts file and Wise's batch "send by email" file. Pure: which
 // payout goes in which file (or why none), and the files' bytes. Amounts are integer minor units throughout.
 import { csvLine, csvNumber, csvText, looksLikeFormula } from '../lib/csv';
+import { sepaReachOf } from './iban';
 import { formatAmount } from './store-payloads';
 
 export const PAYMENT_FORMATS = ['sepa', 'paypal', 'wise'] as const;
@@ -73,6 +74,8 @@ export type LeftOutReason =
   | 'unreadable'
   | 'holder_missing'
   | 'sepa_unavailable'
+  | 'iban_not_sepa'
+  | 'payer_address_needed'
   | 'nothing_to_pay'
   | 'failed_same_details'
   | 'other_currency'
@@ -100,6 +103,9 @@ export function placePayout(p: PayoutForFile, brandCurrency: string, sepaOffered
   if (method === 'not_shared' || method === 'erased' || method === 'unreadable') return { file: null, reason: method };
   if (method === 'bank_transfer') {
     if (!sepaOffered) return { file: null, reason: 'sepa_unavailable' };
+    const reach = sepaReachOf(p.payoutAccount);
+    if (reach === 'none') return { file: null, reason: 'iban_not_sepa' };
+    if (reach === 'outside_eea') return { file: null, reason: 'payer_address_needed' };
     const creditorName = sepaName(p.holder ?? p.legalName ?? '');
     return creditorName === null ? { file: null, reason: 'holder_missing' } : { file: 'sepa', creditorName };
   }

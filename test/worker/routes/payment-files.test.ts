@@ -234,6 +234,25 @@ describe('the PayPal and Wise files', () => {
   });
 });
 
+describe('the IBANs the SEPA file pays', () => {
+  it("pays the EEA's, and leaves out SEPA countries outside the EEA (the payer's address) and the rest of the world, each with its reason", async () => {
+    const m = await closedPeriod([
+      { name: 'Norway', details: bank('NO9386011117947', 'Nora Berg'), net: 100 },
+      { name: 'Britain', details: bank('GB82WEST12345698765432', 'Guy Brit'), net: 200 },
+      { name: 'Swiss', details: bank('CH9300762011623852957', 'Heidi Alp'), net: 300 },
+      { name: 'Monaco', details: bank('MC5811222000010123456789030', 'Grace Rock'), net: 400 },
+      { name: 'Turkey', details: bank('TR330006100519786457841326', 'Can Demir'), net: 500 },
+    ]);
+    const doc = parseXml(await (await fileOf(m, 'sepa')).text());
+    expect(xmlAll(doc, 'CstmrCdtTrfInitn/PmtInf/CdtTrfTxInf/CdtrAcct/Id/IBAN').map((e) => e.text)).toEqual(['NO9386011117947']);
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, await signIn(owner.email))).text();
+    expect(page).toContain('In no file: 4 payouts');
+    expect(page.split('Pay by hand: needs the payer’s address').length - 1).toBe(3);
+    expect(page.split('Bank account outside SEPA').length - 1).toBe(1);
+  });
+});
+
 describe('a failed bank transfer', () => {
   it('is paid again once the creator corrects the holder name (or adds one), not while it is the name it failed with', async () => {
     const iban = 'DE89370400440532013000';
