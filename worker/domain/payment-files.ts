@@ -23,16 +23,21 @@ const SEPA_TEXT = /^[A-Za-z0-9/\-?:().,'+ ]*$/;
 /** Whether text is already in the SEPA Latin set (letters, digits, / - ? : ( ) . , ' + and space). */
 export const isSepaText = (text: string) => SEPA_TEXT.test(text);
 
-// Letters that carry no combining accent to strip, and the ampersand, written as SEPA files customarily write them.
-const SPELLED: Record<string, string> = { ß: 'ss', ẞ: 'SS', Æ: 'AE', æ: 'ae', Ø: 'O', ø: 'o', Œ: 'OE', œ: 'oe', Ł: 'L', ł: 'l', Đ: 'D', đ: 'd', Ð: 'D', ð: 'd', Þ: 'TH', þ: 'th', ı: 'i', '&': '+' };
+// Letters that carry no combining accent to strip, the ampersand, and typographic apostrophes and dashes (a name as
+// a phone keyboard types it: O’Brien, Smith–Jones), written as SEPA files customarily write them.
+const SPELLED: Record<string, string> = {
+  ß: 'ss', ẞ: 'SS', Æ: 'AE', æ: 'ae', Ø: 'O', ø: 'o', Œ: 'OE', œ: 'oe', Ł: 'L', ł: 'l', Đ: 'D', đ: 'd', Ð: 'D', ð: 'd', Þ: 'TH', þ: 'th', ı: 'i', '&': '+',
+  '’': "'", '‘': "'", ʼ: "'", ʻ: "'", '‐': '-', '–': '-', '—': '-',
+};
 
 // Names are transliterated, not refused: most creators' names carry accents (Zoë, Çelik, Łukasz), and a bank
 // reads "Zoe" as the same holder (Verification of Payee matches names loosely, and banks convert them the same
 // way). A letter with no Latin form (Cyrillic, CJK) is refused instead: dropping it would name someone else.
 // Punctuation outside the set becomes a space. `strict` false drops such letters too (free text, not names).
+// NFKD, not NFD: compatibility forms (ﬁ, fullwidth Ａ, ²) become the plain letters and digits they stand for.
 export function toSepaText(text: string, strict = true): string | null {
   let out = '';
-  for (const ch of text.normalize('NFD')) {
+  for (const ch of text.normalize('NFKD')) {
     if (/\p{M}/u.test(ch)) continue;
     if (SEPA_CHAR.test(ch)) out += ch;
     else if (SPELLED[ch] !== undefined) out += SPELLED[ch];
@@ -47,6 +52,13 @@ export function toSepaText(text: string, strict = true): string | null {
 export function sepaName(name: string): string | null {
   const text = toSepaText(name);
   return text === null ? null : text.slice(0, SEPA_NAME_MAX).trim();
+}
+
+// A name someone types for a SEPA file (an account holder, the brand's payer) is refused rather than cut when its
+// transliteration runs past 70 (ß is ss, ﬁ is fi): the bank would check a name that is not the one given.
+export function fitsSepaName(name: string): boolean {
+  const text = toSepaText(name);
+  return text !== null && text.length <= SEPA_NAME_MAX;
 }
 
 // ---------- Who is paid by which file ----------

@@ -10,7 +10,7 @@ import { creatorBounties } from '../../db/bounties';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, PayoutStatementPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type EnteredPayoutDetails, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
 import { creatorDetails, replaceSealedDetails, sealedDetailsOf, type SavedPayoutDetails, type SealedDetails } from '../../db/sealed-details';
 import { compactIban, isIban } from '../../domain/iban';
-import { SEPA_NAME_MAX, sepaName } from '../../domain/payment-files';
+import { fitsSepaName, SEPA_NAME_MAX } from '../../domain/payment-files';
 import { checkTaxDetails, maskTaxId, sameTaxDetails, type TaxDetails } from '../../domain/tax-details';
 import { isYear } from '../../domain/periods';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
@@ -1210,9 +1210,7 @@ const payoutDetailsSchema = z.discriminatedUnion('method', [
     account: z.string().transform(compactIban).pipe(z.string().refine(isIban)),
     // The name the bank holds the account under: payment files pay to it, and banks check it against the account
     // (Verification of Payee). Written as typed; the SEPA file transliterates accents, so it needs Latin letters.
-    holder: plainText(SEPA_NAME_MAX)
-      .min(1)
-      .refine((name) => sepaName(name) !== null),
+    holder: plainText(SEPA_NAME_MAX).min(1).refine(fitsSepaName),
   }),
 ]);
 
