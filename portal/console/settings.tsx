@@ -189,7 +189,7 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
             <input id="payerName" aria-invalid={invalidIn(errors, 'payerName')} aria-describedby={fieldDescribedBy('payerName', 'payer-name-hint', errors)} name="payerName" type="text" maxlength={SEPA_NAME_MAX} value={values.payerName} autocomplete="organization" />
             <FieldProblem id="payerName" errors={errors} />
             <p id="payer-name-hint" class="hint">
-              As your bank holds the account, up to {SEPA_NAME_MAX} characters: letters without accents, digits, spaces and <code>/ - ? : ( ) . , ' +</code>.
+              As your bank holds the account, up to {SEPA_NAME_MAX} characters, in Latin letters (accents are fine: the file writes <code>Société Générale</code> as <code>Societe Generale</code>).
             </p>
           </div>
           <div class="field">

@@ -18,10 +18,6 @@ export const FORMAT_MAX_ROWS: Record<PaymentFormat, number> = { sepa: 10_000, pa
 export const SEPA_NAME_MAX = 70;
 const SEPA_REMITTANCE_MAX = 140;
 const SEPA_CHAR = /^[A-Za-z0-9/\-?:().,'+ ]$/;
-const SEPA_TEXT = /^[A-Za-z0-9/\-?:().,'+ ]*$/;
-
-/** Whether text is already in the SEPA Latin set (letters, digits, / - ? : ( ) . , ' + and space). */
-export const isSepaText = (text: string) => SEPA_TEXT.test(text);
 
 // Letters that carry no combining accent to strip, the ampersand, and typographic apostrophes and dashes (a name as
 // a phone keyboard types it: O’Brien, Smith–Jones), written as SEPA files customarily write them.

@@ -40,7 +40,7 @@ export const Brand = z
     selfPurchasesEarn: example(z.boolean(), false).meta({
       description: "Whether a creator's own order (the customer's email is the creator's account email) earns commission like any other. False, the default: it is recorded and credited, earns nothing and counts toward no tier or bonus.",
     }),
-    payerName: example(z.string(), 'Fernway Botanicals GmbH').nullable().meta({ description: "The name your bank holds the account you pay creators from under: the debtor of your SEPA payment files. Up to 70 characters of SEPA's character set." }),
+    payerName: example(z.string(), 'Fernway Botanicals GmbH').nullable().meta({ description: "The name your bank holds the account you pay creators from under: the debtor of your SEPA payment files. In Latin letters, accents allowed, as typed: the file writes it in SEPA's character set (accents dropped, & as +), at most 70 characters so written." }),
     payerIban: example(z.string(), 'DE89370400440532013000').nullable().meta({ description: 'The IBAN your SEPA payment files pay from, compacted (no spaces, upper case). Null until you add it; SEPA files need it.' }),
     payerBic: example(z.string(), 'COBADEFFXXX').nullable().meta({ description: "Your bank's BIC (8 or 11 characters), if it asks for one; files without it say NOTPROVIDED." }),
     createdAt: time,

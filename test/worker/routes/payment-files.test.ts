@@ -389,6 +389,18 @@ describe('the payer account in the brand settings', () => {
     expect((await json<{ data: Record<string, unknown> }>(await m.brand.api('PATCH', '/api/admin/brand', { payerBic: null }))).data.payerBic).toBeNull();
   });
 
+  it('takes any name that transliterates, stored as typed, and the SEPA file writes it in SEPA letters', async () => {
+    const m = await closedPeriod([{ name: 'Zoë', details: bank('DE89370400440532013000', 'Zoe'), net: 100 }]);
+    for (const payerName of ['Société Générale & Fils', 'O’Neill–Brandt AG']) {
+      const res = await m.brand.api('PATCH', '/api/admin/brand', { payerName });
+      expect(res.status, payerName).toBe(200);
+      expect((await json<{ data: { payerName: string } }>(res)).data.payerName).toBe(payerName);
+    }
+    expect(await env.DB.prepare('SELECT payer_name FROM brands WHERE id = ?').bind(m.brand.brandId).first('payer_name')).toBe('O’Neill–Brandt AG');
+    const doc = parseXml(await (await fileOf(m, 'sepa')).text());
+    expect([xmlText(doc, 'CstmrCdtTrfInitn/GrpHdr/InitgPty/Nm'), xmlText(doc, 'CstmrCdtTrfInitn/PmtInf/Dbtr/Nm')]).toEqual(["O'Neill-Brandt AG", "O'Neill-Brandt AG"]);
+  });
+
   it('refuses a bad IBAN, BIC or name, and wrong types, changing nothing', async () => {
     const m = await createMoneyBrand();
     for (const body of [
@@ -399,8 +411,8 @@ describe('the payer account in the brand settings', () => {
       { payerBic: 'COBADEFFXX' },
       { payerBic: 'C0BADEFF' },
       { payerName: 'x'.repeat(71) },
-      { payerName: 'Société Générale' },
-      { payerName: 'Fernway & Co' },
+      { payerName: 'Фернвей ГмбХ' },
+      { payerName: `${'x'.repeat(69)}ß` },
       { payerName: '' },
       { payerName: 'Line\nbreak' },
       { payerName: ['Fernway'] },
@@ -424,8 +436,11 @@ describe('the payer account in the brand settings', () => {
     const page = await bad.text();
     expect(page).toContain('IBAN: An IBAN whose check digits hold');
     expect(page).toContain('value="DE00 1234"');
-    expect((await post('/console/settings', { ...base, payerName: 'Fernway GmbH', payerIban: 'DE89 3704 0044 0532 0130 00', payerBic: '' }, { cookie })).status).toBe(303);
-    expect(await env.DB.prepare('SELECT payer_name, payer_iban, payer_bic FROM brands WHERE id = ?').bind(m.brand.brandId).first()).toEqual({ payer_name: 'Fernway GmbH', payer_iban: 'DE89370400440532013000', payer_bic: null });
+    const cyrillic = await post('/console/settings', { ...base, payerName: 'Фернвей', payerIban: 'DE89 3704 0044 0532 0130 00', payerBic: '' }, { cookie });
+    expect(cyrillic.status).toBe(422);
+    expect(await cyrillic.text()).toContain('Account holder: Latin letters');
+    expect((await post('/console/settings', { ...base, payerName: 'Fernwäy GmbH', payerIban: 'DE89 3704 0044 0532 0130 00', payerBic: '' }, { cookie })).status).toBe(303);
+    expect(await env.DB.prepare('SELECT payer_name, payer_iban, payer_bic FROM brands WHERE id = ?').bind(m.brand.brandId).first()).toEqual({ payer_name: 'Fernwäy GmbH', payer_iban: 'DE89370400440532013000', payer_bic: null });
     const settings = await (await get('/console/settings', cookie)).text();
     expect(settings).toContain('value="DE89370400440532013000"');
   });
