@@ -3,6 +3,7 @@
 // are in none. A download changes no payout: finance marks them paid through Reconcile once the money went.
 import { FORMAT_MAX_ROWS, paymentNote, paypalPayoutsCsv, placePayout, sepaCreditTransferXml, wiseBatchCsv, type FileLine, type LeftOutReason, type PaymentFormat } from '../domain/payment-files';
 import { ApiError } from '../lib/errors';
+import { zoneOrUtc } from '../domain/periods';
 import { randomHex } from '../lib/ids';
 import { auditStatement, type Actor } from './audit';
 import { payableLines, type PayableLine, type PayoutLine } from './payouts';
@@ -77,7 +78,7 @@ export async function paymentFile(db: D1Database, secretsKey: string, brand: Pay
   const name = `chorus-${format}-${brand.slug}-${period}`;
   const body =
     format === 'sepa'
-      ? sepaCreditTransferXml({ messageId: messageId(period), createdAt: opts.now, executionDate: opts.executionDate, payer: { name: brand.payerName!, iban: brand.payerIban!, bic: brand.payerBic }, remittance: note, lines })
+      ? sepaCreditTransferXml({ messageId: messageId(period), createdAt: opts.now, timeZone: zoneOrUtc(brand.timezone), executionDate: opts.executionDate, payer: { name: brand.payerName!, iban: brand.payerIban!, bic: brand.payerBic }, remittance: note, lines })
       : format === 'paypal'
         ? paypalPayoutsCsv(lines, brand.currency, note)
         : wiseBatchCsv(lines, brand.currency, `Chorus ${period}`);

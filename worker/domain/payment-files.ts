@@ -3,6 +3,7 @@
 // payout goes in which file (or why none), and the files' bytes. Amounts are integer minor units throughout.
 import { csvLine, csvNumber, csvText, looksLikeFormula } from '../lib/csv';
 import { sepaReachOf } from './iban';
+import { localDateTimeOf } from './periods';
 import { formatAmount } from './store-payloads';
 
 export const PAYMENT_FORMATS = ['sepa', 'paypal', 'wise'] as const;
@@ -149,6 +150,8 @@ export type SepaFile = {
   /** Unique per file (MsgId); the payment information block takes it too. */
   messageId: string;
   createdAt: number;
+  /** The brand's timezone, which CreDtTm is written in. */
+  timeZone: string;
   /** The day the bank should pay (YYYY-MM-DD). */
   executionDate: string;
   payer: { name: string; iban: string; bic: string | null };
@@ -164,7 +167,9 @@ export function sepaCreditTransferXml(f: SepaFile): string {
   const msgId = max35('MsgId', f.messageId);
   const remittance = (toSepaText(f.remittance, false) ?? 'Chorus payout').slice(0, SEPA_REMITTANCE_MAX).trim();
   const payerName = xmlText(sepaName(f.payer.name) ?? '');
-  const created = new Date(f.createdAt).toISOString().slice(0, 19);
+  // ISODateTime is xs:dateTime, its zone optional; banks' own samples (EPC, the German DK, the Dutch guides) write
+  // local time without one, so the brand's wall clock goes in, not UTC that a bank would read as local.
+  const created = localDateTimeOf(f.createdAt, f.timeZone);
   const agent = f.payer.bic ? `<BIC>${xmlText(f.payer.bic)}</BIC>` : '<Othr><Id>NOTPROVIDED</Id></Othr>';
   const transactions = f.lines.map(
     (l) => `      <CdtTrfTxInf>

@@ -176,6 +176,19 @@ describe('the SEPA credit transfer file', () => {
     expect(await rowCount("SELECT count(*) AS n FROM payouts WHERE brand_id = ? AND status = 'paid'", m.brand.brandId)).toBe(2);
   });
 
+  it("says when it was made in the brand's own time, without a zone, as banks' samples write it", async () => {
+    const m = await closedPeriod([{ name: 'Zoë', details: bank('DE89370400440532013000', 'Zoe'), net: 100 }]);
+    await env.DB.prepare("UPDATE brands SET timezone = 'Asia/Kolkata' WHERE id = ?").bind(m.brand.brandId).run();
+    // Kolkata is UTC+05:30 all year: the wall clock there, to the second.
+    const local = (at: number) => new Date(Math.floor(at / 1000) * 1000 + 5.5 * 3_600_000).toISOString().slice(0, 19);
+    const before = Date.now();
+    const doc = parseXml(await (await fileOf(m, 'sepa')).text());
+    const after = Date.now();
+    const created = xmlText(doc, 'CstmrCdtTrfInitn/GrpHdr/CreDtTm');
+    expect(created).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
+    expect(created >= local(before) && created <= local(after), `${created} in ${local(before)}..${local(after)}`).toBe(true);
+  });
+
   it('takes an execution date from today to a year ahead, and says NOTPROVIDED without a BIC', async () => {
     const m = await closedPeriod([{ name: 'Zoë', details: bank('DE89370400440532013000', 'Zoe'), net: 100 }]);
     await env.DB.prepare('UPDATE brands SET payer_bic = NULL WHERE id = ?').bind(m.brand.brandId).run();
