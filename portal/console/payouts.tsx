@@ -8,7 +8,7 @@ import { StatementBody } from '../payout-statement';
 import type { PayoutStatement } from '../../worker/db/payout-statements';
 import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 import type { PaymentRun } from '../../worker/db/payment-files';
-import { PAYMENT_FORMATS, type LeftOutReason, type PaymentFormat } from '../../worker/domain/payment-files';
+import { PAYMENT_FORMATS, paypalWritesFraction, type LeftOutReason, type PaymentFormat } from '../../worker/domain/payment-files';
 
 export type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
 export type ReconcileLine = { line: number | null; payoutId: string; outcome: string; handle: string | null; period: string | null };
@@ -446,6 +446,7 @@ export const LEFT_OUT_LABELS: Record<LeftOutReason, string> = {
   failed_same_details: 'Failed, and they have not changed their payout details since',
   other_currency: 'In another currency than your brand’s',
   account_unsafe: 'Their email starts with a character spreadsheets run as a formula: pay it by hand',
+  paypal_whole_units: 'PayPal pays this currency in whole units only, and this net has a fraction: pay it by hand rather than rounded',
 };
 
 const hrefOf = (period: string, format: PaymentFormat) => `/console/payouts/payment-file?period=${period}&format=${format}`;
@@ -485,6 +486,26 @@ const PaymentFileCard: FC<{ format: PaymentFormat; run: PaymentRun; today: strin
                   Pay on
                 </label>
                 <input id="sepa-date" name="executionDate" type="date" required min={today} value={today} />
+              </div>
+              <button type="submit" class="button button-primary">
+                {label.button}
+              </button>
+            </form>
+          ) : format === 'paypal' && paypalWritesFraction(run.currency) ? (
+            <form method="get" action="/console/payouts/payment-file" class="file-form">
+              <input type="hidden" name="period" value={period} />
+              <input type="hidden" name="format" value="paypal" />
+              <div class="field">
+                <label for="paypal-decimal" class="small">
+                  Amounts as
+                </label>
+                <select id="paypal-decimal" name="decimal" aria-describedby="paypal-decimal-hint">
+                  <option value="point">12.30</option>
+                  <option value="comma">12,30</option>
+                </select>
+                <p id="paypal-decimal-hint" class="hint small">
+                  As your PayPal account’s country writes them.
+                </p>
               </div>
               <button type="submit" class="button button-primary">
                 {label.button}

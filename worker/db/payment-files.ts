@@ -1,7 +1,7 @@
 // A closed month's payouts sorted into the payment files that pay them (domain/payment-files.ts): each payout's
 // method and account exactly as the payouts export decides them (db/payouts.ts payableLines), and why the rest
 // are in none. A download changes no payout: finance marks them paid through Reconcile once the money went.
-import { FORMAT_MAX_ROWS, paymentNote, paypalPayoutsCsv, placePayout, sepaCreditTransferXml, wiseBatchCsv, type FileLine, type LeftOutReason, type PaymentFormat } from '../domain/payment-files';
+import { FORMAT_MAX_ROWS, paymentNote, type DecimalSeparator, paypalPayoutsCsv, placePayout, sepaCreditTransferXml, wiseBatchCsv, type FileLine, type LeftOutReason, type PaymentFormat } from '../domain/payment-files';
 import { ApiError } from '../lib/errors';
 import { zoneOrUtc } from '../domain/periods';
 import { randomHex } from '../lib/ids';
@@ -63,7 +63,7 @@ export type PaymentFile = { body: string; filename: string; contentType: string;
 const messageId = (period: string) => `CHORUS-${period}-${randomHex(8)}`;
 
 /** The file of one format for a closed period, or the 409 that says why there is none. */
-export async function paymentFile(db: D1Database, secretsKey: string, brand: PayingBrand, period: string, format: PaymentFormat, opts: { executionDate: string; now: number }): Promise<PaymentFile> {
+export async function paymentFile(db: D1Database, secretsKey: string, brand: PayingBrand, period: string, format: PaymentFormat, opts: { executionDate: string; decimal: DecimalSeparator; now: number }): Promise<PaymentFile> {
   if (!(await periodIsClosed(db, brand.id, period))) throw new ApiError(409, 'period_not_closed', `${period} is not closed: close it first, then its payouts can be paid from a file.`);
   if (format === 'sepa') {
     const offer = sepaOfferOf(brand);
@@ -80,7 +80,7 @@ export async function paymentFile(db: D1Database, secretsKey: string, brand: Pay
     format === 'sepa'
       ? sepaCreditTransferXml({ messageId: messageId(period), createdAt: opts.now, timeZone: zoneOrUtc(brand.timezone), executionDate: opts.executionDate, payer: { name: brand.payerName!, iban: brand.payerIban!, bic: brand.payerBic }, remittance: note, lines })
       : format === 'paypal'
-        ? paypalPayoutsCsv(lines, brand.currency, note)
+        ? paypalPayoutsCsv(lines, brand.currency, note, opts.decimal)
         : wiseBatchCsv(lines, brand.currency, `Chorus ${period}`);
   return format === 'sepa'
     ? { body, filename: `${name}.xml`, contentType: 'application/xml; charset=utf-8', count: lines.length, totalMinor }

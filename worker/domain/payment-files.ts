@@ -4,11 +4,22 @@
 import { csvLine, csvNumber, csvText, looksLikeFormula } from '../lib/csv';
 import { sepaReachOf } from './iban';
 import { localDateTimeOf } from './periods';
-import { formatAmount } from './store-payloads';
+import { formatAmount, minorUnitsOf } from './store-payloads';
 
 export const PAYMENT_FORMATS = ['sepa', 'paypal', 'wise'] as const;
 export type PaymentFormat = (typeof PAYMENT_FORMATS)[number];
 export const isPaymentFormat = (raw: string): raw is PaymentFormat => (PAYMENT_FORMATS as readonly string[]).includes(raw);
+
+/** How PayPal's file writes amounts: as the PayPal account's country does, 12.30 or "12,30". */
+export const DECIMAL_SEPARATORS = ['point', 'comma'] as const;
+export type DecimalSeparator = (typeof DECIMAL_SEPARATORS)[number];
+export const isDecimalSeparator = (raw: string): raw is DecimalSeparator => (DECIMAL_SEPARATORS as readonly string[]).includes(raw);
+
+// Currencies PayPal pays in whole units only (JPY has no minor unit anyway; HUF and TWD have ISO ones PayPal refuses).
+const PAYPAL_WHOLE_UNITS = new Set(['HUF', 'JPY', 'TWD']);
+/** Whether PayPal's file writes amounts of this currency with a fraction, so the decimal separator matters. */
+export const paypalWritesFraction = (currency: string) => !PAYPAL_WHOLE_UNITS.has(currency) && minorUnitsOf(currency) > 0;
+const lostToWholeUnits = (minor: number, currency: string) => PAYPAL_WHOLE_UNITS.has(currency) && minor % 10 ** minorUnitsOf(currency) !== 0;
 
 // The most rows each service takes in one upload.
 export const FORMAT_MAX_ROWS: Record<PaymentFormat, number> = { sepa: 10_000, paypal: 5_000, wise: 1_000 };
@@ -88,7 +99,8 @@ export type LeftOutReason =
   | 'nothing_to_pay'
   | 'failed_same_details'
   | 'other_currency'
-  | 'account_unsafe';
+  | 'account_unsafe'
+  | 'paypal_whole_units';
 
 export type Placement = { file: PaymentFormat; creditorName: string | null } | { file: null; reason: LeftOutReason } | { file: null; reason: 'settled' };
 
@@ -123,6 +135,8 @@ export function placePayout(p: PayoutForFile, brandCurrency: string, sepaOffered
   // The CSV writer neutralises a cell a spreadsheet would run with an apostrophe: an email so written would pay a
   // different address, so such a payout is left for finance to pay by hand.
   if (looksLikeFormula(p.payoutAccount)) return { file: null, reason: 'account_unsafe' };
+  // Rounding would pay another amount than the net: finance pays such a payout by hand.
+  if (file === 'paypal' && lostToWholeUnits(p.netMinor, p.currency)) return { file: null, reason: 'paypal_whole_units' };
   return { file, creditorName: null };
 }
 
@@ -211,12 +225,20 @@ ${transactions.join('')}    </PmtInf>
 
 // PayPal Payouts (paypal.com, Payouts web upload): no header row, the first line is the first recipient. Columns:
 // recipient email, amount, currency, a customer id (at most 30 characters, no spaces: the payout id), the note to
-// the recipient (at most 400), and the wallet. The amount is written with a point, as every Chorus file writes it:
-// PayPal checks the format on upload and names the one it wants if the account's country writes a comma.
-export function paypalPayoutsCsv(lines: FileLine[], currency: string, note: string): string {
+// the recipient (at most 400), and the wallet. The amount is written as the PayPal account's country writes it
+// (PayPal checks it on upload): 12.30, or "12,30" quoted as PayPal asks; whole units for HUF, JPY and TWD.
+export function paypalPayoutsCsv(lines: FileLine[], currency: string, note: string, decimal: DecimalSeparator = 'point'): string {
   return lines
-    .map((l) => csvLine([csvText(l.account), csvNumber(formatAmount(l.amountMinor, currency)), csvText(currency), csvText(l.payoutId.slice(0, 30)), csvText(note.slice(0, 400)), csvText('PAYPAL')]))
+    .map((l) => csvLine([csvText(l.account), paypalAmount(l.amountMinor, currency, decimal), csvText(currency), csvText(l.payoutId.slice(0, 30)), csvText(note.slice(0, 400)), csvText('PAYPAL')]))
     .join('');
+}
+
+function paypalAmount(minor: number, currency: string, decimal: DecimalSeparator): string {
+  if (lostToWholeUnits(minor, currency)) throw new RangeError(`PayPal pays ${currency} in whole units: ${minor} is not`);
+  const amount = csvNumber(formatAmount(minor, currency));
+  const [whole, fraction] = amount.split('.');
+  if (PAYPAL_WHOLE_UNITS.has(currency) || fraction === undefined) return whole!;
+  return decimal === 'comma' ? `"${whole},${fraction}"` : amount;
 }
 
 /** Wise's batch "send by email" template, its header as Wise's template names the columns. */

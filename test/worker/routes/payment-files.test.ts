@@ -241,6 +241,36 @@ describe('the PayPal and Wise files', () => {
     expect(JSON.parse(audit!.details)).toEqual({ format: 'wise', payouts: 1, totalMinor: 9999, currency: 'EUR' });
   });
 
+  it('PayPal: amounts with a decimal comma on request, quoted as PayPal asks; anything but point or comma is refused', async () => {
+    const m = await closedPeriod([{ name: 'Pam', details: { method: 'paypal', account: 'pam@creators.test' }, net: 123_405 }]);
+    const note = '"Chorus payout 2026-10 Fernway & <Söhne>"';
+    expect(await (await fileOf(m, 'paypal', '&decimal=comma')).text()).toBe(`"pam@creators.test","1234,05","EUR","${m.payouts[0]}",${note},"PAYPAL"\r\n`);
+    expect(await (await fileOf(m, 'paypal', '&decimal=point')).text()).toBe(`"pam@creators.test",1234.05,"EUR","${m.payouts[0]}",${note},"PAYPAL"\r\n`);
+    for (const bad of ['COMMA', ',', 'dot', '']) {
+      const res = await fileOf(m, 'paypal', `&decimal=${encodeURIComponent(bad)}`);
+      expect(res.status, bad).toBe(422);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('validation_failed');
+    }
+  });
+
+  it('PayPal: whole units for HUF, JPY and TWD, and a net with a fraction PayPal would lose is left out, not rounded', async () => {
+    const huf = await closedPeriod(
+      [
+        { name: 'Whole', details: { method: 'paypal', account: 'whole@creators.test' }, net: 1_234_00 },
+        { name: 'Fraction', details: { method: 'paypal', account: 'fraction@creators.test' }, net: 1_234_56 },
+      ],
+      { currency: 'HUF' },
+    );
+    const note = '"Chorus payout 2026-10 Fernway & <Söhne>"';
+    expect(await (await fileOf(huf, 'paypal', '&decimal=comma')).text()).toBe(`"whole@creators.test",1234,"HUF","${huf.payouts[0]}",${note},"PAYPAL"\r\n`);
+    const owner = await adminUser(huf.brand.brandId, 'owner');
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, await signIn(owner.email))).text();
+    expect(page).toContain('PayPal pays this currency in whole units only');
+    expect(page).not.toContain('name="decimal"');
+    const jpy = await closedPeriod([{ name: 'Yen', details: { method: 'paypal', account: 'yen@creators.test' }, net: 1_500 }], { currency: 'JPY' });
+    expect(await (await fileOf(jpy, 'paypal')).text()).toBe(`"yen@creators.test",1500,"JPY","${jpy.payouts[0]}",${note},"PAYPAL"\r\n`);
+  });
+
   it('in another currency: the amounts in it, and bank transfers left out as SEPA is euros only', async () => {
     const m = await closedPeriod([{ name: 'Pam', details: { method: 'paypal', account: 'pam@creators.test' }, net: 1_000_000 }], { currency: 'USD' });
     expect(await (await fileOf(m, 'paypal')).text()).toBe(`"pam@creators.test",10000.00,"USD","${m.payouts[0]}","Chorus payout 2026-10 Fernway & <Söhne>","PAYPAL"\r\n`);
@@ -335,7 +365,8 @@ describe('the Payouts page', () => {
     expect(page).toContain('€1,234,580.24');
     expect(page).toContain('3 payouts. Bank transfers');
     expect(page).toContain('€31.50');
-    expect(page).toContain(`href="/console/payouts/payment-file?period=${PERIOD}&amp;format=paypal"`);
+    expect(page).toContain('<input type="hidden" name="format" value="paypal"/>');
+    expect(page).toContain('<select id="paypal-decimal" name="decimal"');
     expect(page).toContain(`href="/console/payouts/payment-file?period=${PERIOD}&amp;format=wise"`);
     expect(page).toContain('name="executionDate" type="date"');
     expect(page).toContain('In no file: 8 payouts');
@@ -383,6 +414,12 @@ describe('the Payouts page', () => {
     const unknown = await get(`/console/payouts/payment-file?period=${PERIOD}&format=xls`, cookie);
     expect(unknown.status).toBe(422);
     expect(await unknown.text()).toContain('Choose a payment file: SEPA, PayPal or Wise.');
+    const decimal = await get(`/console/payouts/payment-file?period=${PERIOD}&format=paypal&decimal=semicolon`, cookie);
+    expect(decimal.status).toBe(422);
+    expect(await decimal.text()).toContain('Choose how amounts are written: 12.30 or 12,30.');
+    const comma = await get(`/console/payouts/payment-file?period=${PERIOD}&format=paypal&decimal=comma`, cookie);
+    expect(comma.status).toBe(200);
+    expect(await comma.text()).toContain('"pam@creators.test","1,00","EUR"');
     expect((await get(`/console/payouts/payment-file?period=2026-09&format=paypal`, cookie)).status).toBe(409);
     const empty = await get(`/console/payouts/payment-file?period=${PERIOD}&format=wise`, cookie);
     expect(empty.status).toBe(409);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
 import { yearEndAudit, yearEndCsvStream } from '../../db/tax-details';
 import { addDays, dayOf, isDay, isPeriod, isYear, previousYear } from '../../domain/periods';
-import { PAYMENT_FORMATS, payoutIdFromSepa, type PaymentFormat } from '../../domain/payment-files';
+import { DECIMAL_SEPARATORS, PAYMENT_FORMATS, payoutIdFromSepa, type DecimalSeparator, type PaymentFormat } from '../../domain/payment-files';
 import { paymentFile, paymentFileAudit, type PayingBrand } from '../../db/payment-files';
 import type { Actor } from '../../db/audit';
 import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
@@ -37,7 +37,7 @@ export async function payingBrand(env: Env, brandId: string): Promise<PayingBran
 // The furthest ahead a SEPA file may ask its bank to pay: banks take execution dates up to about a year out.
 const EXECUTION_DAYS_AHEAD = 365;
 
-export type PaymentFileAsk = { period: string; format: PaymentFormat; executionDate?: string };
+export type PaymentFileAsk = { period: string; format: PaymentFormat; executionDate?: string; decimal?: DecimalSeparator };
 
 // A payment file hands out creators' accounts: each download is audited with what it paid (a HEAD writes nothing).
 // It marks nothing paid; the XML says so, and the CSVs, which their services take only as their rows, are told on the page.
@@ -48,7 +48,7 @@ export async function paymentFileResponse(env: Env, brandId: string, ask: Paymen
   if (!isDay(executionDate) || executionDate < today || executionDate > addDays(today, EXECUTION_DAYS_AHEAD)) {
     throw new ApiError(422, 'invalid_execution_date', `The execution date is a day from today (${today}, ${brand.timezone}) to a year ahead, as YYYY-MM-DD.`);
   }
-  const file = await paymentFile(env.DB, env.SECRETS_KEY, brand, ask.period, ask.format, { executionDate, now });
+  const file = await paymentFile(env.DB, env.SECRETS_KEY, brand, ask.period, ask.format, { executionDate, decimal: ask.decimal ?? 'point', now });
   if (!headOnly) await paymentFileAudit(env.DB, brand, actor, ask.period, ask.format, file, now).run();
   return new Response(file.body, {
     headers: {
@@ -272,6 +272,7 @@ const paymentFileQuery = z.strictObject({
   period,
   format: z.enum(PAYMENT_FORMATS),
   executionDate: z.string().max(10).refine(isDay, 'a day as YYYY-MM-DD').optional(),
+  decimal: z.enum(DECIMAL_SEPARATORS).optional(),
 });
 const inYear = z.strictObject({ year: z.string().refine(isYear, 'a calendar year as YYYY, from 2000 to 2199').optional() });
 export const failureReason = plainText(200);
@@ -324,7 +325,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Download a payment file',
       description:
-        "The payouts of a closed period still to pay, as a file your bank or payment service takes in one upload: `sepa`, a SEPA credit transfer (ISO 20022 pain.001.001.03 XML) of the payouts paid by bank transfer, offered when your brand pays in EUR and has its own account in the brand settings (`payerName`, `payerIban`, optionally `payerBic`), executed on `executionDate` (default today in your brand's timezone, up to a year ahead); `paypal`, PayPal Payouts' upload file (no header row: email, amount, currency, the payout id, a note, PAYPAL); `wise`, Wise's batch \"send by email\" template (name, recipientEmail, paymentReference, receiverType, amountCurrency, amount, sourceCurrency, targetCurrency). A payout is in the file of its creator's payout method when it is pending (or failed, and the creator saved other details since), its net is above zero, and its details are shared with your brand and readable; a bank transfer also needs an account holder name (the creator's, or the legal name of their tax details) and an IBAN of an EEA country (a SEPA country outside the EEA, as the UK or Switzerland, needs the payer's postal address, which the file does not carry: pay those by hand). Amounts are each payout's net, in your brand's currency. A download marks nothing paid: mark the payouts paid through reconcile once the money went. Each download is recorded in your audit log.",
+        "The payouts of a closed period still to pay, as a file your bank or payment service takes in one upload: `sepa`, a SEPA credit transfer (ISO 20022 pain.001.001.03 XML) of the payouts paid by bank transfer, offered when your brand pays in EUR and has its own account in the brand settings (`payerName`, `payerIban`, optionally `payerBic`), executed on `executionDate` (default today in your brand's timezone, up to a year ahead); `paypal`, PayPal Payouts' upload file (no header row: email, amount, currency, the payout id, a note, PAYPAL), its amounts written as your PayPal account's country writes them, `decimal=point` (12.30, the default) or `decimal=comma` (\"12,30\", quoted), and in whole units for HUF, JPY and TWD, which PayPal pays no fraction of (a payout whose net has one is left out, not rounded); `wise`, Wise's batch \"send by email\" template (name, recipientEmail, paymentReference, receiverType, amountCurrency, amount, sourceCurrency, targetCurrency). A payout is in the file of its creator's payout method when it is pending (or failed, and the creator saved other details since), its net is above zero, and its details are shared with your brand and readable; a bank transfer also needs an account holder name (the creator's, or the legal name of their tax details) and an IBAN of an EEA country (a SEPA country outside the EEA, as the UK or Switzerland, needs the payer's postal address, which the file does not carry: pay those by hand). Amounts are each payout's net, in your brand's currency. A download marks nothing paid: mark the payouts paid through reconcile once the money went. Each download is recorded in your audit log.",
       responses: {
         200: {
           description: 'The file, as an attachment: XML for `sepa`, CSV for `paypal` and `wise`.',

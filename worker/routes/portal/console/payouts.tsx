@@ -5,7 +5,7 @@ import { ConsoleStatementPage, PayoutsPage, type PayoutsView, type ReconcileLine
 import { formatPeriod } from '../../../../portal/format';
 import { addToTotals, closePeriod, payableLines, payoutLine, type PayableLine, type PayoutLine } from '../../../db/payouts';
 import { paymentRunOf } from '../../../db/payment-files';
-import { isPaymentFormat } from '../../../domain/payment-files';
+import { isDecimalSeparator, isPaymentFormat } from '../../../domain/payment-files';
 import { payoutStatement, statementCsvOr } from '../../../db/payout-statements';
 import { isPayoutId } from '../../../lib/ids';
 import { dayOf, isPeriod, isYear, periodBounds, periodOf, previousYear } from '../../../domain/periods';
@@ -139,8 +139,10 @@ payoutRoutes.get('/payouts/payment-file', async (c) => {
   const format = c.req.query('format') ?? '';
   if (!isPaymentFormat(format)) return renderPayouts(c, period, { errors: ['Choose a payment file: SEPA, PayPal or Wise.'] }, 422);
   const executionDate = c.req.query('executionDate') || undefined;
+  const decimal = c.req.query('decimal') || undefined;
+  if (decimal !== undefined && !isDecimalSeparator(decimal)) return renderPayouts(c, period, { errors: ['Choose how amounts are written: 12.30 or 12,30.'] }, 422);
   try {
-    return await paymentFileResponse(c.env, c.var.user.brandId, { period, format, executionDate }, { type: 'admin_user', id: c.var.user.id }, c.req.method === 'HEAD');
+    return await paymentFileResponse(c.env, c.var.user.brandId, { period, format, executionDate, decimal }, { type: 'admin_user', id: c.var.user.id }, c.req.method === 'HEAD');
   } catch (e) {
     if (e instanceof ApiError && (e.status === 409 || e.status === 422)) return renderPayouts(c, period, { errors: [e.message] }, e.status);
     throw e;
