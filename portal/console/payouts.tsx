@@ -8,7 +8,7 @@ import { StatementBody } from '../payout-statement';
 import type { PayoutStatement } from '../../worker/db/payout-statements';
 import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 import type { PaymentRun } from '../../worker/db/payment-files';
-import { PAYMENT_FORMATS, paypalWritesFraction, type LeftOutReason, type PaymentFormat } from '../../worker/domain/payment-files';
+import { FORMAT_MAX_ROWS, PAYMENT_FORMATS, paypalWritesFraction, type LeftOutReason, type PaymentFormat } from '../../worker/domain/payment-files';
 
 export type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
 export type ReconcileLine = { line: number | null; payoutId: string; outcome: string; handle: string | null; period: string | null };
@@ -427,10 +427,10 @@ export const ConsoleStatementPage: FC<{ viewer: Viewer; toReview: number; line: 
   );
 };
 
-const FILE_LABELS: Record<PaymentFormat, { title: string; button: string; what: string }> = {
-  sepa: { title: 'SEPA bank transfer', button: 'Download SEPA XML', what: 'Bank transfers, for your bank’s bulk upload (pain.001.001.03).' },
-  paypal: { title: 'PayPal Payouts', button: 'Download PayPal CSV', what: 'PayPal payouts, for Payouts on paypal.com (no header row, as PayPal takes it).' },
-  wise: { title: 'Wise batch', button: 'Download Wise CSV', what: 'Wise payouts, for Wise’s batch payment by email.' },
+const FILE_LABELS: Record<PaymentFormat, { title: string; service: string; button: string; what: string }> = {
+  sepa: { title: 'SEPA bank transfer', service: 'Your bank', button: 'Download SEPA XML', what: 'Bank transfers, for your bank’s bulk upload (pain.001.001.03).' },
+  paypal: { title: 'PayPal Payouts', service: 'PayPal', button: 'Download PayPal CSV', what: 'PayPal payouts, for Payouts on paypal.com (no header row, as PayPal takes it).' },
+  wise: { title: 'Wise batch', service: 'Wise', button: 'Download Wise CSV', what: 'Wise payouts, for Wise’s batch payment by email.' },
 };
 
 export const LEFT_OUT_LABELS: Record<LeftOutReason, string> = {
@@ -456,7 +456,8 @@ const PaymentFileCard: FC<{ format: PaymentFormat; run: PaymentRun; today: strin
   const { lines, totalMinor } = run.files[format];
   const label = FILE_LABELS[format];
   const sepaBlocked = format === 'sepa' && run.sepa !== 'offered';
-  const disabledWhy = !canPay ? 'Needs an owner, manager or finance' : lines.length === 0 ? 'Nothing to pay by this file' : sepaBlocked ? 'Add the account you pay from in Settings first' : null;
+  const tooMany = lines.length > FORMAT_MAX_ROWS[format] ? `${label.service} takes at most ${formatCount(FORMAT_MAX_ROWS[format])} payments in one upload: pay these from the payouts CSV` : null;
+  const disabledWhy = !canPay ? 'Needs an owner, manager or finance' : lines.length === 0 ? 'Nothing to pay by this file' : tooMany ?? (sepaBlocked ? 'Add the account you pay from in Settings first' : null);
   return (
     <article class="payment-file" aria-labelledby={`file-${format}-h`}>
       <h3 id={`file-${format}-h`}>{label.title}</h3>
@@ -468,6 +469,7 @@ const PaymentFileCard: FC<{ format: PaymentFormat; run: PaymentRun; today: strin
           <p class="muted small">
             {countOf(lines.length, 'payout')}. {label.what}
           </p>
+          {tooMany ? <p class="warn-text small">{tooMany}.</p> : null}
           {sepaBlocked ? (
             <p class="warn-text small">
               Add the account you pay from (<a href="/console/settings">Settings</a>, an owner) to download it.
@@ -512,7 +514,8 @@ const PaymentFileCard: FC<{ format: PaymentFormat; run: PaymentRun; today: strin
               </button>
             </form>
           ) : (
-            <a class="button button-primary" href={hrefOf(period, format)} download>
+            // No download attribute: a file that cannot be made answers the Payouts page with why, which a download would save as a file.
+            <a class="button button-primary" href={hrefOf(period, format)}>
               {label.button}
             </a>
           )}

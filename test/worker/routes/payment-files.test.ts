@@ -8,6 +8,7 @@ import { adminUser, signIn } from '../console-fixtures';
 import { get, post, tag } from '../forms';
 import { parseXml, xmlAll, xmlText } from '../xml';
 import { dayOf } from '../../../worker/domain/periods';
+import { FORMAT_MAX_ROWS } from '../../../worker/domain/payment-files';
 import { creatorDetails } from '../../../worker/db/sealed-details';
 import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
@@ -354,7 +355,47 @@ describe('what no file pays', () => {
   });
 });
 
+// `count` more Wise payouts of PERIOD for the brand, in four statements: creators who accepted it, their payouts and
+// one ledger entry each (the brand's own enrollment stands for theirs: only the sums are read).
+async function manyWisePayouts(m: Awaited<ReturnType<typeof closedPeriod>>, count: number) {
+  const run = tag();
+  const prefix = crypto.randomUUID().replaceAll('-', '').slice(0, 16);
+  const sealed = await seal({ method: 'wise', account: 'bulk@creators.test' });
+  const rows = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})`;
+  const creator = `'cr_bulk_${run}_' || i`;
+  await env.DB.batch([
+    env.DB.prepare(`${rows} INSERT INTO creators (id, email, handle, display_name, payout_details_enc, created_at) SELECT ${creator}, 'bulk' || i || '_${run}@creators.test', 'bulk' || i || '_${run}', 'Bulk ' || i, ?1, ?2 FROM n`).bind(sealed, Date.now()),
+    env.DB.prepare(`${rows} INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, accepted_at, created_at) SELECT ?1, ${creator}, 'bulk' || i || '_${run}', 'Bulk ' || i, 'bulk' || i || '_${run}@creators.test', ?2, ?2 FROM n`).bind(m.brand.brandId, Date.now()),
+    env.DB.prepare(`${rows} INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) SELECT 'po_${prefix}' || printf('%08x', i), ?1, ${creator}, ?2, 'EUR', 100, 'pending', ?3 FROM n`).bind(m.brand.brandId, PERIOD, Date.now()),
+    env.DB.prepare(
+      `${rows} INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, payout_id, created_at)
+       SELECT 'le_bulk_${run}_' || i, ?1, ?2, ${creator}, 'commission', 100, 'EUR', 0, ?3, 'commission:bulk_${run}_' || i, ?4, 'po_${prefix}' || printf('%08x', i), ?4 FROM n`,
+    ).bind(m.brand.brandId, m.enrollment.id, PERIOD, Date.UTC(2026, 9, 1)),
+  ]);
+}
+
 describe('the Payouts page', () => {
+  it('offers no file with more payouts than its service takes in one upload, says why, and the route answers 409 too_many_payouts', async () => {
+    const m = await closedPeriod([{ name: 'Pam', details: { method: 'paypal', account: 'pam@creators.test' }, net: 100 }]);
+    await manyWisePayouts(m, FORMAT_MAX_ROWS.wise + 1);
+    const api = await fileOf(m, 'wise');
+    expect(api.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(api)).error.code).toBe('too_many_payouts');
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const cookie = await signIn(owner.email);
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, cookie)).text();
+    expect(page).toContain('1,001 payouts. Wise payouts');
+    expect(page).toContain('title="Wise takes at most 1,000 payments in one upload: pay these from the payouts CSV"');
+    expect(page).not.toContain(`format=wise"`);
+    // The console's download answers the Payouts page with why, not a file and not JSON.
+    const refused = await get(`/console/payouts/payment-file?period=${PERIOD}&format=wise`, cookie);
+    expect(refused.status).toBe(409);
+    expect(refused.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(refused.headers.get('content-disposition')).toBeNull();
+    expect(await refused.text()).toContain('This file takes at most 1000 payments');
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'payout.payment_file_exported'", m.brand.brandId)).toBe(0);
+  });
+
   it('shows each file with its count and total, and every payout no file pays with why', async () => {
     const m = await closedPeriod(MIXED);
     const finance = await adminUser(m.brand.brandId, 'finance');
@@ -367,7 +408,8 @@ describe('the Payouts page', () => {
     expect(page).toContain('€31.50');
     expect(page).toContain('<input type="hidden" name="format" value="paypal"/>');
     expect(page).toContain('<select id="paypal-decimal" name="decimal"');
-    expect(page).toContain(`href="/console/payouts/payment-file?period=${PERIOD}&amp;format=wise"`);
+    // A plain link: a file that cannot be made answers the page with why, which a download attribute would save as a file.
+    expect(page).toContain(`<a class="button button-primary" href="/console/payouts/payment-file?period=${PERIOD}&amp;format=wise">`);
     expect(page).toContain('name="executionDate" type="date"');
     expect(page).toContain('In no file: 8 payouts');
     for (const why of ['Bank transfer without the account holder’s name', 'Not shared: they have not accepted your brand yet', 'Nothing to pay: its net is zero or below', 'Failed, and they have not changed their payout details since', 'No payout details yet', 'a character spreadsheets run as a formula']) {
