@@ -439,6 +439,7 @@ export const LEFT_OUT_LABELS: Record<LeftOutReason, string> = {
   erased: 'Erased at their request',
   unreadable: 'Payout details unreadable (our key changed): ask them to enter them again',
   holder_missing: 'Bank transfer without the account holder’s name: their Earnings page asks them to add it',
+  legal_name_not_latin: 'Bank transfer without the account holder’s name, and the legal name of their tax details is not in Latin letters: their Earnings page asks them to add the holder',
   sepa_unavailable: 'Bank transfer: SEPA files are in euros only, so pay it from your bank by hand',
   iban_not_sepa: 'Bank account outside SEPA: pay it from your bank by hand',
   payer_address_needed: 'Pay by hand: needs the payer’s address (a bank in a SEPA country outside the EEA, such as the UK or Switzerland)',

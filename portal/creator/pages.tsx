@@ -8,7 +8,7 @@ import type { BriefUpdate } from '../../worker/db/campaign-updates';
 import type { CreatorThreadRow } from '../../worker/db/message-threads';
 import type { Owed } from '../../worker/db/creator-erasure';
 import type { SavedPayoutDetails } from '../../worker/db/sealed-details';
-import { SEPA_NAME_MAX } from '../../worker/domain/payment-files';
+import { SEPA_NAME_MAX, sepaName } from '../../worker/domain/payment-files';
 import { EXPORTS_PER_HOUR } from '../../worker/db/creator-export';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
@@ -1384,12 +1384,15 @@ export type PayoutDetails = SavedPayoutDetails | 'unreadable' | null;
 /** Payout details as typed into the form, shown back after a refused save. */
 export type EnteredPayoutDetails = { method: string; account: string; holder: string };
 
-const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDetails; errors?: string[] }> = ({ details, entered, errors }) => {
+// `namedByLegalName`: their tax details hold a legal name a bank file can write, which it pays under while no holder is given.
+const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDetails; errors?: string[]; namedByLegalName: boolean }> = ({ details, entered, errors, namedByLegalName }) => {
   const known = details === 'unreadable' ? null : details;
   const shown = entered ?? known;
   const invalid = errors && errors.length > 0 ? 'true' : undefined;
-  // Bank details saved before the holder's name was asked: a SEPA payment file cannot pay them until it is added.
-  const lacksHolder = known?.method === 'bank_transfer' && !known.holder;
+  // Bank details saved before the holder's name was asked: a SEPA payment file pays them under the legal name of the
+  // tax details if they have one it can write, and not at all otherwise.
+  const lacksHolder = known?.method === 'bank_transfer' && !known.holder && !entered;
+  const holderNeeded = lacksHolder && !namedByLegalName;
   return (
   <section class="card" aria-labelledby="payout-details">
     <h2 id="payout-details">Where we send your money</h2>
@@ -1404,8 +1407,10 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDet
     ) : null}
     <p class="muted small">Stored encrypted. Brands see it only in the payout file their finance team pays from, and we email you whenever it changes.</p>
     {details === 'unreadable' ? <Notice tone="warn">Your payout details are held but can no longer be read (our encryption key changed). Please enter them again.</Notice> : null}
-    {lacksHolder && !entered ? (
-      <Notice tone="warn">Add the account holder's name, as your bank shows it: banks now check it against the account before paying, so brands paying by bank file need it.</Notice>
+    {holderNeeded ? (
+      <Notice tone="warn">Add the account holder's name, as your bank shows it: brands paying by bank file need it, as banks now check it against the account before paying.</Notice>
+    ) : lacksHolder ? (
+      <Notice tone="info">Add the account holder's name, as your bank shows it: until you do, brands' bank files name the holder by the legal name of your tax details, and banks now check it against the account before paying.</Notice>
     ) : null}
     <form method="post" action="/earnings/payout-details" class="stack">
       <fieldset class="field">
@@ -1427,7 +1432,7 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDet
       </div>
       <div class="field">
         <label for="holder">Account holder (bank transfer)</label>
-        <input id="holder" name="holder" type="text" maxlength={SEPA_NAME_MAX} value={shown && 'holder' in shown ? (shown.holder ?? '') : ''} autocomplete="name" aria-describedby="holder-hint" aria-invalid={lacksHolder && !entered ? 'true' : invalid} />
+        <input id="holder" name="holder" type="text" maxlength={SEPA_NAME_MAX} value={shown && 'holder' in shown ? (shown.holder ?? '') : ''} autocomplete="name" aria-describedby="holder-hint" aria-invalid={holderNeeded ? 'true' : invalid} />
         <p id="holder-hint" class="hint">
           For a bank transfer: the name your account is held under, as on your bank statement (yours, or your business's). Not needed for PayPal or Wise.
         </p>
@@ -1689,7 +1694,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
           </div>
         )}
       </section>
-      <PayoutDetailsForm details={details} entered={entered} errors={errors} />
+      <PayoutDetailsForm details={details} entered={entered} errors={errors} namedByLegalName={!!tax.saved && tax.saved !== 'unreadable' && sepaName(tax.saved.legalName) !== null} />
       <TaxDetailsForm state={tax} />
     </Page>
   );

@@ -93,6 +93,7 @@ export type LeftOutReason =
   | 'erased'
   | 'unreadable'
   | 'holder_missing'
+  | 'legal_name_not_latin'
   | 'sepa_unavailable'
   | 'iban_not_sepa'
   | 'payer_address_needed'
@@ -128,7 +129,9 @@ export function placePayout(p: PayoutForFile, brandCurrency: string, sepaOffered
     if (reach === 'none') return { file: null, reason: 'iban_not_sepa' };
     if (reach === 'outside_eea') return { file: null, reason: 'payer_address_needed' };
     const creditorName = sepaName(p.holder ?? p.legalName ?? '');
-    return creditorName === null ? { file: null, reason: 'holder_missing' } : { file: 'sepa', creditorName };
+    if (creditorName !== null) return { file: 'sepa', creditorName };
+    // No holder, and a legal name in another script: the creator reads "add the holder", finance reads why.
+    return { file: null, reason: p.holder === null && p.legalName !== null ? 'legal_name_not_latin' : 'holder_missing' };
   }
   const file = method === 'paypal' ? 'paypal' : method === 'wise' ? 'wise' : null;
   if (file === null) return { file: null, reason: 'no_details' };

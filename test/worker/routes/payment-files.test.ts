@@ -313,6 +313,18 @@ describe('a failed bank transfer', () => {
 });
 
 describe('what no file pays', () => {
+  it("tells a bank transfer with neither holder nor a usable legal name apart from one whose legal name is in another script", async () => {
+    const m = await closedPeriod([
+      { name: 'Ivan', details: bank('DE89370400440532013000'), tax: 'Иван Петров', net: 100 },
+      { name: 'Nobody', details: bank('DE89370400440532013000'), net: 200 },
+    ]);
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, await signIn(owner.email))).text();
+    expect(page).toContain('In no file: 2 payouts');
+    expect(page.split('the legal name of their tax details is not in Latin letters').length - 1).toBe(1);
+    expect(page.split('Bank transfer without the account holder’s name: their Earnings page asks them to add it').length - 1).toBe(1);
+  });
+
   it('409 nothing_to_pay when a file would be empty; 409 period_not_closed for an open, unknown or foreign period', async () => {
     const m = await closedPeriod([{ name: 'Pam', details: { method: 'paypal', account: 'pam@creators.test' }, net: 100 }]);
     const empty = await fileOf(m, 'wise');
@@ -564,6 +576,14 @@ describe("the account holder on the creator's payout details", () => {
     expect(await creatorDetails(env.DB, env.SECRETS_KEY, m.creator.id, 'payout_details_enc')).toEqual({ method: 'paypal', account: 'zoe@creators.test' });
     // Bank details saved before the holder was asked: the Earnings page asks for it, and the SEPA file leaves them out.
     await env.DB.prepare('UPDATE creators SET payout_details_enc = ? WHERE id = ?').bind(await seal({ method: 'bank_transfer', account: 'DE89370400440532013000' }), m.creator.id).run();
-    expect(await (await get('/earnings', m.cookie)).text()).toContain('Add the account holder&#39;s name, as your bank shows it');
+    const asked = await (await get('/earnings', m.cookie)).text();
+    expect(asked).toContain('Add the account holder&#39;s name, as your bank shows it: brands paying by bank file need it');
+    expect(asked).toContain('id="holder" name="holder" type="text" maxlength="70" value="" autocomplete="name" aria-describedby="holder-hint" aria-invalid="true"');
+    // With a legal name a bank file can write, it is asked for, not said to be needed: the file names them by it meanwhile.
+    await env.DB.prepare('UPDATE creators SET tax_details_enc = ? WHERE id = ?').bind(await seal(taxOf('Zoë Ångström')), m.creator.id).run();
+    const named = await (await get('/earnings', m.cookie)).text();
+    expect(named).toContain('until you do, brands&#39; bank files name the holder by the legal name of your tax details');
+    expect(named).not.toContain('need it');
+    expect(named).not.toContain('aria-invalid="true"');
   });
 });
