@@ -814,7 +814,7 @@ export const PayoutLine = z
       "paypal, wise or bank_transfer; empty when the creator has given none, `not_shared` until they accept your brand (their details are their account's, shared only with brands they accepted), `erased` once you erased the creator, `unreadable` if they cannot be opened. A paid payout's are the details it was marked paid with (where it went); any other's, the creator's now (where to pay it).",
     ),
     payoutAccount: example(z.string(), 'GB33BUKB20201555555555'),
-    detailsChangedSinceFailure: example(z.boolean(), false).describe('A failed payout whose creator has saved other payout details since it was marked failed: worth paying again.'),
+    detailsChangedSinceFailure: example(z.boolean(), false).describe('A failed payout whose creator has saved other payout details since it was marked failed (for a bank transfer, a corrected account holder name counts): worth paying again.'),
     taxDetails: example(z.enum(['complete', 'missing', 'unreadable']), 'complete').describe(
       "Whether the creator gave their tax details (legal name, country, kind, tax id). `missing` until they accept your brand, as payout details; `unreadable` when they were sealed under a `SECRETS_KEY` changed since (the creator must enter them again); the year-end totals carry them in full.",
     ),
