@@ -6,7 +6,7 @@ import { sealSecret } from '../../../worker/lib/secrets';
 import { addAcceptedCreator, createMoneyBrand, insertLedgerEntry, json, rowCount } from '../fixtures';
 import { adminUser, signIn } from '../console-fixtures';
 import { get, post, tag } from '../forms';
-import { parseXml, xmlAll, xmlText } from '../xml';
+import { parseXml, xmlAll, xmlText, type XmlElement } from '../xml';
 import { dayOf } from '../../../worker/domain/periods';
 import { FORMAT_MAX_ROWS } from '../../../worker/domain/payment-files';
 import { creatorDetails } from '../../../worker/db/sealed-details';
@@ -67,6 +67,26 @@ async function closedPeriod(seeds: Seed[], opts: { currency?: string; payer?: bo
 
 // What SEPA takes in an identifier (MsgId, PmtInfId, EndToEndId): its Latin set without the space, 1-35 characters.
 const SEPA_ID = /^[A-Za-z0-9/\-?:().,'+]{1,35}$/;
+
+// pain.001.001.03's sequences (GroupHeader32, PaymentInstructionInformation3, CreditTransferTransactionInformation10):
+// a bank's validator refuses an element out of its place.
+const SCHEMA_ORDER = {
+  GrpHdr: ['MsgId', 'CreDtTm', 'Authstn', 'NbOfTxs', 'CtrlSum', 'InitgPty', 'FwdgAgt'],
+  PmtInf: ['PmtInfId', 'PmtMtd', 'BtchBookg', 'NbOfTxs', 'CtrlSum', 'PmtTpInf', 'ReqdExctnDt', 'PoolgAdjstmntDt', 'Dbtr', 'DbtrAcct', 'DbtrAgt', 'DbtrAgtAcct', 'UltmtDbtr', 'ChrgBr', 'ChrgsAcct', 'ChrgsAcctAgt', 'CdtTrfTxInf'],
+  CdtTrfTxInf: [
+    ...['PmtId', 'PmtTpInf', 'Amt', 'XchgRateInf', 'ChrgBr', 'ChqInstr', 'UltmtDbtr', 'IntrmyAgt1', 'IntrmyAgt1Acct', 'IntrmyAgt2', 'IntrmyAgt2Acct', 'IntrmyAgt3', 'IntrmyAgt3Acct'],
+    ...['CdtrAgt', 'CdtrAgtAcct', 'Cdtr', 'CdtrAcct', 'UltmtCdtr', 'InstrForCdtrAgt', 'InstrForDbtrAgt', 'Purp', 'RgltryRptg', 'Tax', 'RltdRmtInf', 'RmtInf'],
+  ],
+};
+const REQUIRED = { GrpHdr: ['MsgId', 'CreDtTm', 'NbOfTxs', 'InitgPty'], PmtInf: ['PmtInfId', 'PmtMtd', 'ReqdExctnDt', 'Dbtr', 'DbtrAcct', 'DbtrAgt', 'CdtTrfTxInf'], CdtTrfTxInf: ['PmtId', 'Amt'] };
+
+function expectSchemaOrder(element: XmlElement) {
+  const sequence = SCHEMA_ORDER[element.name as keyof typeof SCHEMA_ORDER];
+  const names = element.children.map((c) => c.name);
+  for (const name of names) expect(sequence, `${name} in ${element.name}`).toContain(name);
+  expect(names, element.name).toEqual([...names].sort((a, b) => sequence.indexOf(a) - sequence.indexOf(b)));
+  for (const name of REQUIRED[element.name as keyof typeof REQUIRED]) expect(names, element.name).toContain(name);
+}
 
 const bank = (account: string, holder?: string) => ({ method: 'bank_transfer', account, ...(holder === undefined ? {} : { holder }) });
 
@@ -140,6 +160,9 @@ describe('the SEPA credit transfer file', () => {
       { id: dotted[2], amount: '1234567.89', ccy: 'EUR', name: 'Big Earner BV', iban: 'NL91ABNA0417164300', note: 'Chorus payout 2026-10 Fernway + Sohne' },
     ]);
     for (const id of [msgId, xmlText(info, 'PmtInfId'), ...tx.map((t) => t.id)]) expect(id).toMatch(SEPA_ID);
+    for (const element of [head, info, ...xmlAll(info, 'CdtTrfTxInf')]) expectSchemaOrder(element);
+    expect(doc.children.map((c) => c.name)).toEqual(['CstmrCdtTrfInitn']);
+    expect(xmlAll(doc, 'CstmrCdtTrfInitn')[0]!.children.map((c) => c.name)).toEqual(['GrpHdr', 'PmtInf']);
     // Downloading marks nothing paid, and is audited with what it paid.
     expect(await rowCount("SELECT count(*) AS n FROM payouts WHERE brand_id = ? AND status = 'pending'", m.brand.brandId)).toBe(12);
     const audit = await env.DB.prepare("SELECT actor_type, target_type, target_id, details FROM audit_log WHERE brand_id = ? AND action = 'payout.payment_file_exported'").bind(m.brand.brandId).all<{ actor_type: string; target_type: string; target_id: string; details: string }>();
@@ -223,7 +246,7 @@ describe('the SEPA credit transfer file', () => {
 });
 
 describe('the PayPal and Wise files', () => {
-  it('PayPal: no header, one line per payout still to pay (a failed one only with new details), formulas neutralised', async () => {
+  it('PayPal: no header, one line per payout still to pay (a failed one only with new details), and no email a spreadsheet would run', async () => {
     const m = await closedPeriod(MIXED);
     const res = await fileOf(m, 'paypal');
     expect(res.status).toBe(200);
@@ -340,9 +363,25 @@ describe('what no file pays', () => {
       expect(res.status).toBe(409);
       expect((await json<{ error: { code: string } }>(res)).error.code).toBe('period_not_closed');
     }
-    // Another brand's closed period is none of this brand's: its own (unclosed) month answers, never the other's payouts.
-    const foreign = await open.brand.api('GET', `/api/admin/payouts/payment-file?period=${PERIOD}&format=paypal`);
-    expect(await foreign.text()).not.toContain('pam@creators.test');
+  });
+
+  it("holds only the brand's own payouts when two brands close the same month", async () => {
+    const seeds = (who: string): Seed[] => [
+      { name: `${who} bank`, details: bank('DE89370400440532013000', `${who} Holder`), net: 100 },
+      { name: `${who} paypal`, details: { method: 'paypal', account: `${who}-pp@creators.test` }, net: 200 },
+      { name: `${who} wise`, details: { method: 'wise', account: `${who}-wise@creators.test` }, net: 300 },
+    ];
+    const a = await closedPeriod(seeds('alpha'));
+    const b = await closedPeriod(seeds('beta'));
+    for (const format of ['sepa', 'paypal', 'wise']) {
+      const [fileA, fileB] = [await (await fileOf(a, format)).text(), await (await fileOf(b, format)).text()];
+      for (const id of a.payouts) expect(fileB, format).not.toContain(id.slice(3));
+      for (const id of b.payouts) expect(fileA, format).not.toContain(id.slice(3));
+      expect(fileB, format).not.toMatch(/alpha/i);
+      expect(fileA, format).not.toMatch(/beta/i);
+      expect(fileB, format).toMatch(/beta/i);
+    }
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'payout.payment_file_exported'", b.brand.brandId)).toBe(3);
   });
 
   it('hostile query parameters are a 422 and write nothing', async () => {
