@@ -65,6 +65,7 @@ const SAID: Record<string, string> = {
   'creator.tags_set': 'Creator’s tags changed',
   'payout.given_up': 'Payout given up by the creator who closed their account',
   'payout.year_end_exported': 'Year-end totals downloaded, with full tax ids',
+  'payout.payment_file_exported': 'Payment file downloaded, with creators’ accounts',
   'enrollment.left': 'Creator left the campaign',
   'enrollment.declined': 'Creator declined the campaign',
   'enrollment.accepted': 'Creator accepted the campaign',
@@ -200,6 +201,12 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
   },
   'bounty.awarded': (d) =>
     typeof d.title === 'string' && typeof d.amountMinor === 'number' && typeof d.currency === 'string' && /^[A-Z]{3}$/.test(d.currency) ? `${shortText(`“${d.title}”`)}, paid ${formatMoney(d.amountMinor, d.currency)}` : '',
+  // "SEPA file: 3 payouts, €1,246.65" (db/payment-files.ts paymentFileAudit).
+  'payout.payment_file_exported': (d) => {
+    const file = ({ sepa: 'SEPA', paypal: 'PayPal', wise: 'Wise' } as Record<string, string>)[typeof d.format === 'string' ? d.format : ''];
+    if (!file || typeof d.payouts !== 'number' || typeof d.totalMinor !== 'number' || typeof d.currency !== 'string' || !/^[A-Z]{3}$/.test(d.currency)) return '';
+    return `${file} file: ${countOf(d.payouts, 'payout')}, ${formatMoney(d.totalMinor, d.currency)}`;
+  },
   'bounty.archived': (d) => (typeof d.title === 'string' ? shortText(`“${d.title}”`) : ''),
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };

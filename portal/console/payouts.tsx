@@ -6,7 +6,9 @@ import { countOf, formatCount, formatDate, formatDateTime, formatMoney, formatPe
 import { Badge, Notice } from '../layout';
 import { StatementBody } from '../payout-statement';
 import type { PayoutStatement } from '../../worker/db/payout-statements';
-import { ConfirmStep, ConsolePage, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
+import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
+import type { PaymentRun } from '../../worker/db/payment-files';
+import { FORMAT_MAX_ROWS, PAYMENT_FORMATS, paypalWritesFraction, type LeftOutReason, type PaymentFormat } from '../../worker/domain/payment-files';
 
 export type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
 export type ReconcileLine = { line: number | null; payoutId: string; outcome: string; handle: string | null; period: string | null };
@@ -26,6 +28,8 @@ export type PayoutsView = {
   lines: PayoutLine[];
   shown: number;
   totals: [string, Totals][];
+  /** A closed month's payment files (db/payment-files.ts), with today in the brand's timezone for the SEPA date. */
+  paymentFiles: { run: PaymentRun; today: string } | null;
 };
 
 const OUTCOME: Record<string, { label: string; tone: string }> = {
@@ -349,6 +353,7 @@ export const PayoutsPage: FC<{
         )}
         {view.lines.length > view.shown ? <p class="muted small">Showing {formatCount(view.shown)} of {formatCount(view.lines.length)}; the CSV has them all.</p> : null}
       </section>
+      {view.paymentFiles ? <PaymentFilesSection files={view.paymentFiles} period={period} canPay={canPay} /> : null}
       <section class="card" aria-labelledby="year-end-h">
         <h2 id="year-end-h">Year-end totals</h2>
         <p class="muted small">
@@ -421,6 +426,143 @@ export const ConsoleStatementPage: FC<{ viewer: Viewer; toReview: number; line: 
     </ConsolePage>
   );
 };
+
+const FILE_LABELS: Record<PaymentFormat, { title: string; service: string; button: string; what: string }> = {
+  sepa: { title: 'SEPA bank transfer', service: 'Your bank', button: 'Download SEPA XML', what: 'Bank transfers, for your bank’s bulk upload (pain.001.001.03).' },
+  paypal: { title: 'PayPal Payouts', service: 'PayPal', button: 'Download PayPal CSV', what: 'PayPal payouts, for Payouts on paypal.com (no header row, as PayPal takes it).' },
+  wise: { title: 'Wise batch', service: 'Wise', button: 'Download Wise CSV', what: 'Wise payouts, for Wise’s batch payment by email.' },
+};
+
+export const LEFT_OUT_LABELS: Record<LeftOutReason, string> = {
+  no_details: 'No payout details yet',
+  not_shared: 'Not shared: they have not accepted your brand yet',
+  erased: 'Erased at their request',
+  unreadable: 'Payout details unreadable (our key changed): ask them to enter them again',
+  holder_missing: 'Bank transfer without the account holder’s name: their Earnings page asks them to add it',
+  legal_name_not_latin: 'Bank transfer without the account holder’s name, and the legal name of their tax details is not in Latin letters: their Earnings page asks them to add the holder',
+  sepa_unavailable: 'Bank transfer: SEPA files are in euros only, so pay it from your bank by hand',
+  iban_not_sepa: 'Bank account outside SEPA: pay it from your bank by hand',
+  payer_address_needed: 'Pay by hand: needs the payer’s address (a bank in a SEPA country outside the EEA, such as the UK or Switzerland)',
+  nothing_to_pay: 'Nothing to pay: its net is zero or below',
+  failed_same_details: 'Failed, and they have not changed their payout details since',
+  other_currency: 'In another currency than your brand’s',
+  account_unsafe: 'Their email starts with a character spreadsheets run as a formula: pay it by hand',
+  paypal_whole_units: 'PayPal pays this currency in whole units only, and this net has a fraction: pay it by hand rather than rounded',
+};
+
+const hrefOf = (period: string, format: PaymentFormat) => `/console/payouts/payment-file?period=${period}&format=${format}`;
+
+// One file: how many payouts it pays and how much, and its download (a GET: it marks nothing paid).
+const PaymentFileCard: FC<{ format: PaymentFormat; run: PaymentRun; today: string; period: string; canPay: boolean }> = ({ format, run, today, period, canPay }) => {
+  const { lines, totalMinor } = run.files[format];
+  const label = FILE_LABELS[format];
+  const sepaBlocked = format === 'sepa' && run.sepa !== 'offered';
+  const tooMany = lines.length > FORMAT_MAX_ROWS[format] ? `${label.service} takes at most ${formatCount(FORMAT_MAX_ROWS[format])} payments in one upload: pay these from the payouts CSV` : null;
+  const disabledWhy = !canPay ? 'Needs an owner, manager or finance' : lines.length === 0 ? 'Nothing to pay by this file' : tooMany ?? (sepaBlocked ? 'Add the account you pay from in Settings first' : null);
+  return (
+    <article class="payment-file" aria-labelledby={`file-${format}-h`}>
+      <h3 id={`file-${format}-h`}>{label.title}</h3>
+      {format === 'sepa' && run.sepa === 'not_eur' ? (
+        <p class="muted small">Not offered: SEPA credit transfers are in euros, and your brand pays in {run.currency}. Bank transfers are listed below.</p>
+      ) : (
+        <>
+          <p class="file-amount">{formatMoney(totalMinor, run.currency)}</p>
+          <p class="muted small">
+            {countOf(lines.length, 'payout')}. {label.what}
+          </p>
+          {tooMany ? <p class="warn-text small">{tooMany}.</p> : null}
+          {sepaBlocked ? (
+            <p class="warn-text small">
+              Add the account you pay from (<a href="/console/settings">Settings</a>, an owner) to download it.
+            </p>
+          ) : null}
+          {disabledWhy !== null ? (
+            <button type="button" class="button" disabled title={disabledWhy}>
+              {label.button}
+            </button>
+          ) : format === 'sepa' ? (
+            <form method="get" action="/console/payouts/payment-file" class="file-form">
+              <input type="hidden" name="period" value={period} />
+              <input type="hidden" name="format" value="sepa" />
+              <div class="field">
+                <label for="sepa-date" class="small">
+                  Pay on
+                </label>
+                <input id="sepa-date" name="executionDate" type="date" required min={today} value={today} />
+              </div>
+              <button type="submit" class="button button-primary">
+                {label.button}
+              </button>
+            </form>
+          ) : format === 'paypal' && paypalWritesFraction(run.currency) ? (
+            <form method="get" action="/console/payouts/payment-file" class="file-form">
+              <input type="hidden" name="period" value={period} />
+              <input type="hidden" name="format" value="paypal" />
+              <div class="field">
+                <label for="paypal-decimal" class="small">
+                  Amounts as
+                </label>
+                <select id="paypal-decimal" name="decimal" aria-describedby="paypal-decimal-hint">
+                  <option value="point">12.30</option>
+                  <option value="comma">12,30</option>
+                </select>
+                <p id="paypal-decimal-hint" class="hint small">
+                  As your PayPal account’s country writes them.
+                </p>
+              </div>
+              <button type="submit" class="button button-primary">
+                {label.button}
+              </button>
+            </form>
+          ) : (
+            // No download attribute: a file that cannot be made answers the Payouts page with why, which a download would save as a file.
+            <a class="button button-primary" href={hrefOf(period, format)}>
+              {label.button}
+            </a>
+          )}
+        </>
+      )}
+    </article>
+  );
+};
+
+// The closed month's payouts as files to upload to the bank, PayPal and Wise, and the payouts no file pays, with why.
+const PaymentFilesSection: FC<{ files: NonNullable<PayoutsView['paymentFiles']>; period: string; canPay: boolean }> = ({ files: { run, today }, period, canPay }) => (
+  <section class="card" aria-labelledby="files-h">
+    <h2 id="files-h">Payment files</h2>
+    <p class="muted small">
+      Upload a file to your bank, PayPal or Wise to pay every payout in it at once: each pays the payouts still to pay whose creators chose that method, their net in {run.currency}. Downloading marks nothing paid: once the money went, mark them paid (Reconcile below, or Paid on each line). Each download is recorded in your activity log.
+    </p>
+    <div class="payment-files">
+      {PAYMENT_FORMATS.map((format) => (
+        <PaymentFileCard format={format} run={run} today={today} period={period} canPay={canPay} />
+      ))}
+    </div>
+    {run.leftOut.length > 0 ? (
+      <>
+        <h3 id="left-out-h">In no file: {countOf(run.leftOut.length, 'payout')}</h3>
+        <DataTable columns={['Creator', 'Net', 'Why']}>
+          {run.leftOut.map(({ line, reason }) => (
+            <tr>
+              <td class="wide" data-label="Creator">
+                <strong>{line.name}</strong> <span class="muted small">@{line.handle}</span>
+              </td>
+              <td class="num" data-label="Net">
+                {formatMoney(line.netMinor, line.currency)}
+              </td>
+              <td class="small wide" data-label="Why">
+                {LEFT_OUT_LABELS[reason]}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      </>
+    ) : (
+      <p class="muted small">Every payout still to pay is in a file.</p>
+    )}
+    {run.settled > 0 ? <p class="muted small">{countOf(run.settled, 'payout')} already paid (or given up by the creator) are in no file.</p> : null}
+  </section>
+);
 
 const ReconcileResults: FC<{ results: ReconcileLine[] }> = ({ results }) => {
   const count = (o: string) => results.filter((r) => r.outcome === o).length;

@@ -3,6 +3,7 @@
 // edited here.
 import type { Child, FC } from 'hono/jsx';
 import type { BrandRow } from '../../worker/routes/admin/brand';
+import { SEPA_NAME_MAX } from '../../worker/domain/payment-files';
 import { countOf, formatAmount, formatDate, formatDateTime } from '../format';
 import { fieldDescribedBy, FieldProblem, invalidIn, type FormError } from '../layout';
 import { ConsolePage, DataTable, Pager, type Flash, type Viewer } from './layout';
@@ -10,7 +11,7 @@ import { SettingsHead } from './team';
 import { TermsText } from '../terms';
 import { MAX_TERMS_CHARS, type ProgramTerms, type TermsAcceptance, type TermsVersionDetail, type TermsVersionSummary } from '../../worker/db/program-terms';
 
-export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string; minPayout: string; selfPurchasesEarn: 'yes' | 'no' };
+export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string; minPayout: string; selfPurchasesEarn: 'yes' | 'no'; payerName: string; payerIban: string; payerBic: string };
 
 export const settingsValuesOf = (b: BrandRow): SettingsValues => ({
   allowedHosts: b.allowedHosts.join('\n'),
@@ -18,6 +19,9 @@ export const settingsValuesOf = (b: BrandRow): SettingsValues => ({
   clickParam: b.clickParam,
   minPayout: b.minPayoutMinor === 0 ? '' : formatAmount(b.minPayoutMinor, b.currency),
   selfPurchasesEarn: b.selfPurchasesEarn ? 'yes' : 'no',
+  payerName: b.payerName ?? '',
+  payerIban: b.payerIban ?? '',
+  payerBic: b.payerBic ?? '',
 });
 
 // The program terms creators accept to join: the current version, and (owners and managers) a form that publishes
@@ -173,6 +177,35 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
             A month's close pays a creator only when they are owed at least this much; less carries over to a later close, so you do not send many small transfers. A creator no longer in a running campaign of yours (removed, or their campaigns ended) is paid whatever they are owed. Creators see the minimum on their earnings page. Empty: any amount.
           </p>
         </div>
+        <fieldset class="field stack" aria-describedby="payer-hint">
+          <legend>Account you pay creators from</legend>
+          <p id="payer-hint" class="hint">
+            {brand.currency === 'EUR'
+              ? 'Your SEPA payment files (Payouts) pay bank transfers from this account: upload the file to your bank and it pays every creator at once. Leave it empty to pay them another way.'
+              : `SEPA payment files are in euros; your brand pays in ${brand.currency}, so they are not offered. PayPal and Wise files are.`}
+          </p>
+          <div class="field">
+            <label for="payerName">Account holder</label>
+            <input id="payerName" aria-invalid={invalidIn(errors, 'payerName')} aria-describedby={fieldDescribedBy('payerName', 'payer-name-hint', errors)} name="payerName" type="text" maxlength={SEPA_NAME_MAX} value={values.payerName} autocomplete="organization" />
+            <FieldProblem id="payerName" errors={errors} />
+            <p id="payer-name-hint" class="hint">
+              As your bank holds the account, up to {SEPA_NAME_MAX} characters, in Latin letters (accents are fine: the file writes <code>Société Générale</code> as <code>Societe Generale</code>).
+            </p>
+          </div>
+          <div class="field">
+            <label for="payerIban">IBAN</label>
+            <input id="payerIban" aria-invalid={invalidIn(errors, 'payerIban')} aria-describedby={fieldDescribedBy('payerIban', undefined, errors)} name="payerIban" type="text" maxlength={64} value={values.payerIban} autocomplete="off" spellcheck={false} />
+            <FieldProblem id="payerIban" errors={errors} />
+          </div>
+          <div class="field">
+            <label for="payerBic">BIC (optional)</label>
+            <input id="payerBic" class="narrow-input" aria-invalid={invalidIn(errors, 'payerBic')} aria-describedby={fieldDescribedBy('payerBic', 'payer-bic-hint', errors)} name="payerBic" type="text" maxlength={16} value={values.payerBic} autocomplete="off" spellcheck={false} />
+            <FieldProblem id="payerBic" errors={errors} />
+            <p id="payer-bic-hint" class="hint">
+              8 or 11 characters, only if your bank asks for it.
+            </p>
+          </div>
+        </fieldset>
       </fieldset>
       {canEdit ? (
         <div>

@@ -8,6 +8,7 @@ import type { BriefUpdate } from '../../worker/db/campaign-updates';
 import type { CreatorThreadRow } from '../../worker/db/message-threads';
 import type { Owed } from '../../worker/db/creator-erasure';
 import type { SavedPayoutDetails } from '../../worker/db/sealed-details';
+import { SEPA_NAME_MAX, sepaName } from '../../worker/domain/payment-files';
 import { EXPORTS_PER_HOUR } from '../../worker/db/creator-export';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
@@ -1380,10 +1381,18 @@ export type PayoutDetails = SavedPayoutDetails | 'unreadable' | null;
 
 // After a refused save the form shows what was typed (`entered`), not the details on file: a creator who
 // pressed Save again would otherwise store the old account believing the new one was kept.
-const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: { method: string; account: string }; errors?: string[] }> = ({ details, entered, errors }) => {
+/** Payout details as typed into the form, shown back after a refused save. */
+export type EnteredPayoutDetails = { method: string; account: string; holder: string };
+
+// `namedByLegalName`: their tax details hold a legal name a bank file can write, which it pays under while no holder is given.
+const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDetails; errors?: string[]; namedByLegalName: boolean }> = ({ details, entered, errors, namedByLegalName }) => {
   const known = details === 'unreadable' ? null : details;
   const shown = entered ?? known;
   const invalid = errors && errors.length > 0 ? 'true' : undefined;
+  // Bank details saved before the holder's name was asked: a SEPA payment file pays them under the legal name of the
+  // tax details if they have one it can write, and not at all otherwise.
+  const lacksHolder = known?.method === 'bank_transfer' && !known.holder && !entered;
+  const holderNeeded = lacksHolder && !namedByLegalName;
   return (
   <section class="card" aria-labelledby="payout-details">
     <h2 id="payout-details">Where we send your money</h2>
@@ -1398,6 +1407,11 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: { method: string
     ) : null}
     <p class="muted small">Stored encrypted. Brands see it only in the payout file their finance team pays from, and we email you whenever it changes.</p>
     {details === 'unreadable' ? <Notice tone="warn">Your payout details are held but can no longer be read (our encryption key changed). Please enter them again.</Notice> : null}
+    {holderNeeded ? (
+      <Notice tone="warn">Add the account holder's name, as your bank shows it: brands paying by bank file need it, as banks now check it against the account before paying.</Notice>
+    ) : lacksHolder ? (
+      <Notice tone="info">Add the account holder's name, as your bank shows it: until you do, brands' bank files name the holder by the legal name of your tax details, and banks now check it against the account before paying.</Notice>
+    ) : null}
     <form method="post" action="/earnings/payout-details" class="stack">
       <fieldset class="field">
         <legend>Method</legend>
@@ -1414,6 +1428,13 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: { method: string
         <input id="account" name="account" type="text" required maxlength={120} value={shown?.account ?? ''} autocomplete="off" aria-describedby="account-hint" aria-invalid={invalid} />
         <p id="account-hint" class="hint">
           Your PayPal or Wise email, or your IBAN.
+        </p>
+      </div>
+      <div class="field">
+        <label for="holder">Account holder (bank transfer)</label>
+        <input id="holder" name="holder" type="text" maxlength={SEPA_NAME_MAX} value={shown && 'holder' in shown ? (shown.holder ?? '') : ''} autocomplete="name" aria-describedby="holder-hint" aria-invalid={holderNeeded ? 'true' : invalid} />
+        <p id="holder-hint" class="hint">
+          For a bank transfer: the name your account is held under, as on your bank statement (yours, or your business's). Not needed for PayPal or Wise.
         </p>
       </div>
       <button type="submit" class="button button-primary">
@@ -1545,7 +1566,7 @@ function earningsStatus(r: EarningsRow): string {
   return parts.map((p) => `${formatMoney(p.amount, r.currency)} ${p.label}`).join(' · ');
 }
 
-export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; belowMinimum: BelowMinimum[]; details: PayoutDetails; tax: TaxDetailsState; entered?: { method: string; account: string }; notice?: string; errors?: string[] }> = ({
+export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; belowMinimum: BelowMinimum[]; details: PayoutDetails; tax: TaxDetailsState; entered?: EnteredPayoutDetails; notice?: string; errors?: string[] }> = ({
   who,
   ledger,
   payouts,
@@ -1673,7 +1694,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
           </div>
         )}
       </section>
-      <PayoutDetailsForm details={details} entered={entered} errors={errors} />
+      <PayoutDetailsForm details={details} entered={entered} errors={errors} namedByLegalName={!!tax.saved && tax.saved !== 'unreadable' && sepaName(tax.saved.legalName) !== null} />
       <TaxDetailsForm state={tax} />
     </Page>
   );

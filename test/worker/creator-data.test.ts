@@ -86,6 +86,13 @@ beforeAll(async () => {
 });
 
 describe("a creator's own data", () => {
+  it("gives a bank account's holder name with the masked IBAN", async () => {
+    const m = await signedInCreator();
+    expect((await post('/earnings/payout-details', { method: 'bank_transfer', account: 'DE89 3704 0044 0532 0130 00', holder: 'Zoë O’Brien' }, { cookie: m.cookie })).status).toBe(303);
+    const data = await json<{ profile: { payoutDetails: unknown } }>(await get('/account/data.json', m.cookie));
+    expect(data.profile.payoutDetails).toEqual({ method: 'bank_transfer', account: '••••3000', holder: 'Zoë O’Brien' });
+  });
+
   it('downloads everything held about them as one JSON file, with no secret and nothing of another creator', async () => {
     const res = await get('/account/data.json', w.cookie);
     expect(res.status).toBe(200);

@@ -7,6 +7,8 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { describe, expect, it } from 'vitest';
 import { createSubmission } from '../../worker/db/submissions';
 import { newId, randomHex } from '../../worker/lib/ids';
+import { sealSecret } from '../../worker/lib/secrets';
+import { addDays, dayOf } from '../../worker/domain/periods';
 import { signShopify, signTimestamped } from '../../worker/lib/signatures';
 import shopifyOrderRaw from '../fixtures/shopify-orders-create.json?raw';
 import shopifyRefundRaw from '../fixtures/shopify-refunds-create.json?raw';
@@ -96,6 +98,17 @@ async function world() {
     await env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) VALUES (?, ?, ?, '2020-10', 'USD', 1000, 'pending', ?)")
       .bind(payoutId, m.brand.brandId, m.creator.id, now)
       .run();
+    // A closed month with a payout PayPal's payment file pays, so the payment-file probes reach the file's own code.
+    const payablePayoutId = `po_${randomHex(12)}`;
+    await env.DB.batch([
+      env.DB.prepare('UPDATE creators SET payout_details_enc = ? WHERE id = ?').bind(await sealSecret(env.SECRETS_KEY, JSON.stringify({ method: 'paypal', account: `paid-${m.brand.slug}@creators.test` })), m.creator.id),
+      env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) VALUES (?, ?, ?, '2020-11', 'USD', 1000, 'pending', ?)").bind(payablePayoutId, m.brand.brandId, m.creator.id, now),
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, payout_id, created_at) VALUES (?, ?, ?, ?, 'commission', 1000, 'USD', 0, '2020-11', ?, ?, ?, ?)",
+      ).bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, `commission:${newId('k')}`, now, payablePayoutId, now),
+      env.DB.prepare("INSERT INTO period_closes (brand_id, period, close_id, closed_by, closed_at) VALUES (?, '2020-11', ?, 'api_key:sweep', ?)").bind(m.brand.brandId, newId('close'), now),
+    ]);
+    expect((await m.brand.api('GET', '/api/admin/payouts/payment-file?period=2020-11&format=paypal')).status).toBe(200);
     const integration = await json<{ data: { id: string } }>(
       await m.brand.api('POST', '/api/admin/integrations', { provider: 'stripe', externalAccount: `acct-${m.brand.slug}`, secret: 'whsec_0123456789abcdef0123' }),
     );
@@ -168,7 +181,11 @@ const u = () => `${Date.now().toString(36)}${(uniq++).toString(36)}`;
 // Every admin JSON operation, with a body that passes validation (so each mutation tests one thing).
 const ROUTES: Route[] = [
   { method: 'GET', path: '/api/admin/brand' },
-  { method: 'PATCH', path: '/api/admin/brand', body: () => ({ name: 'Hostile brand', clickParam: 'cid', fallbackUrl: null, allowedHosts: ['shop.example', '*.shop.example'] }) },
+  {
+    method: 'PATCH',
+    path: '/api/admin/brand',
+    body: () => ({ name: 'Hostile brand', clickParam: 'cid', fallbackUrl: null, allowedHosts: ['shop.example', '*.shop.example'], payerName: 'Hostile Brand GmbH', payerIban: 'DE89370400440532013000', payerBic: 'COBADEFFXXX' }),
+  },
   { method: 'GET', path: '/api/admin/brand/terms' },
   { method: 'GET', path: '/api/admin/brand/terms/versions' },
   { method: 'GET', path: '/api/admin/brand/terms/versions/:termsversion', ids: ['termsversion'] },
@@ -273,6 +290,8 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/admin/payouts/export.csv', query: () => ({ period: '2020-10' }) },
   { method: 'GET', path: '/api/admin/payouts', query: () => ({ period: '2020-10' }) },
   { method: 'GET', path: '/api/admin/payouts/year-end.csv', query: () => ({ year: '2020' }) },
+  // The world's closed 2020-11 with a PayPal payout: the valid query answers the file, so each mutation reaches the file code.
+  { method: 'GET', path: '/api/admin/payouts/payment-file', query: () => ({ period: '2020-11', format: 'paypal', executionDate: addDays(dayOf(Date.now(), 'UTC'), 7), decimal: 'comma' }) },
   { method: 'GET', path: '/api/admin/payouts/:payout/entries', ids: ['payout'], query: () => ({ limit: '2' }) },
   { method: 'POST', path: '/api/admin/payouts/:payout/mark', ids: ['payout'], body: () => ({ status: 'failed', reference: 'R-1', reason: 'The bank bounced it.' }) },
   { method: 'POST', path: '/api/admin/payouts/reconcile', body: (w) => ({ csv: `payout_id,reference,status\n${w.a.ids.payout},R-1,failed\n` }) },

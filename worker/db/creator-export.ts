@@ -27,7 +27,7 @@ const HOUR_MS = 3_600_000;
 export const countExport = (db: D1Database, creatorId: string, now: number) => takeAttempt(db, `creator_export:${creatorId}`, EXPORTS_PER_HOUR, HOUR_MS, now);
 
 const about =
-  `Everything Chorus holds about you, as of exportedAt. Times are ISO 8601 in UTC. Money is in minor units (cents) of its currency (ISO 4217). Clicks are counted per link and day (the brand's calendar day), not one by one. Order ids are as the brand's store sent them. Your payout account and tax id are shown masked. A gift request's shippingAddress is null once it was removed: when the request was declined or withdrawn, or ${ADDRESS_KEPT_DAYS} days after the gift shipped or arrived. A shipping address, payout account or tax details shown as "unreadable" is held, but was sealed under a key Chorus has changed since, so it cannot be shown.`;
+  `Everything Chorus holds about you, as of exportedAt. Times are ISO 8601 in UTC. Money is in minor units (cents) of its currency (ISO 4217). Clicks are counted per link and day (the brand's calendar day), not one by one. Order ids are as the brand's store sent them. Your payout account and tax id are shown masked; a bank account's holder name in full (null for one saved before Chorus asked for it). A gift request's shippingAddress is null once it was removed: when the request was declined or withdrawn, or ${ADDRESS_KEPT_DAYS} days after the gift shipped or arrived. A shipping address, payout account or tax details shown as "unreadable" is held, but was sealed under a key Chorus has changed since, so it cannot be shown.`;
 
 type Row = Record<string, unknown>;
 
@@ -79,7 +79,8 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   ]);
   if (!account) return;
   const payout = await openSealedJson<SavedPayoutDetails>(secretsKey, account.payout_details_enc as string | null);
-  const payoutDetails = payout && payout !== 'unreadable' ? { method: payout.method, account: maskAccount(payout.account) } : payout;
+  // The holder's name is theirs and is shown whole: it is what a bank checks against the account, not a secret.
+  const payoutDetails = payout && payout !== 'unreadable' ? { method: payout.method, account: maskAccount(payout.account), ...(payout.method === 'bank_transfer' ? { holder: payout.holder ?? null } : {}) } : payout;
   const profile = {
     id: account.id,
     email: account.email,

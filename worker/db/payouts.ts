@@ -163,7 +163,14 @@ export const ERASED = 'erased';
 
 const openDetails = (secretsKey: string, sealed: string | null) => openSealedJson<SavedPayoutDetails>(secretsKey, sealed);
 
+/** A payout's line with what a payment file needs besides: the bank account's holder and the tax details' legal name, as shared with the brand. */
+export type PayableLine = { line: PayoutLine; holder: string | null; legalName: string | null };
+
 async function lineOf(secretsKey: string, r: Row): Promise<PayoutLine> {
+  return (await payableLineOf(secretsKey, r)).line;
+}
+
+async function payableLineOf(secretsKey: string, r: Row): Promise<PayableLine> {
   // A creator's account is shared by every brand that enrolls them: where their money goes is shown
   // only to a brand they have accepted, never to one that merely added their email to its roster.
   let method = r.erased ? ERASED : r.accepted ? '' : NOT_SHARED;
@@ -174,8 +181,12 @@ async function lineOf(secretsKey: string, r: Row): Promise<PayoutLine> {
   // Unknown (a payout marked failed before Chorus kept where it went, or unreadable) is not a change; none
   // then ('') and some now is.
   const failedTo = r.failed_to_enc === '' ? { method: '', account: '' } : r.failed_to_enc ? await openDetails(secretsKey, r.failed_to_enc) : null;
-  const changed = failedTo !== null && failedTo !== 'unreadable' && details !== 'unreadable' && (failedTo.method !== method || failedTo.account !== account);
-  return {
+  // A bank may refuse a transfer for the holder's name alone (Verification of Payee): a corrected name is a change too.
+  const holder = details && details !== 'unreadable' ? (details.holder ?? null) : null;
+  const changed =
+    failedTo !== null && failedTo !== 'unreadable' && details !== 'unreadable' && (failedTo.method !== method || failedTo.account !== account || (method === 'bank_transfer' && (failedTo.holder ?? null) !== holder));
+  const tax = await openSealedJson<TaxDetails>(secretsKey, r.tax_details_enc);
+  const line: PayoutLine = {
     id: r.id,
     period: r.period,
     creatorId: r.creator_id,
@@ -185,7 +196,7 @@ async function lineOf(secretsKey: string, r: Row): Promise<PayoutLine> {
     payoutMethod: method,
     payoutAccount: account,
     detailsChangedSinceFailure: changed,
-    taxDetails: taxDetailsStatus(await openSealedJson<TaxDetails>(secretsKey, r.tax_details_enc)),
+    taxDetails: taxDetailsStatus(tax),
     currency: r.currency,
     commissionMinor: r.commission,
     reversalsMinor: r.reversals,
@@ -198,6 +209,7 @@ async function lineOf(secretsKey: string, r: Row): Promise<PayoutLine> {
     failureReason: r.failure_reason,
     givenUp: r.given_up === 1,
   };
+  return { line, holder, legalName: tax && tax !== 'unreadable' ? tax.legalName : null };
 }
 
 // A period's payouts a page at a time in a fixed order (handle, id): memory stays flat however many rows.
@@ -211,6 +223,11 @@ const payoutPages = (db: D1Database, brandId: string, period: string, pageSize: 
 
 export async function* payoutLines(db: D1Database, secretsKey: string, brandId: string, period: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<PayoutLine> {
   for await (const rows of payoutPages(db, brandId, period, pageSize)) for (const r of rows) yield await lineOf(secretsKey, r);
+}
+
+// The same lines, each with the names a payment file pays under (db/payment-files.ts).
+export async function* payableLines(db: D1Database, secretsKey: string, brandId: string, period: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<PayableLine> {
+  for await (const rows of payoutPages(db, brandId, period, pageSize)) for (const r of rows) yield await payableLineOf(secretsKey, r);
 }
 
 // One payout of the brand with its creator and where to pay it, or null for another brand's or none.

@@ -26,6 +26,11 @@ export const brands = sqliteTable(
     // An owner's policy: everyone on the team signs in with two-step (two_step_factors); a member without it is
     // sent to set it up before any other console page (routes/portal/console/two-step.tsx).
     requireTwoStep: integer('require_two_step', { mode: 'boolean' }).notNull().default(false),
+    // The brand's own account, which its SEPA payment files pay from (db/payment-files.ts): the name as the bank
+    // holds it (SEPA's character set, up to 70), a checked IBAN, and a BIC where its bank still asks for one.
+    payerName: text('payer_name'),
+    payerIban: text('payer_iban'),
+    payerBic: text('payer_bic'),
     createdAt: createdAt(),
   },
   // By zone: the weekly report's cron finds the brands whose Monday morning it is (jobs/weekly-report.ts).

@@ -2,8 +2,8 @@
 import type { TaxDetails } from '../domain/tax-details';
 import { openSealedJson, sealSecret } from '../lib/secrets';
 
-/** Where a creator's money goes, as they saved it. */
-export type SavedPayoutDetails = { method: string; account: string };
+/** Where a creator's money goes, as they saved it: a bank account with its holder's name (none on details saved before it was asked). */
+export type SavedPayoutDetails = { method: string; account: string; holder?: string };
 
 export type SealedDetails = { payout_details_enc: SavedPayoutDetails; tax_details_enc: TaxDetails };
 

@@ -64,6 +64,9 @@ function offsetMs(at: number, timeZone: string): number {
   return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(at / 1000) * 1000;
 }
 
+/** The wall-clock date and time (YYYY-MM-DDThh:mm:ss, to the second, no zone) an instant is in a timezone. */
+export const localDateTimeOf = (at: number, timeZone: string): string => new Date(Math.floor(at / 1000) * 1000 + offsetMs(at, timeZone)).toISOString().slice(0, 19);
+
 // The first instant `reached` holds for, near local midnight of the UTC date `guess`: local midnight is found
 // from the offset re-read at the guess; where DST skips midnight (Asuncion, Havana, Gaza), it does not exist
 // and the day starts at the jump, which a search between the two readings finds.

@@ -13,12 +13,14 @@ export function minorUnitsOf(currency: string): number {
   return 2;
 }
 
-// 1999 → "19.99" for USD: a plain number for CSV and JSON, built from integers only.
+// 1999 → "19.99" for USD: a plain number for CSV, JSON and bank files. The decimal point is placed in the
+// integer's digits as text, so no amount ever passes through a division or a float.
 export function formatAmount(minor: number, currency: string): string {
+  if (!Number.isSafeInteger(minor)) throw new RangeError(`not an amount in minor units: ${minor}`);
   const digits = minorUnitsOf(currency);
-  const scale = 10 ** digits;
-  const abs = Math.abs(minor);
-  return `${minor < 0 ? '-' : ''}${Math.floor(abs / scale)}${digits > 0 ? `.${String(abs % scale).padStart(digits, '0')}` : ''}`;
+  const text = String(Math.abs(minor)).padStart(digits + 1, '0');
+  const whole = text.slice(0, text.length - digits);
+  return `${minor < 0 ? '-' : ''}${whole}${digits > 0 ? `.${text.slice(text.length - digits)}` : ''}`;
 }
 
 // "199.9" → 19990 for USD, without ever going through a float.

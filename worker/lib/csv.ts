@@ -94,9 +94,12 @@ export function parseCsv(text: string, maxRecords = 10_000): CsvRecord[] {
 // format character (\p{Cf}): zero-width spaces and joiners, the BOM, the soft hyphen, bidi marks and overrides.
 const FORMULA_START = /^[\s\p{Cf}"']*[=+\-@\t\r\n]/u;
 
+/** Whether a spreadsheet would run the cell as a formula: csvText writes it with a leading apostrophe. */
+export const looksLikeFormula = (text: string) => FORMULA_START.test(text);
+
 export function csvText(value: string | null | undefined): string {
   const text = value ?? '';
-  const safe = FORMULA_START.test(text) ? `'${text}` : text;
+  const safe = looksLikeFormula(text) ? `'${text}` : text;
   return `"${safe.replaceAll('"', '""')}"`;
 }
 

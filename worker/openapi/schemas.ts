@@ -40,6 +40,9 @@ export const Brand = z
     selfPurchasesEarn: example(z.boolean(), false).meta({
       description: "Whether a creator's own order (the customer's email is the creator's account email) earns commission like any other. False, the default: it is recorded and credited, earns nothing and counts toward no tier or bonus.",
     }),
+    payerName: example(z.string(), 'Fernway Botanicals GmbH').nullable().meta({ description: "The name your bank holds the account you pay creators from under: the debtor of your SEPA payment files. In Latin letters, accents allowed, as typed: the file writes it in SEPA's character set (accents dropped, & as +), at most 70 characters so written." }),
+    payerIban: example(z.string(), 'DE89370400440532013000').nullable().meta({ description: 'The IBAN your SEPA payment files pay from, compacted (no spaces, upper case). Null until you add it; SEPA files need it.' }),
+    payerBic: example(z.string(), 'COBADEFFXXX').nullable().meta({ description: "Your bank's BIC (8 or 11 characters), if it asks for one; files without it say NOTPROVIDED." }),
     createdAt: time,
   })
   .meta({ id: 'Brand' });
@@ -811,7 +814,7 @@ export const PayoutLine = z
       "paypal, wise or bank_transfer; empty when the creator has given none, `not_shared` until they accept your brand (their details are their account's, shared only with brands they accepted), `erased` once you erased the creator, `unreadable` if they cannot be opened. A paid payout's are the details it was marked paid with (where it went); any other's, the creator's now (where to pay it).",
     ),
     payoutAccount: example(z.string(), 'GB33BUKB20201555555555'),
-    detailsChangedSinceFailure: example(z.boolean(), false).describe('A failed payout whose creator has saved other payout details since it was marked failed: worth paying again.'),
+    detailsChangedSinceFailure: example(z.boolean(), false).describe('A failed payout whose creator has saved other payout details since it was marked failed (for a bank transfer, a corrected account holder name counts): worth paying again.'),
     taxDetails: example(z.enum(['complete', 'missing', 'unreadable']), 'complete').describe(
       "Whether the creator gave their tax details (legal name, country, kind, tax id). `missing` until they accept your brand, as payout details; `unreadable` when they were sealed under a `SECRETS_KEY` changed since (the creator must enter them again); the year-end totals carry them in full.",
     ),

@@ -17,18 +17,18 @@ describe('payout details', () => {
     const m = await signedInCreator();
     expect((await post('/earnings/payout-details', { method: 'bank_transfer', account: 'not an iban' }, { cookie: m.cookie })).status).toBe(422);
     expect((await post('/earnings/payout-details', { method: 'paypal', account: 'nope' }, { cookie: m.cookie })).status).toBe(422);
-    const saved = await post('/earnings/payout-details', { method: 'bank_transfer', account: 'DE89 3704 0044 0532 0130 00' }, { cookie: m.cookie });
+    const saved = await post('/earnings/payout-details', { method: 'bank_transfer', account: 'DE89 3704 0044 0532 0130 00', holder: 'Sarah Jones' }, { cookie: m.cookie });
     expect(saved.status).toBe(303);
     const row = await env.DB.prepare('SELECT payout_details_enc FROM creators WHERE id = ?').bind(m.creator.id).first<{ payout_details_enc: string }>();
     expect(row!.payout_details_enc).not.toContain('DE89');
     const { openSecret } = await import('../../../worker/lib/secrets');
-    expect(JSON.parse(await openSecret(env.SECRETS_KEY, row!.payout_details_enc))).toEqual({ method: 'bank_transfer', account: 'DE89370400440532013000' });
+    expect(JSON.parse(await openSecret(env.SECRETS_KEY, row!.payout_details_enc))).toEqual({ method: 'bank_transfer', account: 'DE89370400440532013000', holder: 'Sarah Jones' });
     expect(await (await get('/earnings', m.cookie)).text()).toContain('DE89370400440532013000');
   });
 
   it('shows a paid payout with the account it went to after the creator changes theirs, and a failed one with the fix', async () => {
     const m = await signedInCreator();
-    const save = async (method: string, account: string) => expect((await post('/earnings/payout-details', { method, account }, { cookie: m.cookie })).status).toBe(303);
+    const save = async (method: string, account: string) => expect((await post('/earnings/payout-details', { method, account, holder: 'Sarah Jones' }, { cookie: m.cookie })).status).toBe(303);
     await save('paypal', 'first@pay.example');
     for (const period of ['2026-08', '2026-09']) await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period, availableAt: Date.UTC(2026, 7, 10) });
     expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
@@ -61,7 +61,7 @@ describe('payout details', () => {
 
   it('says nothing changed when the creator saves the same account again, or when where it went is unknown', async () => {
     const m = await signedInCreator();
-    const save = async (method: string, account: string) => expect((await post('/earnings/payout-details', { method, account }, { cookie: m.cookie })).status).toBe(303);
+    const save = async (method: string, account: string) => expect((await post('/earnings/payout-details', { method, account, holder: 'Sarah Jones' }, { cookie: m.cookie })).status).toBe(303);
     await save('paypal', 'same@pay.example');
     await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period: '2026-08', availableAt: Date.UTC(2026, 7, 10) });
     expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
@@ -120,7 +120,7 @@ describe('payout details', () => {
     expect(html).toContain('value="DE00 1234"');
     expect(html).toContain('That is not a valid IBAN');
     // Well formed, but one digit off: the check digits refuse it, as a bank would at payout time.
-    expect((await post('/earnings/payout-details', { method: 'bank_transfer', account: 'DE89 3704 0044 0532 0130 02' }, { cookie: m.cookie })).status).toBe(422);
+    expect((await post('/earnings/payout-details', { method: 'bank_transfer', account: 'DE89 3704 0044 0532 0130 02', holder: 'Sarah Jones' }, { cookie: m.cookie })).status).toBe(422);
     expect(html).toContain('Not saved: payouts still go to PayPal o');
     expect(html).not.toContain('old@pay.example'); // on file, shown masked only
     // The whole entry is checked, not the bounded copy shown back: a 130-character address is refused, not cut to 120.
@@ -136,7 +136,7 @@ describe('payout details', () => {
     const m = await signedInCreator();
     const sent: Message[] = [];
     setTransport(async (msg) => void sent.push(msg));
-    const save = async (method: string, account: string) => expect((await post('/earnings/payout-details', { method, account }, { cookie: m.cookie })).status).toBe(303);
+    const save = async (method: string, account: string) => expect((await post('/earnings/payout-details', { method, account, holder: 'Sarah Jones' }, { cookie: m.cookie })).status).toBe(303);
     // Notices go through the mail queue, where an earlier test's may still be: only this account's count.
     const ours = () => sent.filter((msg) => msg.to === m.email);
     await save('bank_transfer', 'DE89 3704 0044 0532 0130 00');

@@ -9,6 +9,8 @@ import { auditIfChanged } from '../../db/audit';
 import { brands } from '../../db/schema';
 import { checkDestination, isValidHostRule } from '../../domain/destination';
 import { isValidTimeZone } from '../../domain/periods';
+import { compactIban, isBic, isIban } from '../../domain/iban';
+import { fitsSepaName, SEPA_NAME_MAX } from '../../domain/payment-files';
 import type { AppEnv } from '../../env';
 import { forgetBrandSecrets } from '../../lib/brand-secrets';
 import { ApiError, notFound } from '../../lib/errors';
@@ -53,6 +55,16 @@ export const updateBrand = z
       .transform((tz) => new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone),
     minPayoutMinor: z.int().min(0).max(MAX_MIN_PAYOUT_MINOR),
     selfPurchasesEarn: z.boolean(),
+    // The account the brand's SEPA payment files pay from (db/payment-files.ts); null removes it.
+    // Kept as typed (Société Générale): the file writes it in SEPA's letters, as it writes creators' names.
+    payerName: plainText(SEPA_NAME_MAX).min(1).refine(fitsSepaName, 'Latin letters (accents are fine), digits and punctuation, at most 70 characters once accents are dropped (ß counts as ss).').nullable(),
+    payerIban: z.string().max(64).transform(compactIban).refine(isIban, 'An IBAN whose check digits hold, as DE89 3704 0044 0532 0130 00.').nullable(),
+    payerBic: z
+      .string()
+      .max(16)
+      .transform((bic) => bic.replace(/\s+/g, '').toUpperCase())
+      .refine(isBic, 'A BIC of 8 or 11 letters and digits, as COBADEFFXXX.')
+      .nullable(),
   })
   .partial();
 
@@ -71,6 +83,9 @@ export const brandView = (b: BrandRow) => ({
   timezone: b.timezone,
   minPayoutMinor: b.minPayoutMinor,
   selfPurchasesEarn: b.selfPurchasesEarn,
+  payerName: b.payerName,
+  payerIban: b.payerIban,
+  payerBic: b.payerBic,
   createdAt: iso(b.createdAt),
 });
 
@@ -82,7 +97,7 @@ const MONEY_RECORDED = ['conversions', 'refunds', 'ledger_entries'].map((t) => `
 // A bounty's target and reward are amounts too (found through its campaign, on bounties_campaign_at).
 const TERMS_SET = [...['commission_plans', 'discount_codes', 'enrollments', 'gift_products'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`), 'EXISTS (SELECT 1 FROM campaigns c JOIN bounties b ON b.campaign_id = c.id WHERE c.brand_id = ?1)'].join(' OR ');
 
-const COLUMNS = { name: 'name', allowedHosts: 'allowed_hosts', fallbackUrl: 'fallback_url', clickParam: 'click_param', currency: 'currency', timezone: 'timezone', minPayoutMinor: 'min_payout_minor', selfPurchasesEarn: 'self_purchases_earn' } as const;
+const COLUMNS = { name: 'name', allowedHosts: 'allowed_hosts', fallbackUrl: 'fallback_url', clickParam: 'click_param', currency: 'currency', timezone: 'timezone', minPayoutMinor: 'min_payout_minor', selfPurchasesEarn: 'self_purchases_earn', payerName: 'payer_name', payerIban: 'payer_iban', payerBic: 'payer_bic' } as const;
 
 // A destination that already carries the parameter would lose its own value to the click id.
 const PARAM_IN_USE = `SELECT 1 FROM links WHERE brand_id = ?1 AND (instr(destination, '?' || ?2 || '=') > 0 OR instr(destination, '&' || ?2 || '=') > 0)
@@ -229,7 +244,7 @@ export const brandRoutes = new Hono<AppEnv>()
     op({
       summary: 'Update the brand settings',
       description:
-        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. A click parameter that a link or campaign destination already uses is refused (409 `brand_in_use`). The timezone can change until the brand records money, the currency until it sets up plans, codes, enrollments, gift products or bounties or records money (409 `brand_in_use`). `minPayoutMinor` is the least a period\'s close pays one creator (0 to 1,000,000, in minor units; 0: any amount above zero): a creator owed less gets no payout that period, and what they are owed carries forward to a later close (one no longer in a running campaign, removed or ended, is paid whatever they are owed). It applies to closes from now on. `selfPurchasesEarn` (default false): whether a creator\'s own order (the customer\'s email, sent with the order and never stored, is the creator\'s: their account email once they accepted your brand, until then the one you gave) earns commission like any other; false records and credits it with 0 commission (`commission.reason: "self_purchase"`) and no tier or bonus revenue. It applies to orders that arrive from now on (an order waiting for its click, to the moment the click credits it). Two saves at once: the second answers 409 `brand_changed`.',
+        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. A click parameter that a link or campaign destination already uses is refused (409 `brand_in_use`). The timezone can change until the brand records money, the currency until it sets up plans, codes, enrollments, gift products or bounties or records money (409 `brand_in_use`). `minPayoutMinor` is the least a period\'s close pays one creator (0 to 1,000,000, in minor units; 0: any amount above zero): a creator owed less gets no payout that period, and what they are owed carries forward to a later close (one no longer in a running campaign, removed or ended, is paid whatever they are owed). It applies to closes from now on. `selfPurchasesEarn` (default false): whether a creator\'s own order (the customer\'s email, sent with the order and never stored, is the creator\'s: their account email once they accepted your brand, until then the one you gave) earns commission like any other; false records and credits it with 0 commission (`commission.reason: "self_purchase"`) and no tier or bonus revenue. It applies to orders that arrive from now on (an order waiting for its click, to the moment the click credits it). `payerName` (the name as your bank holds the account, in Latin letters with or without accents, at most 70 characters once the SEPA file writes it in its character set: accents dropped, ß as ss, & as +; kept as you typed it), `payerIban` (its check digits must hold; spaces and lower case are fine) and `payerBic` (8 or 11 characters, optional): the account your SEPA payment files pay from (GET /payouts/payment-file); null removes one. Two saves at once: the second answers 409 `brand_changed`.',
       example: { allowedHosts: ['fernway.example', '*.fernway.example', 'fernway-shop.example'], fallbackUrl: 'https://fernway.example/' },
       responses: { 200: { description: 'The updated brand.', schema: dataOf(Brand) } },
       errors: { 404: ['not_found'], 409: ['brand_in_use', 'brand_changed'], 422: ['invalid_destination'] },

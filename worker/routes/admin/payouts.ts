@@ -3,9 +3,12 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
 import { yearEndAudit, yearEndCsvStream } from '../../db/tax-details';
-import { isPeriod, isYear, previousYear } from '../../domain/periods';
+import { addDays, dayOf, isDay, isPeriod, isYear, previousYear } from '../../domain/periods';
+import { DECIMAL_SEPARATORS, PAYMENT_FORMATS, payoutIdFromSepa, type DecimalSeparator, type PaymentFormat } from '../../domain/payment-files';
+import { paymentFile, paymentFileAudit, type PayingBrand } from '../../db/payment-files';
+import type { Actor } from '../../db/audit';
 import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
-import { csvAttachment, CsvError, parseCsv } from '../../lib/csv';
+import { csvAttachment, CsvError, parseCsv, safeFilename } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { isPayoutId, newId } from '../../lib/ids';
 import { log } from '../../lib/log';
@@ -23,6 +26,38 @@ export async function brandForPayouts(env: Env, brandId: string) {
   const brand = await env.DB.prepare('SELECT id, slug, timezone FROM brands WHERE id = ?').bind(brandId).first<{ id: string; slug: string; timezone: string }>();
   if (!brand) throw notFound('brand');
   return brand;
+}
+
+export async function payingBrand(env: Env, brandId: string): Promise<PayingBrand> {
+  const brand = await env.DB.prepare('SELECT id, slug, name, currency, timezone, payer_name AS payerName, payer_iban AS payerIban, payer_bic AS payerBic FROM brands WHERE id = ?').bind(brandId).first<PayingBrand>();
+  if (!brand) throw notFound('brand');
+  return brand;
+}
+
+// The furthest ahead a SEPA file may ask its bank to pay: banks take execution dates up to about a year out.
+const EXECUTION_DAYS_AHEAD = 365;
+
+export type PaymentFileAsk = { period: string; format: PaymentFormat; executionDate?: string; decimal?: DecimalSeparator };
+
+// A payment file hands out creators' accounts: each download is audited with what it paid (a HEAD writes nothing).
+// It marks nothing paid; the XML says so, and the CSVs, which their services take only as their rows, are told on the page.
+export async function paymentFileResponse(env: Env, brandId: string, ask: PaymentFileAsk, actor: Actor, headOnly: boolean, now = Date.now()): Promise<Response> {
+  const brand = await payingBrand(env, brandId);
+  const today = dayOf(now, brand.timezone);
+  const executionDate = ask.executionDate ?? today;
+  if (!isDay(executionDate) || executionDate < today || executionDate > addDays(today, EXECUTION_DAYS_AHEAD)) {
+    throw new ApiError(422, 'invalid_execution_date', `The execution date is a day from today (${today}, ${brand.timezone}) to a year ahead, as YYYY-MM-DD.`);
+  }
+  const file = await paymentFile(env.DB, env.SECRETS_KEY, brand, ask.period, ask.format, { executionDate, decimal: ask.decimal ?? 'point', now });
+  if (!headOnly) await paymentFileAudit(env.DB, brand, actor, ask.period, ask.format, file, now).run();
+  return new Response(file.body, {
+    headers: {
+      'Content-Type': file.contentType,
+      'Content-Disposition': `attachment; filename="${safeFilename(file.filename)}"`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
 }
 
 export function payoutsCsvResponse(env: Env, brand: { id: string; slug: string }, p: string): Response {
@@ -193,7 +228,8 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
   const errors: { line: number; message: string }[] = [];
   const items = [];
   for (const r of body) {
-    const payoutId = (r.cells[idCol] ?? '').trim();
+    // A bank statement shows a SEPA file's payout ids as the file wrote them, '.' for '_' (domain/payment-files.ts).
+    const payoutId = payoutIdFromSepa((r.cells[idCol] ?? '').trim());
     const reference = paymentReference.safeParse(r.cells[refCol] ?? '');
     const status = ((statusCol >= 0 ? r.cells[statusCol] : '') ?? '').trim().toLowerCase() || 'paid';
     // Chorus's own export comes back too, references and statuses filled in: its TOTAL row and the payouts
@@ -232,6 +268,12 @@ const payoutEntryView = (e: StatementEntry, currency: string) => ({
 });
 
 const inPeriod = z.strictObject({ period });
+const paymentFileQuery = z.strictObject({
+  period,
+  format: z.enum(PAYMENT_FORMATS),
+  executionDate: z.string().max(10).refine(isDay, 'a day as YYYY-MM-DD').optional(),
+  decimal: z.enum(DECIMAL_SEPARATORS).optional(),
+});
 const inYear = z.strictObject({ year: z.string().refine(isYear, 'a calendar year as YYYY, from 2000 to 2199').optional() });
 export const failureReason = plainText(200);
 // A processor's payment reference, as finance copies it: one line, refused when it holds broken characters.
@@ -277,6 +319,25 @@ export const payoutRoutes = new Hono<AppEnv>()
       const brand = await brandForPayouts(c.env, c.var.admin.brandId);
       return payoutsCsvResponse(c.env, brand, c.req.valid('query').period);
     },
+  )
+  .get(
+    '/payment-file',
+    op({
+      summary: 'Download a payment file',
+      description:
+        "The payouts of a closed period still to pay, as a file your bank or payment service takes in one upload: `sepa`, a SEPA credit transfer (ISO 20022 pain.001.001.03 XML) of the payouts paid by bank transfer, offered when your brand pays in EUR and has its own account in the brand settings (`payerName`, `payerIban`, optionally `payerBic`), executed on `executionDate` (default today in your brand's timezone, up to a year ahead); `paypal`, PayPal Payouts' upload file (no header row: email, amount, currency, the payout id, a note, PAYPAL), its amounts written as your PayPal account's country writes them, `decimal=point` (12.30, the default) or `decimal=comma` (\"12,30\", quoted), and in whole units for HUF, JPY and TWD, which PayPal pays no fraction of (a payout whose net has one is left out, not rounded); `wise`, Wise's batch \"send by email\" template (name, recipientEmail, paymentReference, receiverType, amountCurrency, amount, sourceCurrency, targetCurrency). A payout is in the file of its creator's payout method when it is pending (or failed, and the creator saved other details since), its net is above zero, and its details are shared with your brand and readable; a bank transfer also needs an account holder name (the creator's, or the legal name of their tax details) and an IBAN of an EEA country (a SEPA country outside the EEA, as the UK or Switzerland, needs the payer's postal address, which the file does not carry: pay those by hand). Amounts are each payout's net, in your brand's currency. A download marks nothing paid: mark the payouts paid through reconcile once the money went. Each download is recorded in your audit log.",
+      responses: {
+        200: {
+          description: 'The file, as an attachment: XML for `sepa`, CSV for `paypal` and `wise`.',
+          contentType: 'application/xml',
+          alternative: { contentType: 'text/csv', description: 'For `format=paypal` and `format=wise`: the CSV their upload takes.' },
+          headers: { 'Content-Disposition': 'attachment; filename="chorus-<format>-<brand>-<period>.<xml|csv>"' },
+        },
+      },
+      errors: { 409: ['period_not_closed', 'sepa_needs_eur', 'payer_account_missing', 'nothing_to_pay', 'too_many_payouts'], 422: ['validation_failed', 'invalid_execution_date'] },
+    }),
+    valid('query', paymentFileQuery),
+    async (c) => paymentFileResponse(c.env, c.var.admin.brandId, c.req.valid('query'), { type: 'api_key', id: c.var.admin.keyId }, c.req.method === 'HEAD'),
   )
   .get(
     '/year-end.csv',
@@ -354,7 +415,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Reconcile a processor file',
       description:
-        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). Every row is checked before anything changes: one bad row rejects the file with line numbers.',
+        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). A payout id as a SEPA payment file writes it (`po.` for `po_`, as a bank statement shows the EndToEndId) is the same payout. Every row is checked before anything changes: one bad row rejects the file with line numbers.',
       example: { csv: 'payout_id,reference,status\npo_abcdefghijklmnopqrstuvwx,WISE-88213,paid\n' },
       responses: { 200: { description: 'One result per row.', schema: dataOf(z.object({ results: z.array(PayoutMark) })) } },
       errors: { 422: ['invalid_csv', 'invalid_rows'], 503: ['public_origin_unset'] },

@@ -7,8 +7,10 @@ import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { creatorBounties } from '../../db/bounties';
-import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, PayoutStatementPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
-import { creatorDetails, replaceSealedDetails, sealedDetailsOf, type SealedDetails } from '../../db/sealed-details';
+import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, PayoutStatementPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type EnteredPayoutDetails, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
+import { creatorDetails, replaceSealedDetails, sealedDetailsOf, type SavedPayoutDetails, type SealedDetails } from '../../db/sealed-details';
+import { compactIban, isIban } from '../../domain/iban';
+import { fitsSepaName, SEPA_NAME_MAX } from '../../domain/payment-files';
 import { checkTaxDetails, maskTaxId, sameTaxDetails, type TaxDetails } from '../../domain/tax-details';
 import { isYear } from '../../domain/periods';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
@@ -1165,7 +1167,7 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
 const payoutDetails = (c: Context<AppEnv>): Promise<PayoutDetails> => creatorDetails(c.env.DB, c.env.SECRETS_KEY, c.var.creator.creatorId, 'payout_details_enc');
 const taxDetailsOf = (c: Context<AppEnv>) => creatorDetails(c.env.DB, c.env.SECRETS_KEY, c.var.creator.creatorId, 'tax_details_enc');
 
-type EarningsExtra = { notice?: string; errors?: string[]; entered?: { method: string; account: string }; tax?: Omit<TaxDetailsState, 'saved'> };
+type EarningsExtra = { notice?: string; errors?: string[]; entered?: EnteredPayoutDetails; tax?: Omit<TaxDetailsState, 'saved'> };
 
 async function earningsPage(c: Context<AppEnv>, extra: EarningsExtra = {}, status: 200 | 422 = 200) {
   const [{ ledger, payouts, belowMinimum }, details, taxSaved] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId, Date.now()), payoutDetails(c), taxDetailsOf(c)]);
@@ -1205,29 +1207,18 @@ const payoutDetailsSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('wise'), account: z.email().max(120) }),
   z.object({
     method: z.literal('bank_transfer'),
-    account: z
-      .string()
-      .trim()
-      .toUpperCase()
-      .transform((s) => s.replace(/\s+/g, ''))
-      .pipe(z.string().regex(/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/).refine(ibanChecksOut)),
+    account: z.string().transform(compactIban).pipe(z.string().refine(isIban)),
+    // The name the bank holds the account under: payment files pay to it, and banks check it against the account
+    // (Verification of Payee). Written as typed; the SEPA file transliterates accents, so it needs Latin letters.
+    holder: plainText(SEPA_NAME_MAX).min(1).refine(fitsSepaName),
   }),
 ]);
 
-// ISO 13616 check digits: the IBAN with its first four characters moved to the end, letters as 10-35, is
-// 1 mod 97. A mistyped digit is refused here, not at payout time; integers only, a few digits at a time.
-function ibanChecksOut(iban: string): boolean {
-  let remainder = 0;
-  for (const ch of iban.slice(4) + iban.slice(0, 4)) {
-    const value = ch >= 'A' ? ch.charCodeAt(0) - 55 : ch.charCodeAt(0) - 48;
-    remainder = (remainder * (value > 9 ? 100 : 10) + value) % 97;
-  }
-  return remainder === 1;
-}
-
-// What is wrong with refused payout details, for the method chosen.
-function payoutDetailsProblem(method: string): string {
+// What is wrong with refused payout details, for the method chosen (`field`: the first one refused).
+function payoutDetailsProblem(method: string, field: string | undefined): string {
   if (method === 'paypal' || method === 'wise') return `That is not an email address: give the one your ${PAYOUT_METHOD_LABELS[method]} account uses.`;
+  if (method === 'bank_transfer' && field === 'holder')
+    return `Give the account holder's name as your bank shows it, in Latin letters (accents are fine), up to ${SEPA_NAME_MAX} characters.`;
   if (method === 'bank_transfer')
     return 'That is not a valid IBAN: check it against your bank statement. It starts with a two-letter country code and two check digits, then 10 to 30 letters and digits (spaces are fine), as DE89 3704 0044 0532 0130 00.';
   return 'Choose how you want to be paid: PayPal, Wise or a bank transfer.';
@@ -1237,12 +1228,18 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
   const form = await formBody(c);
   const method = form.method ?? '';
   const account = (form.account ?? '').trim();
-  const parsed = payoutDetailsSchema.safeParse({ method, account });
-  // The refused entry is shown back bounded as the field is; the whole of it was checked.
-  if (!parsed.success) return earningsPage(c, { errors: [payoutDetailsProblem(method)], entered: { method, account: account.slice(0, 120) } }, 422);
-  await replaceDetails(c, 'payout_details_enc', parsed.data, (previous, next) => previous.method === next.method && previous.account === next.account, {
+  const holder = (form.holder ?? '').trim();
+  // Only a bank account has a holder name to give: the field is on the form whatever the method, and ignored for the rest.
+  const parsed = payoutDetailsSchema.safeParse(method === 'bank_transfer' ? { method, account, holder } : { method, account });
+  // The refused entry is shown back bounded as the fields are; the whole of it was checked.
+  if (!parsed.success) {
+    const field = parsed.error.issues.map((i) => String(i.path[0])).find((f) => f === 'account' || f === 'holder');
+    return earningsPage(c, { errors: [payoutDetailsProblem(method, field)], entered: { method, account: account.slice(0, 120), holder: holder.slice(0, SEPA_NAME_MAX) } }, 422);
+  }
+  const details: SavedPayoutDetails = parsed.data;
+  await replaceDetails(c, 'payout_details_enc', details, (previous, next) => previous.method === next.method && previous.account === next.account && previous.holder === next.holder, {
     subject: 'Your Chorus payout details changed',
-    text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
+    text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[details.method]} ${maskAccount(details.account)}${details.holder ? ` (${details.holder})` : ''}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
     failedEvent: 'payout_details_notice_failed',
   });
   return c.redirect('/earnings?saved=1', 303);

@@ -3,13 +3,15 @@ import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
 import { ConsoleStatementPage, PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '../../../../portal/console/payouts';
 import { formatPeriod } from '../../../../portal/format';
-import { addToTotals, closePeriod, payoutLine, payoutLines, type PayoutLine } from '../../../db/payouts';
+import { addToTotals, closePeriod, payableLines, payoutLine, type PayableLine, type PayoutLine } from '../../../db/payouts';
+import { paymentRunOf } from '../../../db/payment-files';
+import { isDecimalSeparator, isPaymentFormat } from '../../../domain/payment-files';
 import { payoutStatement, statementCsvOr } from '../../../db/payout-statements';
 import { isPayoutId } from '../../../lib/ids';
-import { isPeriod, isYear, periodBounds, periodOf, previousYear } from '../../../domain/periods';
+import { dayOf, isPeriod, isYear, periodBounds, periodOf, previousYear } from '../../../domain/periods';
 import { mailOrigin } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
-import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems, yearEndCsvResponse } from '../../admin/payouts';
+import { brandForPayouts, failureReason, markPayouts, paymentFileResponse, paymentReference, payingBrand, payoutsCsvResponse, reconcileItems, yearEndCsvResponse } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
 import { canPay, canTakeTaxIds, countParam, csvFromForm, readForm, renderPage, requireTaxIdTaker, withFlash, type ConsoleContext, type ConsoleEnv, refuseWithoutOrigin } from './context';
 import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose, type Claimable } from './queries';
@@ -39,12 +41,16 @@ async function payoutsView(c: ConsoleContext, period: string): Promise<PayoutsVi
   const { brandId, timezone } = c.var.user;
   const { end } = periodBounds(period, timezone);
   const [close, closed, forecast, later] = await Promise.all([periodClose(c.env.DB, brandId, period), closedPeriods(c.env.DB, brandId), closeForecast(c.env.DB, brandId, period, end), pendingLater(c.env.DB, brandId, end, Date.now())]);
+  const payables: PayableLine[] = [];
   const lines: PayoutLine[] = [];
   const totals = new Map<string, Totals>();
-  for await (const line of payoutLines(c.env.DB, c.env.SECRETS_KEY, brandId, period)) {
-    lines.push(line);
-    addToTotals(totals, line);
+  for await (const payable of payableLines(c.env.DB, c.env.SECRETS_KEY, brandId, period)) {
+    payables.push(payable);
+    lines.push(payable.line);
+    addToTotals(totals, payable.line);
   }
+  // A closed month's payment files: what each would pay, and what none pays and why.
+  const paymentFiles = close ? { run: paymentRunOf(await payingBrand(c.env, brandId), period, payables), today: dayOf(Date.now(), timezone) } : null;
   const months = [periodOf(Date.now(), timezone)];
   while (months.length < 13) months.push(previousPeriod(months[months.length - 1]!));
   const all = [...new Set([...months, ...closed, period])].sort().reverse();
@@ -62,6 +68,7 @@ async function payoutsView(c: ConsoleContext, period: string): Promise<PayoutsVi
     lines,
     shown: SHOWN_LINES,
     totals: [...totals.entries()].sort(([a], [b]) => a.localeCompare(b)),
+    paymentFiles,
   };
 }
 
@@ -123,6 +130,23 @@ payoutRoutes.get('/payouts/export.csv', async (c) => {
   const period = periodFrom(c.req.query('period'));
   const brand = await brandForPayouts(c.env, c.var.user.brandId);
   return payoutsCsvResponse(c.env, brand, period);
+});
+
+// A closed month's payment file (SEPA XML, PayPal or Wise CSV) for those who may download the payouts file
+// (console/context.ts MONEY_PATHS); a file there is none of is said on the Payouts page, with why.
+payoutRoutes.get('/payouts/payment-file', async (c) => {
+  const period = periodFrom(c.req.query('period'));
+  const format = c.req.query('format') ?? '';
+  if (!isPaymentFormat(format)) return renderPayouts(c, period, { errors: ['Choose a payment file: SEPA, PayPal or Wise.'] }, 422);
+  const executionDate = c.req.query('executionDate') || undefined;
+  const decimal = c.req.query('decimal') || undefined;
+  if (decimal !== undefined && !isDecimalSeparator(decimal)) return renderPayouts(c, period, { errors: ['Choose how amounts are written: 12.30 or 12,30.'] }, 422);
+  try {
+    return await paymentFileResponse(c.env, c.var.user.brandId, { period, format, executionDate, decimal }, { type: 'admin_user', id: c.var.user.id }, c.req.method === 'HEAD');
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 409 || e.status === 422)) return renderPayouts(c, period, { errors: [e.message] }, e.status);
+    throw e;
+  }
 });
 
 // Totals of what was paid in a calendar year, with each creator's full tax id: owners and finance only.

@@ -55,7 +55,7 @@ settingsRoutes.get('/settings/terms/:version', async (c) => {
   return renderPage(c, <TermsVersionPage viewer={viewerOf(c)} toReview={toReview} terms={terms} acceptances={page.rows} paged={after !== undefined} nextCursor={page.nextCursor} />);
 });
 
-const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter', minPayoutMinor: 'Minimum payout', selfPurchasesEarn: "Creators' own orders" };
+const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter', minPayoutMinor: 'Minimum payout', selfPurchasesEarn: "Creators' own orders", payerName: 'Account holder', payerIban: 'IBAN', payerBic: 'BIC' };
 
 settingsRoutes.post('/settings', async (c) => {
   requireOwner(c, 'change the brand settings');
@@ -68,7 +68,12 @@ settingsRoutes.post('/settings', async (c) => {
     clickParam: form.get('clickParam').trim(),
     minPayout: form.get('minPayout').trim().slice(0, 32),
     selfPurchasesEarn: own === 'yes' || own === 'no' ? own : brand.selfPurchasesEarn ? 'yes' : 'no',
+    payerName: form.get('payerName').trim().slice(0, 200),
+    payerIban: form.get('payerIban').trim().slice(0, 64),
+    payerBic: form.get('payerBic').trim().slice(0, 16),
   };
+  // Each empty field removes its part of the account; a form drawn before the fields existed leaves it as it is.
+  const payer = (field: 'payerName' | 'payerIban' | 'payerBic') => (form.all(field).length === 0 ? undefined : form.get(field) === '' || values[field] === '' ? null : form.get(field));
   const hosts = values.allowedHosts.split(/\r?\n/).map((h) => h.trim()).filter(Boolean);
   // Empty is no minimum; an amount is read in the brand's currency ("50", "50.00", "1,000"). A form drawn
   // before the field existed keeps the minimum as it is.
@@ -81,6 +86,9 @@ settingsRoutes.post('/settings', async (c) => {
     minPayoutMinor,
     // Left as it is by a form drawn before the choice existed; anything but yes or no is refused.
     selfPurchasesEarn: own === '' ? undefined : own === 'yes' ? true : own === 'no' ? false : own,
+    payerName: payer('payerName'),
+    payerIban: payer('payerIban'),
+    payerBic: payer('payerBic'),
   });
   if (!parsed.success) {
     // A refused host is named (a list of 20 is hard to scan for the bad line).

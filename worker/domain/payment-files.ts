@@ -1,0 +1,255 @@
+// Payment files finance uploads to pay a closed month in one go: a SEPA credit transfer (ISO 20022
+// pain.001.001.03) for bank transfers, PayPal's Payouts file and Wise's batch "send by email" file. Pure: which
+// payout goes in which file (or why none), and the files' bytes. Amounts are integer minor units throughout.
+import { csvLine, csvNumber, csvText, looksLikeFormula } from '../lib/csv';
+import { sepaReachOf } from './iban';
+import { localDateTimeOf } from './periods';
+import { formatAmount, minorUnitsOf } from './store-payloads';
+
+export const PAYMENT_FORMATS = ['sepa', 'paypal', 'wise'] as const;
+export type PaymentFormat = (typeof PAYMENT_FORMATS)[number];
+export const isPaymentFormat = (raw: string): raw is PaymentFormat => (PAYMENT_FORMATS as readonly string[]).includes(raw);
+
+/** How PayPal's file writes amounts: as the PayPal account's country does, 12.30 or "12,30". */
+export const DECIMAL_SEPARATORS = ['point', 'comma'] as const;
+export type DecimalSeparator = (typeof DECIMAL_SEPARATORS)[number];
+export const isDecimalSeparator = (raw: string): raw is DecimalSeparator => (DECIMAL_SEPARATORS as readonly string[]).includes(raw);
+
+// Currencies PayPal pays in whole units only (JPY has no minor unit anyway; HUF and TWD have ISO ones PayPal refuses).
+const PAYPAL_WHOLE_UNITS = new Set(['HUF', 'JPY', 'TWD']);
+/** Whether PayPal's file writes amounts of this currency with a fraction, so the decimal separator matters. */
+export const paypalWritesFraction = (currency: string) => !PAYPAL_WHOLE_UNITS.has(currency) && minorUnitsOf(currency) > 0;
+const lostToWholeUnits = (minor: number, currency: string) => PAYPAL_WHOLE_UNITS.has(currency) && minor % 10 ** minorUnitsOf(currency) !== 0;
+
+// The most rows each service takes in one upload.
+export const FORMAT_MAX_ROWS: Record<PaymentFormat, number> = { sepa: 10_000, paypal: 5_000, wise: 1_000 };
+
+// ---------- SEPA text ----------
+
+/** SEPA's limit for a party's name (Nm), and so for the account holder name a creator gives. */
+export const SEPA_NAME_MAX = 70;
+const SEPA_REMITTANCE_MAX = 140;
+const SEPA_CHAR = /^[A-Za-z0-9/\-?:().,'+ ]$/;
+
+// Letters that carry no combining accent to strip, the ampersand, and typographic apostrophes and dashes (a name as
+// a phone keyboard types it: O’Brien, Smith–Jones), written as SEPA files customarily write them.
+const SPELLED: Record<string, string> = {
+  ß: 'ss', ẞ: 'SS', Æ: 'AE', æ: 'ae', Ø: 'O', ø: 'o', Œ: 'OE', œ: 'oe', Ł: 'L', ł: 'l', Đ: 'D', đ: 'd', Ð: 'D', ð: 'd', Þ: 'TH', þ: 'th', ı: 'i', '&': '+',
+  '’': "'", '‘': "'", ʼ: "'", ʻ: "'", '‐': '-', '–': '-', '—': '-',
+};
+
+// Names are transliterated, not refused: most creators' names carry accents (Zoë, Çelik, Łukasz), and a bank
+// reads "Zoe" as the same holder (Verification of Payee matches names loosely, and banks convert them the same
+// way). A letter with no Latin form (Cyrillic, CJK) is refused instead: dropping it would name someone else.
+// Punctuation outside the set becomes a space. `strict` false drops such letters too (free text, not names).
+// NFKD, not NFD: compatibility forms (ﬁ, fullwidth Ａ, ²) become the plain letters and digits they stand for.
+export function toSepaText(text: string, strict = true): string | null {
+  let out = '';
+  for (const ch of text.normalize('NFKD')) {
+    if (/\p{M}/u.test(ch)) continue;
+    if (SEPA_CHAR.test(ch)) out += ch;
+    else if (SPELLED[ch] !== undefined) out += SPELLED[ch];
+    else if (strict && /[\p{L}\p{N}]/u.test(ch)) return null;
+    else out += ' ';
+  }
+  const spaced = out.replace(/ {2,}/g, ' ').trim();
+  return spaced === '' ? null : spaced;
+}
+
+/** A name as a SEPA file carries it (at most 70 characters), or null when it cannot be written in the set. */
+export function sepaName(name: string): string | null {
+  const text = toSepaText(name);
+  return text === null ? null : text.slice(0, SEPA_NAME_MAX).trim();
+}
+
+// A name someone types for a SEPA file (an account holder, the brand's payer) is refused rather than cut when its
+// transliteration runs past 70 (ß is ss, ﬁ is fi): the bank would check a name that is not the one given.
+export function fitsSepaName(name: string): boolean {
+  const text = toSepaText(name);
+  return text !== null && text.length <= SEPA_NAME_MAX;
+}
+
+// ---------- Who is paid by which file ----------
+
+export type PayoutForFile = {
+  id: string;
+  status: string;
+  givenUp: boolean;
+  detailsChangedSinceFailure: boolean;
+  /** As the payouts export decides it: a method, '' (none given), not_shared, erased or unreadable. */
+  payoutMethod: string;
+  payoutAccount: string;
+  /** The account holder the creator gave with bank details (null: saved before Chorus asked for one). */
+  holder: string | null;
+  /** The legal name of the creator's readable tax details, the holder's stand-in for details saved without one. */
+  legalName: string | null;
+  currency: string;
+  netMinor: number;
+};
+
+export type LeftOutReason =
+  | 'no_details'
+  | 'not_shared'
+  | 'erased'
+  | 'unreadable'
+  | 'holder_missing'
+  | 'legal_name_not_latin'
+  | 'sepa_unavailable'
+  | 'iban_not_sepa'
+  | 'payer_address_needed'
+  | 'nothing_to_pay'
+  | 'failed_same_details'
+  | 'other_currency'
+  | 'account_unsafe'
+  | 'paypal_whole_units';
+
+export type Placement = { file: PaymentFormat; creditorName: string | null } | { file: null; reason: LeftOutReason } | { file: null; reason: 'settled' };
+
+// A payout is still to pay while pending, or failed once the creator saved other details since (the payouts
+// export's detailsChangedSinceFailure); paid and given-up ones are settled.
+export function stillToPay(p: Pick<PayoutForFile, 'status' | 'givenUp' | 'detailsChangedSinceFailure'>): boolean | 'failed_same_details' {
+  if (p.givenUp || p.status === 'paid') return false;
+  if (p.status === 'failed') return p.detailsChangedSinceFailure ? true : 'failed_same_details';
+  return true;
+}
+
+/** Which file pays the payout, or why none does. `sepaOffered`: the brand pays in EUR. */
+export function placePayout(p: PayoutForFile, brandCurrency: string, sepaOffered: boolean): Placement {
+  const due = stillToPay(p);
+  if (due === false) return { file: null, reason: 'settled' };
+  if (due === 'failed_same_details') return { file: null, reason: due };
+  if (p.netMinor <= 0) return { file: null, reason: 'nothing_to_pay' };
+  if (p.currency !== brandCurrency) return { file: null, reason: 'other_currency' };
+  const method = p.payoutMethod;
+  if (method === '') return { file: null, reason: 'no_details' };
+  if (method === 'not_shared' || method === 'erased' || method === 'unreadable') return { file: null, reason: method };
+  if (method === 'bank_transfer') {
+    if (!sepaOffered) return { file: null, reason: 'sepa_unavailable' };
+    const reach = sepaReachOf(p.payoutAccount);
+    if (reach === 'none') return { file: null, reason: 'iban_not_sepa' };
+    if (reach === 'outside_eea') return { file: null, reason: 'payer_address_needed' };
+    const creditorName = sepaName(p.holder ?? p.legalName ?? '');
+    if (creditorName !== null) return { file: 'sepa', creditorName };
+    // No holder, and a legal name in another script: the creator reads "add the holder", finance reads why.
+    return { file: null, reason: p.holder === null && p.legalName !== null ? 'legal_name_not_latin' : 'holder_missing' };
+  }
+  const file = method === 'paypal' ? 'paypal' : method === 'wise' ? 'wise' : null;
+  if (file === null) return { file: null, reason: 'no_details' };
+  // The CSV writer neutralises a cell a spreadsheet would run with an apostrophe: an email so written would pay a
+  // different address, so such a payout is left for finance to pay by hand.
+  if (looksLikeFormula(p.payoutAccount)) return { file: null, reason: 'account_unsafe' };
+  // Rounding would pay another amount than the net: finance pays such a payout by hand.
+  if (file === 'paypal' && lostToWholeUnits(p.netMinor, p.currency)) return { file: null, reason: 'paypal_whole_units' };
+  return { file, creditorName: null };
+}
+
+// ---------- The files ----------
+
+export type FileLine = { payoutId: string; amountMinor: number; account: string; name: string };
+
+/** What every file says the payment is for, as the creator reads it on their statement. */
+export const paymentNote = (period: string, brandName: string) => `Chorus payout ${period} ${brandName}`;
+
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+export const xmlText = (text: string) => text.replace(/[&<>"']/g, (ch) => XML_ESCAPES[ch]!);
+
+// SEPA identifiers take the Latin set only, no '_': a payout id goes in with its '_' written '.', which no payout id
+// holds ('po_' and hex), so the bank statement's form reads back as the same payout (payoutIdFromSepa, Reconcile).
+export const sepaPayoutId = (payoutId: string) => payoutId.replaceAll('_', '.');
+export const payoutIdFromSepa = (text: string) => text.replaceAll('.', '_');
+
+const max35 = (what: string, id: string) => {
+  if (id.length < 1 || id.length > 35) throw new RangeError(`${what} must be 1-35 characters: ${id}`);
+  return id;
+};
+
+export type SepaFile = {
+  /** Unique per file (MsgId); the payment information block takes it too. */
+  messageId: string;
+  createdAt: number;
+  /** The brand's timezone, which CreDtTm is written in. */
+  timeZone: string;
+  /** The day the bank should pay (YYYY-MM-DD). */
+  executionDate: string;
+  payer: { name: string; iban: string; bic: string | null };
+  remittance: string;
+  lines: FileLine[];
+};
+
+/** A pain.001.001.03 customer credit transfer initiation: one payment block (SEPA, charges SLEV), a transaction per payout. */
+export function sepaCreditTransferXml(f: SepaFile): string {
+  const sum = f.lines.reduce((total, l) => total + l.amountMinor, 0);
+  const count = String(f.lines.length);
+  const ctrlSum = formatAmount(sum, 'EUR');
+  const msgId = max35('MsgId', f.messageId);
+  const remittance = (toSepaText(f.remittance, false) ?? 'Chorus payout').slice(0, SEPA_REMITTANCE_MAX).trim();
+  const payerName = xmlText(sepaName(f.payer.name) ?? '');
+  // ISODateTime is xs:dateTime, its zone optional; banks' own samples (EPC, the German DK, the Dutch guides) write
+  // local time without one, so the brand's wall clock goes in, not UTC that a bank would read as local.
+  const created = localDateTimeOf(f.createdAt, f.timeZone);
+  const agent = f.payer.bic ? `<BIC>${xmlText(f.payer.bic)}</BIC>` : '<Othr><Id>NOTPROVIDED</Id></Othr>';
+  const transactions = f.lines.map(
+    (l) => `      <CdtTrfTxInf>
+        <PmtId><EndToEndId>${xmlText(max35('EndToEndId', sepaPayoutId(l.payoutId)))}</EndToEndId></PmtId>
+        <Amt><InstdAmt Ccy="EUR">${formatAmount(l.amountMinor, 'EUR')}</InstdAmt></Amt>
+        <Cdtr><Nm>${xmlText(l.name)}</Nm></Cdtr>
+        <CdtrAcct><Id><IBAN>${xmlText(l.account)}</IBAN></Id></CdtrAcct>
+        <RmtInf><Ustrd>${xmlText(remittance)}</Ustrd></RmtInf>
+      </CdtTrfTxInf>
+`,
+  );
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!-- Chorus payouts: downloading this file marked nothing paid. Once the bank has paid it, mark the payouts paid in Chorus (Payouts, Reconcile). -->
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <CstmrCdtTrfInitn>
+    <GrpHdr>
+      <MsgId>${xmlText(msgId)}</MsgId>
+      <CreDtTm>${created}</CreDtTm>
+      <NbOfTxs>${count}</NbOfTxs>
+      <CtrlSum>${ctrlSum}</CtrlSum>
+      <InitgPty><Nm>${payerName}</Nm></InitgPty>
+    </GrpHdr>
+    <PmtInf>
+      <PmtInfId>${xmlText(msgId)}</PmtInfId>
+      <PmtMtd>TRF</PmtMtd>
+      <NbOfTxs>${count}</NbOfTxs>
+      <CtrlSum>${ctrlSum}</CtrlSum>
+      <PmtTpInf><SvcLvl><Cd>SEPA</Cd></SvcLvl></PmtTpInf>
+      <ReqdExctnDt>${f.executionDate}</ReqdExctnDt>
+      <Dbtr><Nm>${payerName}</Nm></Dbtr>
+      <DbtrAcct><Id><IBAN>${xmlText(f.payer.iban)}</IBAN></Id></DbtrAcct>
+      <DbtrAgt><FinInstnId>${agent}</FinInstnId></DbtrAgt>
+      <ChrgBr>SLEV</ChrgBr>
+${transactions.join('')}    </PmtInf>
+  </CstmrCdtTrfInitn>
+</Document>
+`;
+}
+
+// PayPal Payouts (paypal.com, Payouts web upload): no header row, the first line is the first recipient. Columns:
+// recipient email, amount, currency, a customer id (at most 30 characters, no spaces: the payout id), the note to
+// the recipient (at most 400), and the wallet. The amount is written as the PayPal account's country writes it
+// (PayPal checks it on upload): 12.30, or "12,30" quoted as PayPal asks; whole units for HUF, JPY and TWD.
+export function paypalPayoutsCsv(lines: FileLine[], currency: string, note: string, decimal: DecimalSeparator = 'point'): string {
+  return lines
+    .map((l) => csvLine([csvText(l.account), paypalAmount(l.amountMinor, currency, decimal), csvText(currency), csvText(l.payoutId.slice(0, 30)), csvText(note.slice(0, 400)), csvText('PAYPAL')]))
+    .join('');
+}
+
+function paypalAmount(minor: number, currency: string, decimal: DecimalSeparator): string {
+  if (lostToWholeUnits(minor, currency)) throw new RangeError(`PayPal pays ${currency} in whole units: ${minor} is not`);
+  const amount = csvNumber(formatAmount(minor, currency));
+  const [whole, fraction] = amount.split('.');
+  if (PAYPAL_WHOLE_UNITS.has(currency) || fraction === undefined) return whole!;
+  return decimal === 'comma' ? `"${whole},${fraction}"` : amount;
+}
+
+/** Wise's batch "send by email" template, its header as Wise's template names the columns. */
+export const WISE_HEADER = ['name', 'recipientEmail', 'paymentReference', 'receiverType', 'amountCurrency', 'amount', 'sourceCurrency', 'targetCurrency'];
+
+// One row per payout: `target` fixes what the creator receives (Wise's fee is the brand's), in the brand's
+// currency both sides. The reference is short: some currencies' rails carry only 18 characters.
+export function wiseBatchCsv(lines: FileLine[], currency: string, reference: string): string {
+  const rows = lines.map((l) => csvLine([csvText(l.name), csvText(l.account), csvText(reference.slice(0, 18)), csvText('PERSON'), csvText('target'), csvNumber(formatAmount(l.amountMinor, currency)), csvText(currency), csvText(currency)]));
+  return csvLine(WISE_HEADER) + rows.join('');
+}
