@@ -13,7 +13,7 @@ import { iso } from '../lib/validate';
 import { formatAmount } from '../domain/store-payloads';
 import { refundedOf } from './network';
 import { log } from '../lib/log';
-import { BONUS_GIVEN_BACK, BONUS_TAKEN_BACK, COUNT_REDEMPTION, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, INSERT_STRIPE_FAILURE, MARK_REFUND_APPLIED, MARK_REFUND_FAILED, MAX_AMOUNT_MINOR, REVERSAL_GIVEN_BACK, STRIPE_FAILURE_GIVEN_BACK } from './money';
+import { BONUS_GIVEN_BACK, BONUS_TAKEN_BACK, COUNT_REDEMPTION, declinedOf, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, INSERT_STRIPE_FAILURE, MARK_REFUND_APPLIED, MARK_REFUND_FAILED, MAX_AMOUNT_MINOR, REVERSAL_GIVEN_BACK, STRIPE_FAILURE_GIVEN_BACK } from './money';
 import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements, refundFailedStatements } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
@@ -507,7 +507,7 @@ function applyRefundStatements(db: D1Database, brand: IngestBrand, refund: Pendi
 
 // The reversal of a refund's commission share, the period's bonus taken back if the refund brought its revenue
 // below the threshold, and the refund marked applied (each a no-op when done).
-function reversalStatements(db: D1Database, brand: Pick<IngestBrand, 'timezone'>, refund: PendingRefund, now: number): D1PreparedStatement[] {
+export function reversalStatements(db: D1Database, brand: Pick<IngestBrand, 'timezone'>, refund: PendingRefund, now: number): D1PreparedStatement[] {
   const period = periodOf(refund.occurred_at, brand.timezone);
   return [
     db.prepare(INSERT_REVERSAL).bind(refund.id, newId('le'), period, refund.occurred_at, now),
@@ -538,7 +538,7 @@ type StoredRefund = {
   occurred_at: number;
   status: 'pending' | 'applied' | 'failed';
   failed_at: number | null;
-  source: Source;
+  source: Source | 'decline';
   payload_hash: string;
   reversal_minor: number | null;
   given_back_minor: number | null;
@@ -557,7 +557,8 @@ const refundRow = (db: D1Database, brandId: string, refundId: string) =>
     .bind(brandId, refundId);
 
 // A refund's order as recorded: its currency, when it was placed, its amount and what its refunds took back so far.
-const REFUND_ORDER = `SELECT cv.currency, cv.occurred_at, cv.amount_minor, ${refundedOf('cv')} AS refunded FROM conversions cv WHERE cv.brand_id = ? AND cv.external_order_id = ?`;
+// A brand's decline (db/declines.ts) is no store refund: the store may still refund a declined order in full.
+const REFUND_ORDER = `SELECT cv.currency, cv.occurred_at, cv.amount_minor, ${refundedOf('cv')} - ${declinedOf('cv')} AS refunded FROM conversions cv WHERE cv.brand_id = ? AND cv.external_order_id = ?`;
 
 const loadRefund = (db: D1Database, brandId: string, refundId: string) => read<StoredRefund>(refundRow(db, brandId, refundId));
 
@@ -644,8 +645,8 @@ function refundFailureStatements(db: D1Database, brand: Pick<IngestBrand, 'timez
  */
 export async function recordRefundFailure(db: D1Database, brand: IngestBrand, input: RefundFailureInput): Promise<Recorded<RefundView>> {
   const existing = await loadRefund(db, brand.id, input.refundId);
-  // Another brand's refund is as unknown as one never posted.
-  if (!existing) throw new ApiError(404, 'refund_not_found', 'No refund with this id was recorded for this brand.', { refundId: input.refundId });
+  // Another brand's refund is as unknown as one never posted, and so is a brand's decline (only reinstating undoes it).
+  if (!existing || existing.source === 'decline') throw new ApiError(404, 'refund_not_found', 'No refund with this id was recorded for this brand.', { refundId: input.refundId });
   if (existing.status === 'failed') {
     if (existing.failed_at !== input.occurredAt) throw idempotencyConflict('refund failure');
     return { created: false, data: refundView(existing) };

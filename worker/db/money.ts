@@ -90,6 +90,10 @@ SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10
 WHERE EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?2 AND external_order_id = ?4 AND currency = ?6) OR ${brandUnchanged('?2', '?6', '?11')}
 ON CONFLICT(brand_id, external_refund_id) DO NOTHING`;
 
+/** SQL for the amount a brand's standing decline of conversion row `cv` counts as refunded (db/declines.ts): what every store-side check of an order's refunds leaves out. */
+export const declinedOf = (cv: string) =>
+  `COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = ${cv}.brand_id AND r.external_order_id = ${cv}.external_order_id AND r.source = 'decline' AND r.status <> 'failed'), 0)`;
+
 // floor(commission × refunded / order_amount) with no product past 2^63: refunded is split at 10^6 into
 // high × 10^6 + low and the high part divided first, so every intermediate stays below 2 × 10^17 while the
 // order is at most MAX_AMOUNT_MINOR (it stays exact up to orders of 3 × 10^12). Commission and refunded never

@@ -3,7 +3,7 @@
 // ./conformance.ts checks at compile time that each route's view function produces exactly these fields,
 // and in the workers test pool every JSON answer is parsed against the schema of its operation.
 import { z } from 'zod';
-import { enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
+import { declineReasons, enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
 import { ADDRESS_KEPT_DAYS } from '../db/addresses';
 import { STATEMENT_KINDS } from '../db/payout-statements';
 import { ENDING_SOON_DAYS, MAX_RIGHTS_DAYS, RIGHTS_SCOPES } from '../domain/usage-rights';
@@ -926,12 +926,22 @@ export const RecordedOrder = z
       })
       .nullable(),
     bonusMinor: minor(0),
-    refundedMinor: minor(0).meta({ description: "The order's applied refunds, at most its amount." }),
-    reversedMinor: minor(0).meta({ description: 'Commission taken back for those refunds.' }),
+    refundedMinor: minor(0).meta({ description: "The order's applied refunds from the store, at most its amount (a brand's decline is none: see `declined`)." }),
+    reversedMinor: minor(0).meta({ description: 'Commission taken back for those refunds and for a standing decline.' }),
     renewalOf,
     selfPurchase: z.boolean().meta({ description: `${SELF_PURCHASE} With \`commission\` null it earned nothing for that reason; with a commission, the brand let it earn.` }),
+    declined: z
+      .object({
+        reason: z.enum(declineReasons),
+        note: example(z.string(), 'Staff test order').nullable().meta({ description: 'Shown to the creator.' }),
+        at: time,
+        by: z.object({ type: z.enum(['admin_user', 'api_key']), id: example(z.string(), 'au_6d1f0c2b9a8e7d6c5b4a3f2e') }),
+      })
+      .nullable()
+      .meta({ description: "The brand declined this order's commission (`POST /api/admin/conversions/{id}/decline`): it earns nothing and counts in no creator's results until reinstated. Null when it stands." }),
   })
   .meta({ id: 'RecordedOrder' });
+
 
 export const Refund = z
   .object({

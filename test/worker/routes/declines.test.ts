@@ -1,0 +1,191 @@
+// A brand declining an order's commission (db/declines.ts) and reinstating it: the ledger, tier revenue and
+// bounty progress as if the order had never been credited, and exactly back; refunds of a declined order take
+// nothing twice; a payout already holding it, another brand's id and a double decline write nothing more.
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { creatorBounties } from '../../../worker/db/bounties';
+import { markPayouts } from '../../../worker/routes/admin/payouts';
+import type { Env } from '../../../worker/env';
+import { createMoneyBrand, json, rowCount, signedPost, type Data } from '../fixtures';
+
+type Money = Awaited<ReturnType<typeof createMoneyBrand>>;
+type Listed = { id: string; orderId: string; refundedMinor: number; reversedMinor: number; declined: { reason: string; note: string | null; at: string; by: { type: string; id: string } } | null };
+type ErrorBody = { error: { code: string } };
+
+let n = 0;
+const NOW_ISO = () => new Date().toISOString();
+const later = (ms: number) => new Date(Date.now() + ms).toISOString();
+const post = (m: Money, path: string, body: unknown) => signedPost(m.brand, m.ingestKey, path, body);
+const refund = (orderId: string, amountMinor: number) => ({ refundId: `dr-${Date.now()}-${n++}`, orderId, amountMinor, currency: 'USD', occurredAt: later(1_000) });
+
+async function placeOrder(m: Money, amountMinor = 10_000, overrides: Record<string, unknown> = {}): Promise<{ id: string; orderId: string }> {
+  const body = { orderId: `dco-${Date.now()}-${n++}`, amountMinor, currency: 'USD', occurredAt: NOW_ISO(), code: m.code, ...overrides };
+  const res = await post(m, '/v1/conversions', body);
+  expect(res.status).toBe(201);
+  return { id: (await json<Data<{ id: string }>>(res)).data.id, orderId: body.orderId };
+}
+
+const decline = (m: Money, id: string, body: unknown = { reason: 'test_order', note: 'Staff test order' }) => m.brand.api('POST', `/api/admin/conversions/${id}/decline`, body);
+const reinstate = (m: Money, id: string) => m.brand.api('POST', `/api/admin/conversions/${id}/reinstate`);
+const balance = (m: Money) => rowCount('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId);
+const tierRevenue = (m: Money) => rowCount("SELECT COALESCE(SUM(basis_minor), 0) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind IN ('commission', 'reversal') AND basis_period = ?", m.enrollment.id, NOW_ISO().slice(0, 7));
+const reversals = (m: Money) => rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal' AND amount_minor <> 0", m.brand.brandId);
+const listed = async (m: Money, orderId: string) => (await json<Data<Listed[]>>(await m.brand.api('GET', `/api/admin/conversions?orderId=${encodeURIComponent(orderId)}`))).data[0]!;
+// Bounty progress as the creator's portal reads it, on a bounty counting orders at once.
+async function bountyProgress(m: Money): Promise<number | undefined> {
+  const [b] = await creatorBounties(env.DB, m.creator.id, Date.now());
+  return b?.progress;
+}
+async function withSalesBounty(m: Money) {
+  await env.DB.prepare('UPDATE campaigns SET holding_days = 0 WHERE id = ?').bind(m.campaign.id).run();
+  const now = Date.now();
+  const res = await m.brand.api(
+    'POST',
+    `/api/admin/campaigns/${m.campaign.id}/bounties`,
+    { title: 'Three sales', metric: 'sales', target: 3, rewardMinor: 5_000, startsAt: new Date(now - 86_400_000).toISOString(), endsAt: new Date(now + 86_400_000).toISOString() },
+    { 'idempotency-key': crypto.randomUUID() },
+  );
+  expect(res.status).toBe(201);
+}
+
+describe('declining an order’s commission', () => {
+  it('takes the commission, tier revenue and bounty progress away as if never credited, and reinstating gives them back exactly, once', async () => {
+    const m = await createMoneyBrand();
+    await withSalesBounty(m);
+    await placeOrder(m, 20_000);
+    const o = await placeOrder(m, 10_000);
+    expect([await balance(m), await tierRevenue(m), await bountyProgress(m)]).toEqual([3_000, 30_000, 2]);
+
+    const res = await decline(m, o.id);
+    expect(res.status).toBe(200);
+    const body = await json<Data<Listed>>(res);
+    expect(body.data).toMatchObject({ id: o.id, refundedMinor: 0, reversedMinor: 1_000, declined: { reason: 'test_order', note: 'Staff test order', by: { type: 'api_key' } } });
+    expect([await balance(m), await tierRevenue(m), await bountyProgress(m)]).toEqual([2_000, 20_000, 1]);
+    // Again: answered as it is, no second reversal.
+    const again = await decline(m, o.id, { reason: 'fraud' });
+    expect(again.status).toBe(200);
+    expect((await json<Data<Listed>>(again)).data.declined).toMatchObject({ reason: 'test_order' });
+    expect(await reversals(m)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'conversion.declined' AND target_id = ?", m.brand.brandId, o.id)).toBe(1);
+
+    const back = await reinstate(m, o.id);
+    expect(back.status).toBe(200);
+    expect((await json<Data<Listed>>(back)).data).toMatchObject({ declined: null, reversedMinor: 0 });
+    expect([await balance(m), await tierRevenue(m), await bountyProgress(m)]).toEqual([3_000, 30_000, 2]);
+    expect((await reinstate(m, o.id)).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND event_key LIKE 'refund_failed:%'", m.brand.brandId)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'conversion.reinstated' AND target_id = ?", m.brand.brandId, o.id)).toBe(1);
+    expect(await balance(m)).toBe(3_000);
+  });
+
+  it('a store refund after the decline takes nothing more (partial, then the rest), and reinstating gives back only what those refunds leave', async () => {
+    const m = await createMoneyBrand();
+    const o = await placeOrder(m, 10_000);
+    expect((await decline(m, o.id)).status).toBe(200);
+    expect(await balance(m)).toBe(0);
+    const partial = await json<Data<{ reversal: { amountMinor: number } | null }>>(await post(m, '/v1/refunds', refund(o.orderId, 4_000)));
+    expect(partial.data.reversal?.amountMinor ?? 0).toBe(0);
+    expect(await balance(m)).toBe(0);
+    // Refunded in full by the store too: not refused as refunded already (the decline is no store refund).
+    const rest = await post(m, '/v1/refunds', refund(o.orderId, 6_000));
+    expect(rest.status).toBe(201);
+    expect(await balance(m)).toBe(0);
+    expect(await listed(m, o.orderId)).toMatchObject({ refundedMinor: 10_000, reversedMinor: 1_000 });
+    // Reinstated: the store refunded it all, so nothing comes back.
+    expect((await reinstate(m, o.id)).status).toBe(200);
+    expect(await balance(m)).toBe(0);
+
+    const p = await placeOrder(m, 10_000);
+    expect((await decline(m, p.id)).status).toBe(200);
+    expect((await post(m, '/v1/refunds', refund(p.orderId, 4_000))).status).toBe(201);
+    expect((await reinstate(m, p.id)).status).toBe(200);
+    expect(await balance(m)).toBe(600);
+    expect(await tierRevenue(m)).toBe(6_000);
+  });
+
+  it('a refund before the decline leaves it only the rest, and that refund failing later gives nothing back while the decline stands', async () => {
+    const m = await createMoneyBrand();
+    const o = await placeOrder(m, 10_000);
+    const r = refund(o.orderId, 3_000);
+    expect((await post(m, '/v1/refunds', r)).status).toBe(201);
+    expect(await balance(m)).toBe(700);
+    expect((await decline(m, o.id, { reason: 'duplicate' })).status).toBe(200);
+    expect(await balance(m)).toBe(0);
+    expect(await tierRevenue(m)).toBe(0);
+    expect((await post(m, '/v1/refunds/failures', { refundId: r.refundId, occurredAt: later(2_000) })).status).toBe(201);
+    expect(await balance(m)).toBe(0);
+    // Reinstated: the failed refund no longer stands, so the whole commission is back.
+    expect((await reinstate(m, o.id)).status).toBe(200);
+    expect(await balance(m)).toBe(1_000);
+    expect(await tierRevenue(m)).toBe(10_000);
+  });
+
+  it('refuses an order already in a payout with 409 and writes nothing; reinstating one whose decline a payout holds too', async () => {
+    const m = await createMoneyBrand();
+    const sept = new Date(Date.UTC(2026, 8, 5, 12)).toISOString();
+    const o = await placeOrder(m, 10_000, { occurredAt: sept });
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' })).status).toBe(201);
+    const before = [await balance(m), await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId), await rowCount('SELECT count(*) AS n FROM audit_log WHERE brand_id = ?', m.brand.brandId)];
+    const res = await decline(m, o.id);
+    expect(res.status).toBe(409);
+    expect((await json<ErrorBody>(res)).error.code).toBe('commission_in_payout');
+    expect([await balance(m), await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId), await rowCount('SELECT count(*) AS n FROM audit_log WHERE brand_id = ?', m.brand.brandId)]).toEqual(before);
+    expect(await rowCount('SELECT count(*) AS n FROM declined_commissions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    // Paid, then too.
+    const payout = await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first<{ id: string }>();
+    await markPayouts(env as Env, m.brand.brandId, { type: 'api_key', id: 'test' }, [{ line: null, payoutId: payout!.id, reference: 'REF-1', status: 'paid' }]);
+    expect((await json<ErrorBody>(await decline(m, o.id))).error.code).toBe('commission_in_payout');
+  });
+
+  it('declines once when two declines race', async () => {
+    const m = await createMoneyBrand();
+    const o = await placeOrder(m, 10_000);
+    const statuses = (await Promise.all([decline(m, o.id), decline(m, o.id, { reason: 'fraud' }), decline(m, o.id)])).map((r) => r.status);
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(await reversals(m)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM declined_commissions WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM refunds WHERE brand_id = ? AND source = 'decline'", m.brand.brandId)).toBe(1);
+    expect(await balance(m)).toBe(0);
+  });
+
+  it('takes back the performance bonus the order brought, and gives it back with the order', async () => {
+    const m = await createMoneyBrand({ paymentModel: 'hybrid', bonus: { thresholdMinor: 15_000, amountMinor: 2_000 } });
+    await placeOrder(m, 10_000);
+    const o = await placeOrder(m, 10_000);
+    expect(await balance(m)).toBe(4_000);
+    expect((await decline(m, o.id, { reason: 'not_eligible' })).status).toBe(200);
+    expect(await balance(m)).toBe(1_000);
+    expect((await reinstate(m, o.id)).status).toBe(200);
+    expect(await balance(m)).toBe(4_000);
+  });
+
+  it('refuses an order credited to nobody, a self-purchase that earned nothing, one refunded in full, and another brand’s or a malformed id', async () => {
+    const m = await createMoneyBrand();
+    const other = await createMoneyBrand();
+    const none = await placeOrder(m, 10_000, { code: null });
+    expect((await json<ErrorBody>(await decline(m, none.id))).error.code).toBe('order_not_credited');
+    const own = await placeOrder(m, 10_000, { customerEmail: `${m.handle}@creators.test` });
+    expect((await json<ErrorBody>(await decline(m, own.id))).error.code).toBe('order_earned_nothing');
+    const full = await placeOrder(m, 10_000);
+    expect((await post(m, '/v1/refunds', refund(full.orderId, 10_000))).status).toBe(201);
+    expect((await json<ErrorBody>(await decline(m, full.id))).error.code).toBe('order_refunded_in_full');
+    expect((await json<ErrorBody>(await reinstate(m, full.id))).error.code).toBe('not_declined');
+    const theirs = await placeOrder(other, 10_000);
+    for (const res of [await decline(m, theirs.id), await reinstate(m, theirs.id), await decline(m, 'cv_nope'), await decline(m, 'bad%20id!')]) {
+      expect(res.status).toBe(404);
+      expect((await json<ErrorBody>(res)).error.code).toBe('not_found');
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM declined_commissions WHERE brand_id IN (?, ?)', m.brand.brandId, other.brand.brandId)).toBe(0);
+  });
+
+  it('refuses hostile bodies with 422, writing nothing', async () => {
+    const m = await createMoneyBrand();
+    const o = await placeOrder(m, 10_000);
+    for (const body of [{}, { reason: 'typo' }, { reason: 1 }, { reason: 'fraud', note: 'x'.repeat(201) }, { reason: 'fraud', note: 'two\nlines' }, { reason: 'fraud', note: 'bell\u0007' }, { reason: 'fraud', note: 7 }, { reason: 'fraud', extra: true }, ['fraud'], null]) {
+      const res = await decline(m, o.id, body);
+      expect(res.status, JSON.stringify(body)).toBe(422);
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM declined_commissions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    expect(await balance(m)).toBe(1_000);
+  });
+});
