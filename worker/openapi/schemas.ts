@@ -840,7 +840,7 @@ export const PayoutEntry = z
     id: id('le'),
     kind: z.enum(STATEMENT_KINDS).meta({
       description:
-        "As the creator's Earnings page groups it: `renewal_commission` a Stripe subscription's later payment, `reversal_back` what a failed refund gave back, `flat_fee_back` a fee taken back (the post was not live), `bonus_back` a bonus taken back (refunds brought the month below the threshold), `adjustment` your brand's own (with its `note`).",
+        "As the creator's Earnings page groups it: `renewal_commission` a Stripe subscription's later payment, `reversal_back` what a failed refund gave back, `declined` what your brand's decline of an order took back and `declined_back` what reinstating it gave back, `flat_fee_back` a fee taken back (the post was not live), `bonus_back` a bonus taken back (refunds brought the month below the threshold), `adjustment` your brand's own (with its `note`).",
     }),
     amountMinor: minor(499),
     currency,

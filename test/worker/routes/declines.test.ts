@@ -7,20 +7,25 @@ import { creatorBounties } from '../../../worker/db/bounties';
 import { markPayouts } from '../../../worker/routes/admin/payouts';
 import type { Env } from '../../../worker/env';
 import { createMoneyBrand, json, rowCount, signedPost, type Data } from '../fixtures';
+import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
+import { signedInCreator } from '../portal-fixtures';
 
-type Money = Awaited<ReturnType<typeof createMoneyBrand>>;
+// A console form's key, as the page hands out.
+const fk = () => crypto.randomUUID().replace(/-/g, '');
+
+type Money = Pick<Awaited<ReturnType<typeof createMoneyBrand>>, 'brand' | 'ingestKey' | 'code' | 'enrollment' | 'creator' | 'campaign' | 'handle'>;
 type Listed = { id: string; orderId: string; refundedMinor: number; reversedMinor: number; declined: { reason: string; note: string | null; at: string; by: { type: string; id: string } } | null };
 type ErrorBody = { error: { code: string } };
 
 let n = 0;
 const NOW_ISO = () => new Date().toISOString();
 const later = (ms: number) => new Date(Date.now() + ms).toISOString();
-const post = (m: Money, path: string, body: unknown) => signedPost(m.brand, m.ingestKey, path, body);
+const storePost = (m: Money, path: string, body: unknown) => signedPost(m.brand, m.ingestKey, path, body);
 const refund = (orderId: string, amountMinor: number) => ({ refundId: `dr-${Date.now()}-${n++}`, orderId, amountMinor, currency: 'USD', occurredAt: later(1_000) });
 
 async function placeOrder(m: Money, amountMinor = 10_000, overrides: Record<string, unknown> = {}): Promise<{ id: string; orderId: string }> {
   const body = { orderId: `dco-${Date.now()}-${n++}`, amountMinor, currency: 'USD', occurredAt: NOW_ISO(), code: m.code, ...overrides };
-  const res = await post(m, '/v1/conversions', body);
+  const res = await storePost(m, '/v1/conversions', body);
   expect(res.status).toBe(201);
   return { id: (await json<Data<{ id: string }>>(res)).data.id, orderId: body.orderId };
 }
@@ -83,11 +88,11 @@ describe('declining an order’s commission', () => {
     const o = await placeOrder(m, 10_000);
     expect((await decline(m, o.id)).status).toBe(200);
     expect(await balance(m)).toBe(0);
-    const partial = await json<Data<{ reversal: { amountMinor: number } | null }>>(await post(m, '/v1/refunds', refund(o.orderId, 4_000)));
+    const partial = await json<Data<{ reversal: { amountMinor: number } | null }>>(await storePost(m, '/v1/refunds', refund(o.orderId, 4_000)));
     expect(partial.data.reversal?.amountMinor ?? 0).toBe(0);
     expect(await balance(m)).toBe(0);
     // Refunded in full by the store too: not refused as refunded already (the decline is no store refund).
-    const rest = await post(m, '/v1/refunds', refund(o.orderId, 6_000));
+    const rest = await storePost(m, '/v1/refunds', refund(o.orderId, 6_000));
     expect(rest.status).toBe(201);
     expect(await balance(m)).toBe(0);
     expect(await listed(m, o.orderId)).toMatchObject({ refundedMinor: 10_000, reversedMinor: 1_000 });
@@ -97,7 +102,7 @@ describe('declining an order’s commission', () => {
 
     const p = await placeOrder(m, 10_000);
     expect((await decline(m, p.id)).status).toBe(200);
-    expect((await post(m, '/v1/refunds', refund(p.orderId, 4_000))).status).toBe(201);
+    expect((await storePost(m, '/v1/refunds', refund(p.orderId, 4_000))).status).toBe(201);
     expect((await reinstate(m, p.id)).status).toBe(200);
     expect(await balance(m)).toBe(600);
     expect(await tierRevenue(m)).toBe(6_000);
@@ -107,12 +112,12 @@ describe('declining an order’s commission', () => {
     const m = await createMoneyBrand();
     const o = await placeOrder(m, 10_000);
     const r = refund(o.orderId, 3_000);
-    expect((await post(m, '/v1/refunds', r)).status).toBe(201);
+    expect((await storePost(m, '/v1/refunds', r)).status).toBe(201);
     expect(await balance(m)).toBe(700);
     expect((await decline(m, o.id, { reason: 'duplicate' })).status).toBe(200);
     expect(await balance(m)).toBe(0);
     expect(await tierRevenue(m)).toBe(0);
-    expect((await post(m, '/v1/refunds/failures', { refundId: r.refundId, occurredAt: later(2_000) })).status).toBe(201);
+    expect((await storePost(m, '/v1/refunds/failures', { refundId: r.refundId, occurredAt: later(2_000) })).status).toBe(201);
     expect(await balance(m)).toBe(0);
     // Reinstated: the failed refund no longer stands, so the whole commission is back.
     expect((await reinstate(m, o.id)).status).toBe(200);
@@ -167,7 +172,7 @@ describe('declining an order’s commission', () => {
     const own = await placeOrder(m, 10_000, { customerEmail: `${m.handle}@creators.test` });
     expect((await json<ErrorBody>(await decline(m, own.id))).error.code).toBe('order_earned_nothing');
     const full = await placeOrder(m, 10_000);
-    expect((await post(m, '/v1/refunds', refund(full.orderId, 10_000))).status).toBe(201);
+    expect((await storePost(m, '/v1/refunds', refund(full.orderId, 10_000))).status).toBe(201);
     expect((await json<ErrorBody>(await decline(m, full.id))).error.code).toBe('order_refunded_in_full');
     expect((await json<ErrorBody>(await reinstate(m, full.id))).error.code).toBe('not_declined');
     const theirs = await placeOrder(other, 10_000);
@@ -187,5 +192,78 @@ describe('declining an order’s commission', () => {
     }
     expect(await rowCount('SELECT count(*) AS n FROM declined_commissions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
     expect(await balance(m)).toBe(1_000);
+  });
+});
+
+describe('declining in the console, the creator portal and the outgoing webhooks', () => {
+  it('the Orders page offers Decline to owners and managers, confirms what the creator loses, and Reinstate undoes it; viewers and finance are refused', async () => {
+    const o = await consoleBrand('manager');
+    const order = await placeOrder(o, 10_000);
+    const page = await (await get('/console/orders', o.cookie)).text();
+    expect(page).toContain(`href="/console/orders/${order.id}/decline"`);
+    const confirm = await get(`/console/orders/${order.id}/decline`, o.cookie);
+    expect(confirm.status).toBe(200);
+    const html = await confirm.text();
+    expect(html).toContain('$10.00</strong> they would have earned');
+    expect(html).toContain('name="reason"');
+    // Hostile fields come back beside the form, writing nothing.
+    expect((await post(`/console/orders/${order.id}/decline`, { key: fk(), reason: 'typo', note: 'x' }, { cookie: o.cookie })).status).toBe(422);
+    expect((await post(`/console/orders/${order.id}/decline`, { key: fk(), reason: 'fraud', note: 'x'.repeat(201) }, { cookie: o.cookie })).status).toBe(422);
+    expect((await post(`/console/orders/${order.id}/decline`, { key: fk(), reason: 'fraud', note: 'bell\u0007' }, { cookie: o.cookie })).status).toBe(422);
+    expect((await post(`/console/orders/${order.id}/decline`, { reason: 'fraud' }, { cookie: o.cookie })).status).toBe(422);
+    expect((await post(`/console/orders/${order.id}/decline`, { key: fk(), reason: 'fraud' }, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    for (const role of ['viewer', 'finance'] as const) {
+      const cookie = await signIn((await adminUser(o.brand.brandId, role)).email);
+      expect((await get(`/console/orders/${order.id}/decline`, cookie)).status).toBe(403);
+      expect((await post(`/console/orders/${order.id}/decline`, { key: fk(), reason: 'fraud' }, { cookie })).status).toBe(403);
+      expect(await (await get('/console/orders', cookie)).text()).not.toContain('/decline"');
+    }
+    const other = await consoleBrand('owner');
+    expect((await get(`/console/orders/${order.id}/decline`, other.cookie)).status).toBe(404);
+    expect((await post(`/console/orders/${order.id}/decline`, { key: fk(), reason: 'fraud' }, { cookie: other.cookie })).status).toBe(404);
+    expect(await rowCount('SELECT count(*) AS n FROM declined_commissions WHERE conversion_id = ?', order.id)).toBe(0);
+
+    const form = { key: fk(), reason: 'test_order', note: 'Placed by our team' };
+    const done = await post(`/console/orders/${order.id}/decline`, form, { cookie: o.cookie });
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toContain('flash=declined');
+    const declinedPage = await (await get(done.headers.get('location')!, o.cookie)).text();
+    expect(declinedPage).toContain('Declined · Test order');
+    expect(declinedPage).toContain(`action="/console/orders/${order.id}/reinstate"`);
+    expect(await balance(o)).toBe(0);
+    const activity = await (await get('/console/activity?area=money', o.cookie)).text();
+    expect(activity).toContain('Order’s commission declined');
+    expect(activity).toContain(`Order ${order.orderId}: Test order, “Placed by our team”`);
+
+    const back = await post(`/console/orders/${order.id}/reinstate`, { key: fk() }, { cookie: o.cookie });
+    expect(back.headers.get('location')).toContain('flash=reinstated');
+    expect(await balance(o)).toBe(1_000);
+    // The decline form sent again after the reinstatement declines nothing.
+    expect((await post(`/console/orders/${order.id}/decline`, form, { cookie: o.cookie })).headers.get('location')).toContain('flash=declined_already');
+    expect(await balance(o)).toBe(1_000);
+  });
+
+  it('the creator sees the order as declined by the brand with the reason and note, not as refunded, and the Earnings page names it', async () => {
+    const m = await signedInCreator();
+    const order = await placeOrder(m, 10_000);
+    expect((await decline(m, order.id, { reason: 'duplicate', note: 'Sent twice by the store' })).status).toBe(200);
+    const stats = await (await get(`/stats/${m.enrollment.id}`, m.cookie)).text();
+    expect(stats).toMatch(/Declined by [^<]+: Duplicate order — Sent twice by the store/);
+    expect(stats).not.toContain('· refunded');
+    expect(await (await get('/earnings', m.cookie)).text()).toContain('Declined by the brand');
+  });
+
+  it('tells subscribed endpoints once of a decline and once of its reinstatement', async () => {
+    const m = await createMoneyBrand();
+    expect((await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/hooks', events: ['conversion.declined', 'conversion.reinstated', 'conversion.reversed'] })).status).toBe(201);
+    const order = await placeOrder(m, 10_000);
+    await Promise.all([decline(m, order.id), decline(m, order.id)]);
+    await reinstate(m, order.id);
+    await reinstate(m, order.id);
+    const { results } = await env.DB.prepare("SELECT type, payload FROM webhook_events WHERE brand_id = ? AND type LIKE 'conversion.%' ORDER BY created_at, id").bind(m.brand.brandId).all<{ type: string; payload: string }>();
+    expect(results.map((r) => r.type)).toEqual(['conversion.declined', 'conversion.reinstated']);
+    expect(JSON.parse(results[0]!.payload)).toMatchObject({ conversion: { id: order.id, orderId: order.orderId }, decline: { reason: 'test_order', note: 'Staff test order', by: { type: 'api_key' } }, reversal: { amountMinor: -1_000 } });
+    expect(JSON.parse(results[1]!.payload)).toMatchObject({ givenBack: { amountMinor: 1_000 } });
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE brand_id = ?', m.brand.brandId)).toBe(2);
   });
 });

@@ -85,7 +85,7 @@ export const requireTwoStepWhereRequired = createMiddleware<ConsoleEnv>(async (c
 // and payouts files (not the invite links). Everyone's own name, password and two-step sign-in are theirs to change.
 const OWN_PROFILE = /^\/console\/team\/me\/(?:name|password|two-step(?:\/off|\/recovery)?)$/;
 // Pages that are only a form for a write: a role that cannot send it is not shown it either.
-const WRITE_FORMS = /^\/console\/campaigns\/[^/]+\/copy$/;
+const WRITE_FORMS = /^\/console\/(?:campaigns\/[^/]+\/copy|orders\/[^/]+\/decline)$/;
 const isWriterOnly = (c: Context) => (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !OWN_PROFILE.test(c.req.path)) || c.req.path.endsWith('.csv') || WRITE_FORMS.test(c.req.path);
 // Named one by one, so a route added under /console/payouts later is not open to finance by accident.
 const MONEY_PATHS = /^\/console\/(?:payouts\/(?:close|reconcile|export\.csv|year-end\.csv|po_[A-Za-z0-9_-]{1,64}\/mark|po_[A-Za-z0-9_-]{1,64}\.csv)|orders\/export\.csv)$/;
