@@ -295,9 +295,10 @@ async function recordRefundFailure(db: D1Database, brand: SigningBrand, failure:
 // A lost dispute takes back what was disputed, up to what its order has left (a dispute of the whole charge, tax
 // and shipping included, takes the rest of the order): a refund keyed by the dispute, whose amount leaves its
 // own earlier copy out, so a redelivery is an exact replay. Its order is found as a
-// charge's refunds find theirs; a dispute of an order Chorus never recorded records nothing.
+// charge's refunds find theirs; a dispute of an order Chorus never recorded records nothing. A brand's decline
+// (db/declines.ts) is no money the shopper got back, so it is left out: the dispute stands if the order is reinstated.
 const ORDER_LEFT = `WITH state AS (${CHARGE_REFUNDS_STATE})
-SELECT s.order_id, s.priced, s.priced - COALESCE((SELECT SUM(amount_minor) FROM refunds WHERE brand_id = ?1 AND external_order_id = s.order_id AND external_refund_id <> ?3 AND status <> 'failed'), 0) AS left
+SELECT s.order_id, s.priced, s.priced - COALESCE((SELECT SUM(amount_minor) FROM refunds WHERE brand_id = ?1 AND external_order_id = s.order_id AND external_refund_id <> ?3 AND status <> 'failed' AND source <> 'decline'), 0) AS left
 FROM state s`;
 async function recordLostDispute(db: D1Database, brand: SigningBrand, dispute: StripeDispute) {
   const refundId = `dispute:${dispute.disputeId}`;
