@@ -502,17 +502,21 @@ async function applyRefunds(db: D1Database, brand: IngestBrand, orderId: string,
 }
 
 function applyRefundStatements(db: D1Database, brand: IngestBrand, refund: PendingRefund, now: number): D1PreparedStatement[] {
-  return [...reversalStatements(db, brand, refund, now), ...conversionReversedStatements(db, refund.id, now)];
+  return [...reversalStatements(db, refund.id, refundBooking(refund, brand), now), ...conversionReversedStatements(db, refund.id, now)];
 }
 
-// The reversal of a refund's commission share, the period's bonus taken back if the refund brought its revenue
-// below the threshold, and the refund marked applied (each a no-op when done).
-export function reversalStatements(db: D1Database, brand: Pick<IngestBrand, 'timezone'>, refund: PendingRefund, now: number): D1PreparedStatement[] {
-  const period = periodOf(refund.occurred_at, brand.timezone);
+/** Where a reversal (and a bonus it takes back) is booked: the month it is paid in, and the earliest it may be paid (never before what it takes back). */
+export type Booking = { period: string; availableFrom: number };
+// A store's refund takes back in its own month, from its own time.
+const refundBooking = (refund: PendingRefund, brand: Pick<IngestBrand, 'timezone'>): Booking => ({ period: periodOf(refund.occurred_at, brand.timezone), availableFrom: refund.occurred_at });
+
+// The reversal of refund row `refundId`'s commission share, the period's bonus taken back if the refund brought its
+// revenue below the threshold, and the refund marked applied (each a no-op when done).
+export function reversalStatements(db: D1Database, refundId: string, booking: Booking, now: number): D1PreparedStatement[] {
   return [
-    db.prepare(INSERT_REVERSAL).bind(refund.id, newId('le'), period, refund.occurred_at, now),
-    db.prepare(BONUS_TAKEN_BACK).bind(refund.id, newId('le'), period, refund.occurred_at, now),
-    db.prepare(MARK_REFUND_APPLIED).bind(refund.id),
+    db.prepare(INSERT_REVERSAL).bind(refundId, newId('le'), booking.period, booking.availableFrom, now),
+    db.prepare(BONUS_TAKEN_BACK).bind(refundId, newId('le'), booking.period, booking.availableFrom, now),
+    db.prepare(MARK_REFUND_APPLIED).bind(refundId),
   ];
 }
 
@@ -826,7 +830,7 @@ function settleStatements(db: D1Database, row: AwaitingClick, now: number): { st
       db.prepare(SETTLE_AWAITING).bind(row.id, 'click', row.enrollment_id, row.click_id, refunds.length, selfPurchase),
       ...(selfPurchase === SELF_PURCHASE_WITHHELD ? [] : pricingStatements(db, row.brand_id, row.id, order, terms, periodOf(row.occurred_at, row.timezone), now)),
       // Applied while nobody was credited, these reversed nothing; now there is a commission to claw back.
-      ...refunds.flatMap(([id, occurredAt]) => reversalStatements(db, brand, { id, occurred_at: occurredAt }, now)),
+      ...refunds.flatMap(([id, occurredAt]) => reversalStatements(db, id, refundBooking({ id, occurred_at: occurredAt }, brand), now)),
       ...conversionAttributedStatements(db, row.id, now),
     ],
     credits: true,

@@ -5,7 +5,7 @@
 //
 // The money model: a decline is a refund the brand makes of the order's whole amount, kept as a refunds row of
 // source 'decline' (declined_commissions.refund_id) and applied by the refund path itself (INSERT_REVERSAL,
-// BONUS_TAKEN_BACK, in the decline's period). So every count over refunds (network figures and ranking, the weekly
+// BONUS_TAKEN_BACK), booked in the order's own period (declineBooking). So every count over refunds (network figures and ranking, the weekly
 // report, the creator portal, the console's creator page, bounties) sees the order as refunded in full, and every
 // sum over the ledger (balances, tier revenue, payouts) sees its commission reversed, with no query of their own.
 // The whole amount, not what is left: a reversal takes the commission's share of min(order, standing refunds), so a
@@ -18,7 +18,7 @@ import { ApiError, notFound } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { auditIfChanged, type Actor } from './audit';
-import { reversalStatements } from './conversions';
+import { reversalStatements, type Booking } from './conversions';
 import { BONUS_GIVEN_BACK, declinedOf, REVERSAL_GIVEN_BACK } from './money';
 import { refundedOf } from './network';
 import { declineReasons } from './schema';
@@ -43,10 +43,11 @@ const inPayout = (cv: string, refund: string) =>
   `EXISTS (SELECT 1 FROM ledger_entries x WHERE x.conversion_id = ${cv}.id AND x.payout_id IS NOT NULL AND (x.kind IN ('commission', 'bonus') OR x.refund_id = ${refund}))`;
 
 // ?1 conversion, ?2 brand.
-const ORDER_STATE = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.attribution, cv.self_purchase, b.timezone,
+const ORDER_STATE = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.occurred_at, cv.attribution, cv.self_purchase, b.timezone,
   ${refundedOf('cv')} - ${declinedOf('cv')} AS refunded, ${inPayout('cv', 'd.refund_id')} AS in_payout,
   d.id AS decline_id, d.refund_id AS decline_refund_id,
-  EXISTS (SELECT 1 FROM declined_commissions x WHERE x.conversion_id = cv.id) AS ever_declined
+  EXISTS (SELECT 1 FROM declined_commissions x WHERE x.conversion_id = cv.id) AS ever_declined,
+  (SELECT l.period FROM ledger_entries l WHERE l.conversion_id = cv.id AND l.kind = 'commission') AS commission_period
 FROM conversions cv JOIN brands b ON b.id = cv.brand_id
 LEFT JOIN declined_commissions d ON d.conversion_id = cv.id AND d.reinstated_at IS NULL
 WHERE cv.id = ?1 AND cv.brand_id = ?2`;
@@ -54,6 +55,7 @@ type OrderState = {
   id: string;
   external_order_id: string;
   amount_minor: number;
+  occurred_at: number;
   attribution: 'code' | 'click' | 'none';
   self_purchase: number;
   timezone: string;
@@ -62,7 +64,16 @@ type OrderState = {
   decline_id: string | null;
   decline_refund_id: string | null;
   ever_declined: number;
+  commission_period: string | null;
 };
+
+// A decline, and the give-back of reinstating it, are booked in the order's own month, payable as soon as what
+// each entry takes back or gives back is (availableFrom 0: the statements never make one payable before that, so
+// the reversal comes due with the commission and a bonus take-back with the bonus). So the close that would pay the
+// commission, or the bonus it brought, nets the decline with it, whatever month the decline is made in; and a
+// close that paid it paid the decline too, so reinstating is then refused (commission_in_payout), while one that
+// paid the creator nothing carried all of it forward, and the give-back joins it in the next close.
+const declineBooking = (s: OrderState): Booking => ({ period: s.commission_period ?? periodOf(s.occurred_at, s.timezone), availableFrom: 0 });
 
 // The guards are read again inside the write (a payout closing, another decline) so a refusal writes nothing.
 // ?1 id, ?2 conversion, ?3 brand, ?4 refund row id, ?5 reason, ?6 note, ?7 actor type, ?8 actor id, ?9 now.
@@ -116,7 +127,7 @@ export async function declineConversion(db: D1Database, brandId: string, convers
     db.prepare(INSERT_DECLINE).bind(id, conversionId, brandId, refundId, input.reason, input.note, actor.type, actor.id, now),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'conversion.declined', targetType: 'conversion', targetId: conversionId, details: { orderId: state.external_order_id, reason: input.reason, note: input.note } }, now),
     db.prepare(INSERT_DECLINE_REFUND).bind(id, now),
-    ...reversalStatements(db, state, { id: refundId, occurred_at: now }, now),
+    ...reversalStatements(db, refundId, declineBooking(state), now),
     ...conversionDeclinedStatements(db, id, now),
   ]);
   if ((inserted?.meta.changes ?? 0) > 0) return { orderId: state.external_order_id, declined: true };
@@ -134,14 +145,14 @@ export async function reinstateConversion(db: D1Database, brandId: string, conve
     throw new ApiError(409, 'not_declined', "This order's commission was never declined, so there is nothing to reinstate.");
   }
   if (state.in_payout) throw inPayoutError();
-  const period = periodOf(now, state.timezone);
+  const { period, availableFrom } = declineBooking(state);
   const givenBack = newId('le');
   const [updated] = await db.batch([
     db.prepare(REINSTATE).bind(state.decline_id, now, actor.type, actor.id),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'conversion.reinstated', targetType: 'conversion', targetId: conversionId, details: { orderId: state.external_order_id } }, now),
     db.prepare(FAIL_DECLINE_REFUND).bind(state.decline_refund_id, now),
-    db.prepare(REVERSAL_GIVEN_BACK).bind(state.decline_refund_id, givenBack, period, now, now),
-    db.prepare(BONUS_GIVEN_BACK).bind(givenBack, newId('le'), period, now, now),
+    db.prepare(REVERSAL_GIVEN_BACK).bind(state.decline_refund_id, givenBack, period, availableFrom, now),
+    db.prepare(BONUS_GIVEN_BACK).bind(givenBack, newId('le'), period, availableFrom, now),
     ...conversionReinstatedStatements(db, state.decline_id, now),
   ]);
   if ((updated?.meta.changes ?? 0) > 0) return { orderId: state.external_order_id, reinstated: true };

@@ -104,7 +104,7 @@ export const REVERSED_TARGET = `(commission * (refunded / 1000000) / order_amoun
 // Reverses the commission share of everything refunded so far (this refund plus those already reversed and not
 // failed), minus what earlier reversals took (net of what failed refunds gave back): reversals never exceed the
 // commission and sum to it on a full refund. A refund that failed before it was applied reverses nothing.
-// ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the refund's time), ?5 now. A reversal is never
+// ?1 refund row id, ?2 entry id, ?3 period, ?4 available from (the refund's time; a decline's, 0), ?5 now. A reversal is never
 // payable before the commission it reverses: one still in holding is netted when both come due, so a
 // refund does not take from the creator's next payout money that payout does not yet include.
 export const INSERT_REVERSAL = `WITH target AS (
@@ -132,7 +132,7 @@ ON CONFLICT(brand_id, event_key) DO NOTHING`;
 // already below it, from before take-backs existed, keeps the bonus it was paid). Tied to the order whose
 // award it cancels, so per-order reports net the two. In the refund's period, like the reversal, and never
 // payable before the bonus it takes back, so an unpaid bonus and its take-back net out.
-// ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the refund's time), ?5 now.
+// ?1 refund row id, ?2 entry id, ?3 period, ?4 available from (the refund's time; a decline's, 0), ?5 now.
 export const BONUS_TAKEN_BACK = `WITH r AS (
   SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.basis_period AS bp, l.basis_minor AS taken
   FROM ledger_entries l WHERE l.refund_id = ?1 AND l.event_key = 'reversal:' || ?1 AND l.basis_period IS NOT NULL

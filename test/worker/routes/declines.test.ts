@@ -4,9 +4,11 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { creatorBounties } from '../../../worker/db/bounties';
+import { declineConversion } from '../../../worker/db/declines';
+import { ApiError } from '../../../worker/lib/errors';
 import { markPayouts } from '../../../worker/routes/admin/payouts';
 import type { Env } from '../../../worker/env';
-import { createMoneyBrand, json, rowCount, signedPost, type Data } from '../fixtures';
+import { createMoneyBrand, heldBatches, json, rowCount, signedPost, type Data } from '../fixtures';
 import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
 import { signedInCreator } from '../portal-fixtures';
 
@@ -35,6 +37,24 @@ const reinstate = (m: Money, id: string) => m.brand.api('POST', `/api/admin/conv
 const balance = (m: Money) => rowCount('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId);
 const tierRevenue = (m: Money) => rowCount("SELECT COALESCE(SUM(basis_minor), 0) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind IN ('commission', 'reversal') AND basis_period = ?", m.enrollment.id, NOW_ISO().slice(0, 7));
 const reversals = (m: Money) => rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal' AND amount_minor <> 0", m.brand.brandId);
+const close = (m: Money, period: string) => m.brand.api('POST', '/api/admin/payouts/close', { period });
+const payoutAmounts = async (m: Money) =>
+  (await env.DB.prepare('SELECT amount_minor FROM payouts WHERE brand_id = ? ORDER BY period').bind(m.brand.brandId).all<{ amount_minor: number }>()).results.map((p) => p.amount_minor);
+// What a write that was refused must leave as it was.
+const written = async (m: Money) => [
+  await balance(m),
+  await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId),
+  await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId),
+  await rowCount('SELECT count(*) AS n FROM declined_commissions WHERE brand_id = ? AND reinstated_at IS NULL', m.brand.brandId),
+  await rowCount('SELECT count(*) AS n FROM audit_log WHERE brand_id = ?', m.brand.brandId),
+];
+// The month `back` months before this one in UTC (the fixtures' brands' zone), and an instant on its 5th.
+function monthsAgo(back: number): { period: string; at: string } {
+  const now = new Date();
+  const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 5, 12));
+  return { period: at.toISOString().slice(0, 7), at: at.toISOString() };
+}
+const noHolding = (m: Money) => env.DB.prepare('UPDATE campaigns SET holding_days = 0 WHERE id = ?').bind(m.campaign.id).run();
 const listed = async (m: Money, orderId: string) => (await json<Data<Listed[]>>(await m.brand.api('GET', `/api/admin/conversions?orderId=${encodeURIComponent(orderId)}`))).data[0]!;
 // Bounty progress as the creator's portal reads it, on a bounty counting orders at once.
 async function bountyProgress(m: Money): Promise<number | undefined> {
@@ -129,17 +149,82 @@ describe('declining an order’s commission', () => {
     const m = await createMoneyBrand();
     const sept = new Date(Date.UTC(2026, 8, 5, 12)).toISOString();
     const o = await placeOrder(m, 10_000, { occurredAt: sept });
-    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' })).status).toBe(201);
-    const before = [await balance(m), await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId), await rowCount('SELECT count(*) AS n FROM audit_log WHERE brand_id = ?', m.brand.brandId)];
+    // Declined before the close: the payout holds its commission and the decline's reversal, netting to nothing.
+    const d = await placeOrder(m, 20_000, { occurredAt: sept });
+    expect((await decline(m, d.id)).status).toBe(200);
+    expect((await close(m, '2026-10')).status).toBe(201);
+    expect(await payoutAmounts(m)).toEqual([1_000]);
+    const before = await written(m);
     const res = await decline(m, o.id);
     expect(res.status).toBe(409);
     expect((await json<ErrorBody>(res)).error.code).toBe('commission_in_payout');
-    expect([await balance(m), await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId), await rowCount('SELECT count(*) AS n FROM audit_log WHERE brand_id = ?', m.brand.brandId)]).toEqual(before);
-    expect(await rowCount('SELECT count(*) AS n FROM declined_commissions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    const back = await reinstate(m, d.id);
+    expect(back.status).toBe(409);
+    expect((await json<ErrorBody>(back)).error.code).toBe('commission_in_payout');
+    expect(await written(m)).toEqual(before);
+    expect(await rowCount('SELECT count(*) AS n FROM declined_commissions WHERE conversion_id = ?', o.id)).toBe(0);
     // Paid, then too.
     const payout = await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first<{ id: string }>();
     await markPayouts(env as Env, m.brand.brandId, { type: 'api_key', id: 'test' }, [{ line: null, payoutId: payout!.id, reference: 'REF-1', status: 'paid' }]);
+    const paid = await written(m);
     expect((await json<ErrorBody>(await decline(m, o.id))).error.code).toBe('commission_in_payout');
+    expect((await json<ErrorBody>(await reinstate(m, d.id))).error.code).toBe('commission_in_payout');
+    expect(await written(m)).toEqual(paid);
+  });
+
+  it('books the decline in the order’s own month, payable with its commission: closing that month after the decline pays none of it', async () => {
+    const m = await createMoneyBrand();
+    await noHolding(m);
+    const [earlier, last] = [monthsAgo(2), monthsAgo(1)];
+    const o = await placeOrder(m, 10_000, { occurredAt: earlier.at });
+    expect((await decline(m, o.id)).status).toBe(200);
+    const booked = "SELECT kind, amount_minor, period, basis_period, available_at FROM ledger_entries WHERE conversion_id = ? ORDER BY created_at, rowid";
+    expect((await env.DB.prepare(booked).bind(o.id).all()).results).toEqual([
+      { kind: 'commission', amount_minor: 1_000, period: earlier.period, basis_period: earlier.period, available_at: Date.parse(earlier.at) },
+      { kind: 'reversal', amount_minor: -1_000, period: earlier.period, basis_period: earlier.period, available_at: Date.parse(earlier.at) },
+    ]);
+    expect((await close(m, earlier.period)).status).toBe(201);
+    expect(await payoutAmounts(m)).toEqual([]);
+    // That close paid the creator nothing, so both were carried forward: reinstating gives back in the same month,
+    // and the next close pays the commission.
+    expect((await reinstate(m, o.id)).status).toBe(200);
+    expect((await env.DB.prepare(booked).bind(o.id).all()).results[2]).toEqual({ kind: 'reversal', amount_minor: 1_000, period: earlier.period, basis_period: earlier.period, available_at: Date.parse(earlier.at) });
+    expect((await close(m, last.period)).status).toBe(201);
+    expect(await payoutAmounts(m)).toEqual([1_000]);
+  });
+
+  it('takes the bonus back in its own month too, so the close nets the bonus the declined order brought', async () => {
+    const m = await createMoneyBrand({ paymentModel: 'hybrid', bonus: { thresholdMinor: 15_000, amountMinor: 2_000 } });
+    await noHolding(m);
+    const last = monthsAgo(1);
+    await placeOrder(m, 10_000, { occurredAt: last.at });
+    const o = await placeOrder(m, 10_000, { occurredAt: last.at });
+    expect((await decline(m, o.id)).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'bonus' AND period = ? AND basis_period = ?", m.brand.brandId, last.period, last.period)).toBe(2);
+    expect((await close(m, last.period)).status).toBe(201);
+    expect(await payoutAmounts(m)).toEqual([1_000]);
+  });
+
+  it('a close landing between a decline’s read and its write claims the commission first: the decline is refused and writes nothing', async () => {
+    const m = await createMoneyBrand();
+    await noHolding(m);
+    const last = monthsAgo(1);
+    const o = await placeOrder(m, 10_000, { occurredAt: last.at });
+    const { db, reached, release } = heldBatches();
+    const declining = declineConversion(db, m.brand.brandId, o.id, { reason: 'fraud', note: null }, { type: 'api_key', id: 'test' }, Date.now()).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await reached;
+    expect((await close(m, last.period)).status).toBe(201);
+    const before = await written(m);
+    release();
+    const refused = await declining;
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).code).toBe('commission_in_payout');
+    expect(await written(m)).toEqual(before);
+    expect(await rowCount('SELECT count(*) AS n FROM declined_commissions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    expect(await payoutAmounts(m)).toEqual([1_000]);
   });
 
   it('declines once when two declines race', async () => {
