@@ -3,6 +3,7 @@
 // nothing twice; a payout already holding it, another brand's id and a double decline write nothing more.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import migration0073 from '../../../migrations/0073_declined_commissions.sql?raw';
 import { creatorBounties } from '../../../worker/db/bounties';
 import { declineConversion } from '../../../worker/db/declines';
 import { ApiError } from '../../../worker/lib/errors';
@@ -336,6 +337,19 @@ describe('declining in the console, the creator portal and the outgoing webhooks
     expect(stats).toMatch(/Declined by [^<]+: Duplicate order — Sent twice by the store/);
     expect(stats).not.toContain('· refunded');
     expect(await (await get('/earnings', m.cookie)).text()).toContain('Declined by the brand');
+  });
+
+  it('gives endpoints that had every default event the two decline events (the migration), and leaves chosen lists alone', async () => {
+    const m = await createMoneyBrand();
+    const fifteen = ['conversion.created', 'conversion.attributed', 'conversion.reversed', 'refund.failed', 'submission.submitted', 'submission.reviewed', 'payout.closed', 'gift.shipped', 'gift.received', 'gift.declined', 'rights_extension.requested', 'rights_extension.accepted', 'rights_extension.declined', 'rights_extension.withdrawn', 'creator.erased'];
+    const added = ['conversion.declined', 'conversion.reinstated'];
+    const rows = { all: [...fifteen].reverse(), more: [...fifteen, 'gift.requested'], some: ['conversion.created', 'conversion.reversed'], done: [...fifteen, 'conversion.declined'] };
+    const insert = env.DB.prepare("INSERT INTO webhook_endpoints (id, brand_id, url, description, secret_enc, events, enabled, created_at, updated_at) VALUES (?, ?, ?, '', 'x', ?, 0, 1, 1)");
+    await env.DB.batch(Object.entries(rows).map(([name, events]) => insert.bind(`whe_m73_${name}_${m.brand.brandId}`, m.brand.brandId, `http://127.0.0.1:9/${name}`, JSON.stringify(events))));
+    // Its data statement, the last, run twice.
+    for (let i = 0; i < 2; i++) await env.DB.prepare(migration0073.split('--> statement-breakpoint').at(-1)!).run();
+    const { results } = await env.DB.prepare("SELECT id, events FROM webhook_endpoints WHERE id LIKE 'whe_m73_%' AND brand_id = ?").bind(m.brand.brandId).all<{ id: string; events: string }>();
+    expect(Object.fromEntries(results.map((r) => [r.id.split('_')[2], JSON.parse(r.events) as string[]]))).toEqual({ all: [...rows.all, ...added], more: [...rows.more, ...added], some: rows.some, done: rows.done });
   });
 
   it('tells subscribed endpoints once of a decline and once of its reinstatement', async () => {
