@@ -354,8 +354,19 @@ export const OrdersPage: FC<{
 
 // The confirmation before a decline: what the creator loses, and the reason and note they will read.
 export type DeclineFormValues = { reason: string; note: string };
-export const DeclineOrderPage: FC<{ viewer: Viewer; o: ListedConversion; formKey: string; values: DeclineFormValues; errors?: FormError[]; toReview: number; now: number }> = ({ viewer, o, formKey, values, errors, toReview, now }) => {
-  const loses = (o.commission_minor ?? 0) + o.bonus_minor - o.reversed_minor;
+// `bonusAtStake`: what the decline would take back of the month's performance bonus (db/declines.ts bonusAtStake).
+export const DeclineOrderPage: FC<{ viewer: Viewer; o: ListedConversion; bonusAtStake: number; formKey: string; values: DeclineFormValues; errors?: FormError[]; toReview: number; now: number }> = ({
+  viewer,
+  o,
+  bonusAtStake,
+  formKey,
+  values,
+  errors,
+  toReview,
+  now,
+}) => {
+  // What refunds left of the commission: all a decline takes of it.
+  const commission = Math.max(0, (o.commission_minor ?? 0) - o.reversed_minor);
   const who = o.handle ? `@${o.handle}` : 'The creator';
   return (
     <ConsolePage title="Decline an order’s commission" viewer={viewer} section="orders" toReview={toReview}>
@@ -374,10 +385,15 @@ export const DeclineOrderPage: FC<{ viewer: Viewer; o: ListedConversion; formKey
         <h2 id="decline-h">What {who} loses</h2>
         <ul>
           <li>
-            {loses > 0 ? (
+            {commission > 0 ? (
               <>
-                <strong>{formatMoney(loses, o.currency)}</strong> they would have earned on this {formatMoney(o.amount_minor, o.currency)} order
-                {o.bonus_minor > 0 ? ' (its commission and the performance bonus it brought)' : ''}, taken back from their earnings before it is paid.
+                Its commission, <strong>{formatMoney(commission, o.currency)}</strong> on this {formatMoney(o.amount_minor, o.currency)} order{o.reversed_minor > 0 ? ' (what refunds left of it)' : ''}
+                {bonusAtStake > 0 ? (
+                  <>
+                    , and the month’s performance bonus, <strong>{formatMoney(bonusAtStake, o.currency)}</strong>, as without this order the month falls below its threshold
+                  </>
+                ) : null}
+                : taken back from their earnings before it is paid.
               </>
             ) : (
               <>Nothing in money: this order earned no commission.</>

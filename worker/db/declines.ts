@@ -19,7 +19,7 @@ import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { auditIfChanged, type Actor } from './audit';
 import { reversalStatements, type Booking } from './conversions';
-import { BONUS_GIVEN_BACK, declinedOf, REVERSAL_GIVEN_BACK } from './money';
+import { BONUS_AT_STAKE, BONUS_GIVEN_BACK, declinedOf, REVERSAL_GIVEN_BACK } from './money';
 import { refundedOf } from './network';
 import { declineReasons } from './schema';
 import { conversionDeclinedStatements, conversionReinstatedStatements } from './webhooks';
@@ -135,6 +135,11 @@ export async function declineConversion(db: D1Database, brandId: string, convers
   const after = await orderState(db, brandId, conversionId);
   if (!after.decline_id) refuseDecline(after);
   return { orderId: after.external_order_id, declined: false };
+}
+
+/** What declining conversion `conversionId` now would take back of its month's performance bonus (0 when it keeps the month at no threshold). */
+export async function bonusAtStake(db: D1Database, brandId: string, conversionId: string): Promise<number> {
+  return (await db.prepare(BONUS_AT_STAKE).bind(conversionId, brandId).first<number>('bonus')) ?? 0;
 }
 
 /** Gives a declined commission back (the failed refund's give-back), once; an order reinstated already is answered as it is. */

@@ -150,6 +150,21 @@ SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', -held, currency, 0, ?3,
 FROM b WHERE held > 0 AND threshold IS NOT NULL AND revenue < threshold AND revenue - taken >= threshold
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
+// What a refund of the rest of conversion ?1 (of brand ?2) would take back of its month's performance bonus, by
+// BONUS_TAKEN_BACK's rule: the bonus held, when the order's revenue not yet reversed is what keeps the month at its
+// threshold; else 0. The console's confirmation before a decline (db/declines.ts) states it.
+export const BONUS_AT_STAKE = `WITH o AS (
+  SELECT l.enrollment_id, l.period AS bp,
+    MAX(0, cv.amount_minor - (SELECT COALESCE(-SUM(x.basis_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal')) AS taking
+  FROM conversions cv JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission' WHERE cv.id = ?1 AND cv.brand_id = ?2
+), b AS (
+  SELECT o.taking, ${bonusHeld('o.enrollment_id', 'o.bp')} AS held, ${periodRevenue('o.enrollment_id', 'o.bp')} AS revenue,
+    (SELECT CAST(json_extract(p.bonus, '$.thresholdMinor') AS INTEGER) FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN commission_plans p ON p.id = c.commission_plan_id
+      WHERE e.id = o.enrollment_id) AS threshold
+  FROM o
+)
+SELECT CASE WHEN held > 0 AND threshold IS NOT NULL AND revenue >= threshold AND revenue - taking < threshold THEN held ELSE 0 END AS bonus FROM b`;
+
 // ---------- A refund that failed ----------
 //
 // A refund the store says failed (or was cancelled) never reached the shopper, so its order earns again what the

@@ -290,7 +290,8 @@ describe('declining in the console, the creator portal and the outgoing webhooks
     const confirm = await get(`/console/orders/${order.id}/decline`, o.cookie);
     expect(confirm.status).toBe(200);
     const html = await confirm.text();
-    expect(html).toContain('$10.00</strong> they would have earned');
+    expect(html).toContain('Its commission, <strong>$10.00</strong> on this $100.00 order: taken back');
+    expect(html).not.toContain('performance bonus');
     expect(html).toContain('name="reason"');
     // Hostile fields come back beside the form, writing nothing.
     expect((await post(`/console/orders/${order.id}/decline`, { key: fk(), reason: 'typo', note: 'x' }, { cookie: o.cookie })).status).toBe(422);
@@ -327,6 +328,28 @@ describe('declining in the console, the creator portal and the outgoing webhooks
     // The decline form sent again after the reinstatement declines nothing.
     expect((await post(`/console/orders/${order.id}/decline`, form, { cookie: o.cookie })).headers.get('location')).toContain('flash=declined_already');
     expect(await balance(o)).toBe(1_000);
+  });
+
+  it('the confirmation states the commission, and the month’s bonus exactly when the decline takes it back, whichever order earned it', async () => {
+    const o = await consoleBrand('owner', { paymentModel: 'hybrid', bonus: { thresholdMinor: 15_000, amountMinor: 2_000 } });
+    const atStake = async (id: string) => {
+      const html = await (await get(`/console/orders/${id}/decline`, o.cookie)).text();
+      return html.match(/the month’s performance bonus, <strong>([^<]+)<\/strong>/)?.[1] ?? null;
+    };
+    const first = await placeOrder(o, 10_000);
+    const awarded = await placeOrder(o, 10_000);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE conversion_id = ? AND kind = 'bonus'", awarded.id)).toBe(1);
+    // Either order keeps the month at its threshold, the one that reached it or not.
+    expect([await atStake(first.id), await atStake(awarded.id)]).toEqual(['$20.00', '$20.00']);
+    // With a third, neither does: the bonus stays, though the second order earned it.
+    const third = await placeOrder(o, 10_000);
+    expect([await atStake(first.id), await atStake(awarded.id), await atStake(third.id)]).toEqual([null, null, null]);
+    // The third refunded by the store: the first keeps the month at it again, and what the page states is what the decline takes.
+    expect((await storePost(o, '/v1/refunds', refund(third.orderId, 10_000))).status).toBe(201);
+    expect(await atStake(first.id)).toBe('$20.00');
+    const before = await balance(o);
+    expect((await decline(o, first.id)).status).toBe(200);
+    expect(before - (await balance(o))).toBe(1_000 + 2_000);
   });
 
   it('the creator sees the order as declined by the brand with the reason and note, not as refunded, and the Earnings page names it', async () => {
