@@ -354,11 +354,20 @@ export const OrdersPage: FC<{
 
 // The confirmation before a decline: what the creator loses, and the reason and note they will read.
 export type DeclineFormValues = { reason: string; note: string };
-// `bonusAtStake`: what the decline would take back of the month's performance bonus (db/declines.ts bonusAtStake).
-export const DeclineOrderPage: FC<{ viewer: Viewer; o: ListedConversion; bonusAtStake: number; formKey: string; values: DeclineFormValues; errors?: FormError[]; toReview: number; now: number }> = ({
+// `stakes`: what the decline would take beyond the commission (db/declines.ts declineStakes).
+export const DeclineOrderPage: FC<{
+  viewer: Viewer;
+  o: ListedConversion;
+  stakes: { bonusMinor: number; startsSubscription: boolean };
+  formKey: string;
+  values: DeclineFormValues;
+  errors?: FormError[];
+  toReview: number;
+  now: number;
+}> = ({
   viewer,
   o,
-  bonusAtStake,
+  stakes,
   formKey,
   values,
   errors,
@@ -388,9 +397,9 @@ export const DeclineOrderPage: FC<{ viewer: Viewer; o: ListedConversion; bonusAt
             {commission > 0 ? (
               <>
                 Its commission, <strong>{formatMoney(commission, o.currency)}</strong> on this {formatMoney(o.amount_minor, o.currency)} order{o.reversed_minor > 0 ? ' (what refunds left of it)' : ''}
-                {bonusAtStake > 0 ? (
+                {stakes.bonusMinor > 0 ? (
                   <>
-                    , and the month’s performance bonus, <strong>{formatMoney(bonusAtStake, o.currency)}</strong>, as without this order the month falls below its threshold
+                    , and the month’s performance bonus, <strong>{formatMoney(stakes.bonusMinor, o.currency)}</strong>, as without this order the month falls below its threshold
                   </>
                 ) : null}
                 : taken back from their earnings before it is paid.
@@ -400,6 +409,11 @@ export const DeclineOrderPage: FC<{ viewer: Viewer; o: ListedConversion; bonusAt
             )}
           </li>
           <li>The order stops counting in their results: their tier this month, bounties, your network page and ranking, and the weekly report.</li>
+          {stakes.startsSubscription ? (
+            <li>
+              It is the first payment of a Stripe subscription: while the decline stands, the subscription’s renewals earn them nothing and are not recorded. Reinstating it lets the renewals after that earn again, not those paid meanwhile.
+            </li>
+          ) : null}
           <li>They see it in their portal as “Declined by {viewer.brandName}” with the reason and note below.</li>
         </ul>
         <p class="muted small">

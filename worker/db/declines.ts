@@ -137,9 +137,17 @@ export async function declineConversion(db: D1Database, brandId: string, convers
   return { orderId: after.external_order_id, declined: false };
 }
 
-/** What declining conversion `conversionId` now would take back of its month's performance bonus (0 when it keeps the month at no threshold). */
-export async function bonusAtStake(db: D1Database, brandId: string, conversionId: string): Promise<number> {
-  return (await db.prepare(BONUS_AT_STAKE).bind(conversionId, brandId).first<number>('bonus')) ?? 0;
+/**
+ * What declining conversion `conversionId` now would take beyond its commission: its month's performance bonus (0
+ * when the order keeps the month at no threshold), and whether it is a Stripe subscription's first payment, whose
+ * renewals then earn nothing (db/conversions.ts).
+ */
+export async function declineStakes(db: D1Database, brandId: string, conversionId: string): Promise<{ bonusMinor: number; startsSubscription: boolean }> {
+  const [bonus, first] = await db.batch([
+    db.prepare(BONUS_AT_STAKE).bind(conversionId, brandId),
+    db.prepare('SELECT 1 AS found FROM conversions WHERE id = ? AND brand_id = ? AND subscription_id IS NOT NULL AND renewal_of IS NULL').bind(conversionId, brandId),
+  ]);
+  return { bonusMinor: (bonus?.results[0] as { bonus: number } | undefined)?.bonus ?? 0, startsSubscription: (first?.results.length ?? 0) > 0 };
 }
 
 /** Gives a declined commission back (the failed refund's give-back), once; an order reinstated already is answered as it is. */

@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { DeclineOrderPage, OrdersPage, WAITING_COUNTED, type DeclineFormValues, type OrderFilters, type OrdersOf } from '../../../../portal/console/orders';
 import type { Flash, FormError } from '../../../../portal/layout';
-import { bonusAtStake, declineConversion, DECLINE_NOTE_MAX, declineReasons, reinstateConversion } from '../../../db/declines';
+import { declineConversion, declineStakes, DECLINE_NOTE_MAX, declineReasons, reinstateConversion } from '../../../db/declines';
 import { ApiError, notFound } from '../../../lib/errors';
 import { FORM_KEY, ID_PATTERN, randomToken } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
@@ -137,8 +137,8 @@ async function orderOr404(c: ConsoleContext) {
 }
 
 async function renderDecline(c: ConsoleContext, values: DeclineFormValues, errors?: FormError[], status?: 409 | 422) {
-  const [o, toReview, bonus] = await Promise.all([orderOr404(c), awaitingReview(c.env.DB, c.var.user.brandId), bonusAtStake(c.env.DB, c.var.user.brandId, c.req.param('id') ?? '')]);
-  return renderPage(c, <DeclineOrderPage viewer={viewerOf(c)} o={o} bonusAtStake={bonus} formKey={randomToken(16)} values={values} errors={errors} toReview={toReview} now={Date.now()} />, status);
+  const [o, toReview, stakes] = await Promise.all([orderOr404(c), awaitingReview(c.env.DB, c.var.user.brandId), declineStakes(c.env.DB, c.var.user.brandId, c.req.param('id') ?? '')]);
+  return renderPage(c, <DeclineOrderPage viewer={viewerOf(c)} o={o} stakes={stakes} formKey={randomToken(16)} values={values} errors={errors} toReview={toReview} now={Date.now()} />, status);
 }
 
 orderRoutes.get('/orders/:id/decline', (c) => renderDecline(c, { reason: 'test_order', note: '' }));
