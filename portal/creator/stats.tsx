@@ -99,7 +99,7 @@ export const StatsPage: FC<{ who: string; e: CreatorEnrollment; stats: CreatorSt
         <h2>How these are counted</h2>
         <ul class="checklist small">
           <li>Someone who clicks your link again within an hour counts once; link previews and bots never count.</li>
-          <li>An order counts on the day it was placed, through your code or your link. An order refunded in full drops out. So does one {e.brand_name} declines (a test, fraudulent or duplicate order), with its reason beside it.</li>
+          <li>An order counts on the day it was placed, through your code or your link. An order refunded in full drops out. So does one {e.brand_name} declines, with its reason beside it.</li>
           {e.self_purchases_earn ? null : <li>An order you place yourself, paying with the email you sign in with, earns no commission and does not count toward your tier.</li>}
           <li>
             Days are {e.brand_name}’s, in {zoneLabel(e.timezone)} time. What you earned, subscription renewals included, is on <a href="/earnings">Earnings</a>.

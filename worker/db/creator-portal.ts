@@ -277,7 +277,7 @@ export type PayoutRow = { id: string; period: string; currency: string; amount_m
 export type BelowMinimum = { brand_name: string; currency: string; minimum: number; owed: number };
 
 // A subscription's later payments are commission the creator earns again without a new sale, and a flat fee taken
-// back (the post was not live) or a bonus taken back (refunds brought the month below its threshold) is not one
+// back (the post was not live) or a bonus taken back (refunds or a decline took the month below its threshold) is not one
 // earned, nor is a refund's reversal given back because the refund failed: each a kind of its own
 // (EARNING_KIND_LABELS in portal/format.ts names them). `l` is the entry, `cv` its order (LEFT JOINed).
 // A brand's decline of an order (db/declines.ts) is a refund of source 'decline': its reversal and the give-back

@@ -133,8 +133,9 @@ ON CONFLICT(brand_id, event_key) DO NOTHING`;
 // After a refund's reversal (in the same batch): the performance bonus of the order's period taken back when
 // this reversal took the period's net revenue from the threshold of the campaign's plan to below it (a month
 // already below it, from before take-backs existed, keeps the bonus it was paid). Tied to the order whose
-// award it cancels, so per-order reports net the two. In the refund's period, like the reversal, and never
-// payable before the bonus it takes back, so an unpaid bonus and its take-back net out.
+// award it cancels, so per-order reports net the two, and to the refund (refund_id), so what took it back is known
+// (a store's refund, or a brand's decline). In the refund's period, like the reversal, and never payable before the
+// bonus it takes back, so an unpaid bonus and its take-back net out.
 // ?1 refund row id, ?2 entry id, ?3 period, ?4 available from (the refund's time; a decline's, 0), ?5 now.
 export const BONUS_TAKEN_BACK = `WITH r AS (
   SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.basis_period AS bp, l.basis_minor AS taken
@@ -148,8 +149,8 @@ export const BONUS_TAKEN_BACK = `WITH r AS (
       WHERE e.id = r.enrollment_id) AS threshold
   FROM r
 )
-INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, event_key, available_at, created_at)
-SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', -held, currency, 0, ?3, bp, award_conversion, event_key, MAX(?4, bonus_available_at), ?5
+INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, refund_id, event_key, available_at, created_at)
+SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', -held, currency, 0, ?3, bp, award_conversion, ?1, event_key, MAX(?4, bonus_available_at), ?5
 FROM b WHERE held > 0 AND threshold IS NOT NULL AND revenue < threshold AND revenue - taken >= threshold
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
@@ -241,10 +242,10 @@ export const STRIPE_FAILURE_GIVEN_BACK = givenBack(`FROM refunds r
 // (INSERT_BONUS): what the last take-back took, or, in a month that never held one (a refund kept it below the
 // threshold from the start), the plan's bonus for a hybrid creator. Only after a give-back this batch wrote (?1,
 // its entry id), so a replay or a racing delivery awards nothing; tied to the same order, and never payable before
-// the take-back it undoes or the month's commissions.
+// the take-back it undoes or the month's commissions; naming the failed refund, as the give-back does.
 // ?1 give-back entry id, ?2 entry id, ?3 period, ?4 available at (the failure's time), ?5 now.
 export const BONUS_GIVEN_BACK = `WITH g AS (
-  SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.conversion_id, l.basis_period AS bp, l.basis_minor AS given
+  SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.conversion_id, l.refund_id, l.basis_period AS bp, l.basis_minor AS given
   FROM ledger_entries l WHERE l.id = ?1 AND l.basis_period IS NOT NULL
 ), last_back AS (
   SELECT x.amount_minor, x.available_at, x.conversion_id FROM g JOIN ledger_entries x ON x.enrollment_id = g.enrollment_id AND x.kind = 'bonus' AND x.basis_period = g.bp AND x.amount_minor < 0
@@ -261,8 +262,8 @@ export const BONUS_GIVEN_BACK = `WITH g AS (
     plan.threshold
   FROM g JOIN plan
 )
-INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, event_key, available_at, created_at)
-SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', award, currency, 0, ?3, bp, award_conversion, event_key, MAX(?4, COALESCE(award_available_at, ?4)), ?5
+INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, refund_id, event_key, available_at, created_at)
+SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', award, currency, 0, ?3, bp, award_conversion, refund_id, event_key, MAX(?4, COALESCE(award_available_at, ?4)), ?5
 FROM b WHERE held <= 0 AND award > 0 AND threshold IS NOT NULL AND revenue >= threshold AND revenue - given < threshold
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 

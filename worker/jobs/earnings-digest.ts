@@ -28,7 +28,8 @@ const ACCEPTED = 'JOIN brand_creators r ON r.brand_id = l.brand_id AND r.creator
 
 // An order whose commission the brand declined (db/declines.ts) and has not reinstated: never news of an earning.
 const standingDecline = (l: string) => `EXISTS (SELECT 1 FROM declined_commissions d WHERE d.conversion_id = ${l}.conversion_id AND d.reinstated_at IS NULL)`;
-// A reversal of a brand's decline, or the give-back of reinstating it: told apart from refunds.
+// A reversal of a brand's decline or the give-back of reinstating it, and a bonus either took back or gave back
+// (they name the refund row that stands for the decline): told apart from refunds.
 const ofDecline = `EXISTS (SELECT 1 FROM declined_commissions d WHERE d.refund_id = l.refund_id)`;
 
 // Where a creator's next window starts: the end of the last mail's window, or a day back for a first mail, and a
@@ -61,17 +62,18 @@ WHERE id IN (SELECT value FROM json_each(?1)) AND earnings_digest_at = ?2`;
 
 // What each claimed creator's campaigns gained in their window, one row a creator and campaign (?1 the claims as
 // JSON [{id, since}], ?2 the window's end). Take-backs count reversals and bonuses taken back; a failed refund's
-// give-back (a positive reversal) is told apart.
+// give-back (a positive reversal) is told apart, and so is what a brand's decline took or its reinstatement gave.
 const NEW_ENTRIES = `SELECT l.creator_id, l.enrollment_id, b.name AS brand_name, MAX(l.currency) AS currency, b.timezone, cp.name AS campaign_name,
   e.payment_model, e.status AS enrollment_status, cp.status AS campaign_status, cp.ends_at, p.tiers, p.period AS plan_period, cp.holding_days,
   SUM(l.kind = 'commission') AS orders,
   SUM(CASE WHEN l.kind = 'commission' THEN l.amount_minor ELSE 0 END) AS commission,
-  SUM(CASE WHEN l.kind = 'bonus' AND l.amount_minor > 0 THEN l.amount_minor ELSE 0 END) AS bonus,
+  SUM(CASE WHEN l.kind = 'bonus' AND l.amount_minor > 0 AND NOT ${ofDecline} THEN l.amount_minor ELSE 0 END) AS bonus,
   SUM(CASE WHEN l.kind = 'flat_fee' AND l.amount_minor > 0 THEN l.amount_minor ELSE 0 END) AS fees,
   SUM(CASE WHEN l.kind = 'reversal' AND l.amount_minor > 0 AND NOT ${ofDecline} THEN l.amount_minor ELSE 0 END) AS given_back,
-  SUM(CASE WHEN l.kind IN ('reversal', 'bonus') AND l.amount_minor < 0 AND NOT (l.kind = 'reversal' AND ${ofDecline}) THEN -l.amount_minor ELSE 0 END) AS taken_back,
-  SUM(CASE WHEN l.kind = 'reversal' AND l.amount_minor < 0 AND ${ofDecline} THEN -l.amount_minor ELSE 0 END) AS declined,
-  SUM(CASE WHEN l.kind = 'reversal' AND l.amount_minor > 0 AND ${ofDecline} THEN l.amount_minor ELSE 0 END) AS reinstated,
+  SUM(CASE WHEN l.kind IN ('reversal', 'bonus') AND l.amount_minor < 0 AND NOT ${ofDecline} THEN -l.amount_minor ELSE 0 END) AS taken_back,
+  SUM(CASE WHEN l.kind IN ('reversal', 'bonus') AND l.amount_minor < 0 AND ${ofDecline} THEN -l.amount_minor ELSE 0 END) AS declined,
+  SUM(CASE WHEN l.kind = 'bonus' AND l.amount_minor < 0 AND ${ofDecline} THEN -l.amount_minor ELSE 0 END) AS declined_bonus,
+  SUM(CASE WHEN l.kind IN ('reversal', 'bonus') AND l.amount_minor > 0 AND ${ofDecline} THEN l.amount_minor ELSE 0 END) AS reinstated,
   MAX(CASE WHEN l.kind = 'commission' THEN l.available_at END) AS held_until
 FROM json_each(?1) j
 JOIN ledger_entries l ON l.creator_id = json_extract(j.value, '$.id') AND l.created_at > json_extract(j.value, '$.since') AND l.created_at <= ?2
@@ -79,8 +81,11 @@ ${ACCEPTED}
 JOIN enrollments e ON e.id = l.enrollment_id JOIN campaigns cp ON cp.id = e.campaign_id JOIN brands b ON b.id = l.brand_id
 LEFT JOIN commission_plans p ON p.id = cp.commission_plan_id
 WHERE l.kind IN ('commission', 'reversal', 'bonus', 'flat_fee')
-  -- An order declined before this mail told of it is left out whole: its earning, and the decline taking it back.
+  -- An order declined before this mail told of it is left out whole: its earning, and the decline taking it back
+  -- (a bonus that decline took back too, which names the order that earned the bonus).
   AND NOT (${standingDecline('l')} AND EXISTS (SELECT 1 FROM ledger_entries c WHERE c.conversion_id = l.conversion_id AND c.kind = 'commission' AND c.created_at > json_extract(j.value, '$.since')))
+  AND NOT EXISTS (SELECT 1 FROM declined_commissions d JOIN ledger_entries c ON c.conversion_id = d.conversion_id AND c.kind = 'commission'
+    WHERE d.refund_id = l.refund_id AND d.reinstated_at IS NULL AND c.created_at > json_extract(j.value, '$.since'))
 GROUP BY l.creator_id, l.enrollment_id
 ORDER BY b.name, cp.name`;
 
@@ -116,7 +121,9 @@ export type CampaignEarnings = {
   fees: number;
   given_back: number;
   taken_back: number;
+  /** What the brand's declines took back, a bonus they took included (declined_bonus). */
   declined: number;
+  declined_bonus: number;
   reinstated: number;
   held_until: number | null;
 };
@@ -193,7 +200,7 @@ export function campaignLines(r: CampaignEarnings, revenue: number | undefined, 
   if (r.fees > 0) lines.push(`Fees for posts that went live: ${money(r.fees)}.`);
   if (r.given_back > 0) lines.push(`A refund that failed gave back ${money(r.given_back)}.`);
   if (r.taken_back > 0) lines.push(`Refunds took back ${money(r.taken_back)}.`);
-  if (r.declined > 0) lines.push(`${r.brand_name} declined an order's commission (a test, fraudulent or duplicate order), taking back ${money(r.declined)}: see Stats for why.`);
+  if (r.declined > 0) lines.push(`${r.brand_name} declined an order's commission (its reason is on Stats), taking back ${money(r.declined)}${r.declined_bonus > 0 ? `, the month's performance bonus included` : ''}.`);
   if (r.reinstated > 0) lines.push(`${r.brand_name} reinstated a declined order: ${money(r.reinstated)} is yours again.`);
   if (revenue !== undefined && r.tiers) {
     const p = tierProgress(JSON.parse(r.tiers) as CommissionTier[], revenue);

@@ -840,7 +840,7 @@ export const PayoutEntry = z
     id: id('le'),
     kind: z.enum(STATEMENT_KINDS).meta({
       description:
-        "As the creator's Earnings page groups it: `renewal_commission` a Stripe subscription's later payment, `reversal_back` what a failed refund gave back, `declined` what your brand's decline of an order took back and `declined_back` what reinstating it gave back, `flat_fee_back` a fee taken back (the post was not live), `bonus_back` a bonus taken back (refunds brought the month below the threshold), `adjustment` your brand's own (with its `note`).",
+        "As the creator's Earnings page groups it: `renewal_commission` a Stripe subscription's later payment, `reversal_back` what a failed refund gave back, `declined` what your brand's decline of an order took back and `declined_back` what reinstating it gave back, `flat_fee_back` a fee taken back (the post was not live), `bonus_back` a bonus taken back (refunds, or your brand declining an order, took the month below the threshold), `adjustment` your brand's own (with its `note`).",
     }),
     amountMinor: minor(499),
     currency,
@@ -858,7 +858,7 @@ export const PayoutEntry = z
     note: example(z.string(), 'Story reposted twice').nullable(),
     enrollmentId: id('enr'),
     conversionId: id('cv').nullable(),
-    refundId: id('rf').nullable(),
+    refundId: id('rf').nullable().meta({ description: 'The refund a reversal follows, or a bonus taken back or given back (null for take-backs written before this was kept); a decline is booked as a refund the brand makes.' }),
     submissionId: id('sub').nullable(),
     order: z
       .object({ orderId: example(z.string(), 'order-1001'), occurredAt: time.nullable(), amountMinor: minor(4_999) })
