@@ -113,6 +113,7 @@ const Declined: FC<{ o: ListedConversion; now: number; canWrite: boolean; formKe
     {canWrite && (o.commission_minor === null || !['in_payout', 'paid'].includes(commissionStatus(o, now))) ? (
       <form method="post" action={`/console/orders/${o.id}/reinstate`} class="inline-form">
         <input type="hidden" name="key" value={formKey} />
+        <input type="hidden" name="decline" value={o.decline_id ?? ''} />
         <button type="submit" class="button button-small">
           Reinstate
         </button>

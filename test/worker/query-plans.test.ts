@@ -374,7 +374,8 @@ describe('query plans of declining an order', () => {
     await expectNarrow(async () => expect((await get(`/console/orders/${id}/decline`, o.cookie)).status).toBe(200), []);
     await expectNarrow(async () => expect((await post(`/console/orders/${id}/decline`, { key: 'plans-decline-form-key', reason: 'test_order', note: 'Staff' }, o.cookie)).status).toBe(303), []);
     await expectNarrow(async () => expect((await get('/console/orders', o.cookie)).status).toBe(200), []);
-    await expectNarrow(async () => expect((await post(`/console/orders/${id}/reinstate`, { key: 'plans-reinstate-form-key' }, o.cookie)).status).toBe(303), []);
+    const decline = (await env.DB.prepare('SELECT id FROM declined_commissions WHERE conversion_id = ?').bind(id).first<{ id: string }>())!.id;
+    await expectNarrow(async () => expect((await post(`/console/orders/${id}/reinstate`, { key: 'plans-reinstate-form-key', decline }, o.cookie)).status).toBe(303), []);
     await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/conversions/${id}/decline`, { reason: 'fraud' })).status).toBe(200), []);
     await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/conversions/${id}/reinstate`)).status).toBe(200), []);
   });

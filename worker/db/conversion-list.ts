@@ -57,6 +57,7 @@ export type ListedConversion = {
   /** domain/self-purchase.ts: 0 not the creator's own order, 1 theirs and earning nothing, 2 theirs and earning. */
   self_purchase: SelfPurchase;
   /** The brand's standing decline of its commission (db/declines.ts), or nulls. */
+  decline_id: string | null;
   decline_reason: DeclineReason | null;
   decline_note: string | null;
   declined_at: number | null;
@@ -86,7 +87,7 @@ const SELECT = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency
   MIN(cv.amount_minor, (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r
     WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied' AND r.source <> 'decline')) AS refunded_minor,
   first.external_order_id AS renewal_of, cv.self_purchase,
-  dc.reason AS decline_reason, dc.note AS decline_note, dc.created_at AS declined_at, dc.actor_type AS declined_by_type, dc.actor_id AS declined_by_id
+  dc.id AS decline_id, dc.reason AS decline_reason, dc.note AS decline_note, dc.created_at AS declined_at, dc.actor_type AS declined_by_type, dc.actor_id AS declined_by_id
 FROM conversions cv
 LEFT JOIN declined_commissions dc ON dc.conversion_id = cv.id AND dc.reinstated_at IS NULL
 LEFT JOIN conversions first ON first.id = cv.renewal_of

@@ -150,13 +150,18 @@ export async function declineStakes(db: D1Database, brandId: string, conversionI
   return { bonusMinor: (bonus?.results[0] as { bonus: number } | undefined)?.bonus ?? 0, startsSubscription: (first?.results.length ?? 0) > 0 };
 }
 
-/** Gives a declined commission back (the failed refund's give-back), once; an order reinstated already is answered as it is. */
-export async function reinstateConversion(db: D1Database, brandId: string, conversionId: string, actor: Actor, now: number): Promise<{ orderId: string; reinstated: boolean }> {
+/**
+ * Gives a declined commission back (the failed refund's give-back), once; an order reinstated already is answered as
+ * it is. `declineId` (a console form's) names the decline to undo: a newer one standing is left as it is (`newer`).
+ */
+export async function reinstateConversion(db: D1Database, brandId: string, conversionId: string, actor: Actor, now: number, declineId: string | null = null): Promise<{ orderId: string; reinstated: boolean; newer: boolean }> {
   const state = await orderState(db, brandId, conversionId);
   if (!state.decline_id || !state.decline_refund_id) {
-    if (state.ever_declined) return { orderId: state.external_order_id, reinstated: false };
+    if (state.ever_declined) return { orderId: state.external_order_id, reinstated: false, newer: false };
     throw new ApiError(409, 'not_declined', "This order's commission was never declined, so there is nothing to reinstate.");
   }
+  // The write undoes state.decline_id only, so a decline made after this check is never the one reinstated.
+  if (declineId !== null && declineId !== state.decline_id) return { orderId: state.external_order_id, reinstated: false, newer: true };
   if (state.in_payout) throw inPayoutError();
   const { period, availableFrom } = declineBooking(state);
   const givenBack = newId('le');
@@ -168,8 +173,8 @@ export async function reinstateConversion(db: D1Database, brandId: string, conve
     db.prepare(BONUS_GIVEN_BACK).bind(givenBack, newId('le'), period, availableFrom, now),
     ...conversionReinstatedStatements(db, state.decline_id, now),
   ]);
-  if ((updated?.meta.changes ?? 0) > 0) return { orderId: state.external_order_id, reinstated: true };
+  if ((updated?.meta.changes ?? 0) > 0) return { orderId: state.external_order_id, reinstated: true, newer: false };
   const after = await orderState(db, brandId, conversionId);
-  if (after.decline_id && after.in_payout) throw inPayoutError();
-  return { orderId: after.external_order_id, reinstated: false };
+  if (after.decline_id === state.decline_id && after.in_payout) throw inPayoutError();
+  return { orderId: after.external_order_id, reinstated: false, newer: after.decline_id !== null && after.decline_id !== state.decline_id };
 }

@@ -322,12 +322,21 @@ describe('declining in the console, the creator portal and the outgoing webhooks
     expect(activity).toContain('Order’s commission declined');
     expect(activity).toContain(`Order ${order.orderId}: Test order, “Placed by our team”`);
 
-    const back = await post(`/console/orders/${order.id}/reinstate`, { key: fk() }, { cookie: o.cookie });
+    const standing = /name="decline" value="([^"]+)"/.exec(declinedPage)![1]!;
+    expect((await post(`/console/orders/${order.id}/reinstate`, { key: fk() }, { cookie: o.cookie })).status).toBe(422);
+    expect((await post(`/console/orders/${order.id}/reinstate`, { key: fk(), decline: 'bad id!' }, { cookie: o.cookie })).status).toBe(422);
+    const back = await post(`/console/orders/${order.id}/reinstate`, { key: fk(), decline: standing }, { cookie: o.cookie });
     expect(back.headers.get('location')).toContain('flash=reinstated');
     expect(await balance(o)).toBe(1_000);
     // The decline form sent again after the reinstatement declines nothing.
     expect((await post(`/console/orders/${order.id}/decline`, form, { cookie: o.cookie })).headers.get('location')).toContain('flash=declined_already');
     expect(await balance(o)).toBe(1_000);
+    // Declined again: the first decline's Reinstate form, sent from a stale page, leaves the newer decline standing.
+    expect((await decline(o, order.id, { reason: 'fraud' })).status).toBe(200);
+    const stale = await post(`/console/orders/${order.id}/reinstate`, { key: fk(), decline: standing }, { cookie: o.cookie });
+    expect(stale.headers.get('location')).toContain('flash=declined_again');
+    expect(await balance(o)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM declined_commissions WHERE conversion_id = ? AND reinstated_at IS NULL', order.id)).toBe(1);
   });
 
   it('the confirmation states the commission, and the month’s bonus exactly when the decline takes it back, whichever order earned it', async () => {

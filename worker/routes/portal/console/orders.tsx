@@ -121,6 +121,7 @@ const FLASH: Record<string, Flash> = {
   declined_already: { tone: 'info', text: 'That order’s commission was declined already (or the form was sent twice), so nothing changed.' },
   reinstated: { tone: 'success', text: 'Commission reinstated. The creator earns on this order again, and it counts in their results.' },
   reinstated_already: { tone: 'info', text: 'That order’s commission stands already, so nothing changed.' },
+  declined_again: { tone: 'info', text: 'That order was declined again after the page you reinstated it from was loaded, so nothing changed. Reinstate it from its row as it is now.' },
   commission_in_payout: { tone: 'error', text: 'That order’s commission is in a payout already. Add an adjustment on the creator’s page instead.' },
 };
 
@@ -168,11 +169,13 @@ orderRoutes.post('/orders/:id/decline', async (c) => {
 orderRoutes.post('/orders/:id/reinstate', async (c) => {
   const o = await orderOr404(c);
   const form = await readForm(c);
-  if (!FORM_KEY.test(form.get('key'))) throw new ApiError(422, 'validation_failed', 'The form was missing a part. Reload the page and try again.');
+  // The decline the row showed: a stale page never reinstates a newer one.
+  const declineId = form.get('decline');
+  if (!FORM_KEY.test(form.get('key')) || !ID_PATTERN.test(declineId)) throw new ApiError(422, 'validation_failed', 'The form was missing a part. Reload the page and try again.');
   const { user } = c.var;
   try {
-    const done = await reinstateConversion(c.env.DB, user.brandId, o.id, { type: 'admin_user', id: user.id }, Date.now());
-    return c.redirect(withFlash(orderPath(o.external_order_id), done.reinstated ? 'reinstated' : 'reinstated_already'), 303);
+    const done = await reinstateConversion(c.env.DB, user.brandId, o.id, { type: 'admin_user', id: user.id }, Date.now(), declineId);
+    return c.redirect(withFlash(orderPath(o.external_order_id), done.reinstated ? 'reinstated' : done.newer ? 'declined_again' : 'reinstated_already'), 303);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'commission_in_payout') return c.redirect(withFlash(orderPath(o.external_order_id), 'commission_in_payout'), 303);
     if (e instanceof ApiError && e.code === 'not_declined') return c.redirect(withFlash(orderPath(o.external_order_id), 'reinstated_already'), 303);
