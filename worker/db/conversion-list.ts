@@ -132,6 +132,12 @@ export function commissionStatus(row: Pick<ListedConversion, 'available_at' | 'p
   return row.available_at !== null && row.available_at > now ? 'holding' : 'available';
 }
 
+// As the admin API and the orders CSV report it: `declined` while the brand's decline of the order stands (its
+// commission reversed, wherever that stands), else where the commission stands.
+export type ReportedCommissionStatus = CommissionStatus | 'declined';
+export const reportedCommissionStatus = (row: Pick<ListedConversion, 'available_at' | 'payout_status' | 'decline_id'>, now: number): ReportedCommissionStatus =>
+  row.decline_id !== null ? 'declined' : commissionStatus(row, now);
+
 export const positionOf = (row: ListedConversion): Position => ({ at: row.occurred_at, id: row.id });
 
 export const ORDERS_CSV_HEADER = [
@@ -161,7 +167,6 @@ export const ORDERS_CSV_HEADER = [
   'declined',
 ];
 
-
 function orderCsvLine(o: ListedConversion, now: number): string {
   const money = (minor: number) => csvNumber(formatAmount(minor, o.currency));
   const priced = o.commission_minor !== null;
@@ -182,7 +187,7 @@ function orderCsvLine(o: ListedConversion, now: number): string {
     priced ? money(o.commission_minor!) : withheld ? money(0) : '',
     o.rate_bps === null ? '' : csvPercent(o.rate_bps),
     o.tier === null ? '' : csvNumber(o.tier),
-    csvText(priced ? commissionStatus(o, now) : ''),
+    csvText(priced ? reportedCommissionStatus(o, now) : ''),
     csvText(iso(o.available_at)),
     money(o.bonus_minor),
     money(o.refunded_minor),

@@ -15,6 +15,7 @@ import { parseTags, tagsJsonSql } from './creator-tags';
 import { maskedTaxDetails, type TaxDetails } from '../domain/tax-details';
 import type { SavedPayoutDetails } from './sealed-details';
 import { factorOf, recoveryCodesLeft } from './two-step';
+import { SHOWN_KIND } from './creator-portal';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
 // never one per enrollment or link: a D1 invocation runs at most 1,000 queries, which a long history would pass.
@@ -274,9 +275,9 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     'ledger',
     keysetItems(
       db,
-      `SELECT l.id, b.name AS brand, l.enrollment_id, l.kind, l.amount_minor, l.currency, l.rate_bps, l.tier, l.basis_minor, l.period, l.conversion_id, l.refund_id,
+      `SELECT l.id, b.name AS brand, l.enrollment_id, ${SHOWN_KIND} AS kind, l.amount_minor, l.currency, l.rate_bps, l.tier, l.basis_minor, l.period, l.conversion_id,
          l.submission_id, l.note, l.available_at, l.payout_id, l.created_at
-       FROM ledger_entries l JOIN brands b ON b.id = l.brand_id WHERE l.creator_id = ? AND (l.created_at > ? OR (l.created_at = ? AND l.id > ?)) ORDER BY l.created_at, l.id LIMIT ${PAGE}`,
+       FROM ledger_entries l JOIN brands b ON b.id = l.brand_id LEFT JOIN conversions cv ON cv.id = l.conversion_id WHERE l.creator_id = ? AND (l.created_at > ? OR (l.created_at = ? AND l.id > ?)) ORDER BY l.created_at, l.id LIMIT ${PAGE}`,
       [creatorId],
       [-1, -1, ''],
       (r) => [r.created_at, r.created_at, r.id],

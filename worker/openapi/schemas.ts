@@ -922,7 +922,9 @@ export const RecordedOrder = z
         rateBps: example(z.int(), 1000).nullable(),
         tier: count(0).nullable(),
         availableAt: time,
-        status: z.enum(['holding', 'available', 'in_payout', 'paid']).meta({ description: 'holding until availableAt, then available until a closed period claims it (in_payout), paid once that payout is marked paid.' }),
+        status: z
+          .enum(['holding', 'available', 'in_payout', 'paid', 'declined'])
+          .meta({ description: 'holding until availableAt, then available until a closed period claims it (in_payout), paid once that payout is marked paid; declined while your brand declines it (see `declined`).' }),
       })
       .nullable(),
     bonusMinor: minor(0),

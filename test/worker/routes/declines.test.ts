@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import migration0073 from '../../../migrations/0073_declined_commissions.sql?raw';
 import { creatorBounties } from '../../../worker/db/bounties';
 import { declineConversion } from '../../../worker/db/declines';
+import { parseCsv } from '../../../worker/lib/csv';
 import { ApiError } from '../../../worker/lib/errors';
 import { markPayouts } from '../../../worker/routes/admin/payouts';
 import type { Env } from '../../../worker/env';
@@ -17,7 +18,7 @@ import { signedInCreator } from '../portal-fixtures';
 const fk = () => crypto.randomUUID().replace(/-/g, '');
 
 type Money = Pick<Awaited<ReturnType<typeof createMoneyBrand>>, 'brand' | 'ingestKey' | 'code' | 'enrollment' | 'creator' | 'campaign' | 'handle'>;
-type Listed = { id: string; orderId: string; refundedMinor: number; reversedMinor: number; declined: { reason: string; note: string | null; at: string; by: { type: string; id: string } } | null };
+type Listed = { id: string; orderId: string; refundedMinor: number; reversedMinor: number; commission: { status: string } | null; declined: { reason: string; note: string | null; at: string; by: { type: string; id: string } } | null };
 type ErrorBody = { error: { code: string } };
 
 let n = 0;
@@ -38,6 +39,11 @@ const reinstate = (m: Money, id: string) => m.brand.api('POST', `/api/admin/conv
 const balance = (m: Money) => rowCount('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId);
 const tierRevenue = (m: Money) => rowCount("SELECT COALESCE(SUM(basis_minor), 0) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind IN ('commission', 'reversal') AND basis_period = ?", m.enrollment.id, NOW_ISO().slice(0, 7));
 const reversals = (m: Money) => rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal' AND amount_minor <> 0", m.brand.brandId);
+// The orders CSV's commission_status and declined cells of one order.
+async function csvStatus(m: Money, orderId: string): Promise<[string, string]> {
+  const [header, row] = parseCsv(await (await m.brand.api('GET', `/api/admin/conversions/export.csv?orderId=${encodeURIComponent(orderId)}`)).text()).map((r) => r.cells);
+  return [row![header!.indexOf('commission_status')]!, row![header!.indexOf('declined')]!];
+}
 const close = (m: Money, period: string) => m.brand.api('POST', '/api/admin/payouts/close', { period });
 const payoutAmounts = async (m: Money) =>
   (await env.DB.prepare('SELECT amount_minor FROM payouts WHERE brand_id = ? ORDER BY period').bind(m.brand.brandId).all<{ amount_minor: number }>()).results.map((p) => p.amount_minor);
@@ -85,7 +91,8 @@ describe('declining an order’s commission', () => {
     const res = await decline(m, o.id);
     expect(res.status).toBe(200);
     const body = await json<Data<Listed>>(res);
-    expect(body.data).toMatchObject({ id: o.id, refundedMinor: 0, reversedMinor: 1_000, declined: { reason: 'test_order', note: 'Staff test order', by: { type: 'api_key' } } });
+    expect(body.data).toMatchObject({ id: o.id, refundedMinor: 0, reversedMinor: 1_000, commission: { status: 'declined' }, declined: { reason: 'test_order', note: 'Staff test order', by: { type: 'api_key' } } });
+    expect(await csvStatus(m, o.orderId)).toEqual(['declined', 'test_order']);
     expect([await balance(m), await tierRevenue(m), await bountyProgress(m)]).toEqual([2_000, 20_000, 1]);
     // Again: answered as it is, no second reversal.
     const again = await decline(m, o.id, { reason: 'fraud' });
@@ -96,7 +103,8 @@ describe('declining an order’s commission', () => {
 
     const back = await reinstate(m, o.id);
     expect(back.status).toBe(200);
-    expect((await json<Data<Listed>>(back)).data).toMatchObject({ declined: null, reversedMinor: 0 });
+    expect((await json<Data<Listed>>(back)).data).toMatchObject({ declined: null, reversedMinor: 0, commission: { status: 'available' } });
+    expect(await csvStatus(m, o.orderId)).toEqual(['available', '']);
     expect([await balance(m), await tierRevenue(m), await bountyProgress(m)]).toEqual([3_000, 30_000, 2]);
     expect((await reinstate(m, o.id)).status).toBe(200);
     expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND event_key LIKE 'refund_failed:%'", m.brand.brandId)).toBe(1);
@@ -369,6 +377,13 @@ describe('declining in the console, the creator portal and the outgoing webhooks
     expect(stats).toMatch(/Declined by [^<]+: Duplicate order — Sent twice by the store/);
     expect(stats).not.toContain('· refunded');
     expect(await (await get('/earnings', m.cookie)).text()).toContain('Declined by the brand');
+    // Their data download names the entry as the Earnings page does, and the decline with its reason and note.
+    const data = (await (await get('/account/data.json', m.cookie)).json()) as { ledger: { kind: string; amountMinor: number }[]; orders: { orderId: string; declines: { reason: string; note: string | null; reinstatedAt: string | null }[] }[] };
+    expect(data.ledger.map((l) => [l.kind, l.amountMinor])).toEqual([
+      ['commission', 1_000],
+      ['declined', -1_000],
+    ]);
+    expect(data.orders.find((o) => o.orderId === order.orderId)!.declines).toEqual([expect.objectContaining({ reason: 'duplicate', note: 'Sent twice by the store', reinstatedAt: null })]);
   });
 
   it('gives endpoints that had every default event the two decline events (the migration), and leaves chosen lists alone', async () => {

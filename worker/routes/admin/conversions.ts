@@ -2,7 +2,7 @@
 // to, what it earned and what refunds took back. Read-only; orders come in through /v1 and the webhooks.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { commissionStatus, listConversions, ORDER_ID_FILTER, ordersCsvStream, positionOf, type ListedConversion } from '../../db/conversion-list';
+import { listConversions, reportedCommissionStatus, ORDER_ID_FILTER, ordersCsvStream, positionOf, type ListedConversion } from '../../db/conversion-list';
 import { csvAttachment } from '../../lib/csv';
 import type { AppEnv } from '../../env';
 import { cursorParam, pageOf } from '../../lib/cursor';
@@ -68,7 +68,7 @@ export function recordedOrderView(row: ListedConversion, now: number) {
             rateBps: row.rate_bps,
             tier: row.tier,
             availableAt: iso(row.available_at),
-            status: commissionStatus(row, now),
+            status: reportedCommissionStatus(row, now),
           },
     bonusMinor: row.bonus_minor,
     refundedMinor: row.refunded_minor,
