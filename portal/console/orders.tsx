@@ -131,7 +131,6 @@ const Commission: FC<{ o: ListedConversion; now: number; timezone: string; canWr
   ) : null;
   if (o.self_purchase === SELF_PURCHASE_WITHHELD) return <SelfPurchase />;
   if (o.commission_minor === null || o.available_at === null) return <>{decline ?? <span class="muted">—</span>}</>;
-  if (o.commission_minor === null || o.available_at === null) return <span class="muted">—</span>;
   const status = commissionStatus(o, now);
   return (
     <>

@@ -944,7 +944,6 @@ export const RecordedOrder = z
   })
   .meta({ id: 'RecordedOrder' });
 
-
 export const Refund = z
   .object({
     id: id('rf'),
