@@ -37,7 +37,7 @@ describe('declining an order in Chromium', () => {
     await page.goto(`${server.url}/console/orders`);
     const row = page.locator('tr', { hasText: 'fw-1043-staff-test' });
     await navigate(page, () => row.getByRole('link', { name: 'Decline…' }).click(), /\/decline$/);
-    expect(await page.locator('main').innerText()).toContain('$12.90 they would have earned');
+    expect(await page.locator('main').innerText()).toContain('Its commission, $12.90 on this $129.00 order: taken back');
     await page.getByLabel('Reason').selectOption('test_order');
     await page.getByLabel(/^Note for the creator/).fill('Placed by our team to test the new checkout');
     await capture(page, '01-confirm');
