@@ -7,14 +7,15 @@ import { countOf, EARNING_KIND_LABELS, formatDate, formatMoney, formatPercent, f
 import { Badge } from './layout';
 
 // The line under an entry: the sale it was priced on (for a refund, what was refunded, or what a failed refund gave
-// back) with its rate and tier.
+// back; for a brand's decline, that it declined the order or reinstated it) with its rate and tier.
 function pricedOn(e: StatementEntry, currency: string, timeZone: string): string | null {
   if (!ORDER_KINDS.has(e.kind) || e.orderId === null) return null;
   const rate = e.rateBps === null ? '' : ` · ${formatPercent(e.rateBps)}${e.tier === null ? '' : ` (tier ${e.tier})`}`;
   const order = `Order of ${formatMoney(e.orderAmountMinor ?? 0, currency)} on ${formatDate(e.orderAt, timeZone)}`;
   if (e.kind === 'commission' || e.kind === 'renewal_commission') return `${order}${rate}`;
   const refund = formatMoney(Math.abs(e.basisMinor), currency);
-  return `${e.kind === 'reversal_back' ? `${refund} refund failed, given back` : `${refund} refunded`} · ${order}${rate}`;
+  const what: Record<string, string> = { reversal_back: `${refund} refund failed, given back`, declined: 'Declined by the brand', declined_back: 'Decline reinstated by the brand, given back' };
+  return `${what[e.kind] ?? `${refund} refunded`} · ${order}${rate}`;
 }
 
 const PostLink: FC<{ url: string }> = ({ url }) => (

@@ -1,4 +1,5 @@
 // Settings → Activity: who did what to the brand's account, newest first, from the audit log.
+import { DECLINE_REASON_LABELS, type DeclineReason } from '../../worker/db/declines';
 import type { FC } from 'hono/jsx';
 import type { ActivityArea, ActivityRow } from '../../worker/db/activity';
 import { countOf, formatCount, formatDate, formatDateTime, formatMoney, linkTarget } from '../format';
@@ -81,6 +82,8 @@ const SAID: Record<string, string> = {
   'ledger.adjusted': 'Bonus or correction added',
   'gift.changed': 'Gift request changed',
   'gift.withdrawn': 'Gift request withdrawn',
+  'conversion.declined': 'Order’s commission declined',
+  'conversion.reinstated': 'Declined commission reinstated',
   'submission.rights_extension_asked': 'Usage rights extension asked',
   'submission.rights_extension_withdrawn': 'Usage rights extension withdrawn',
   'submission.rights_extension_accepted': 'Usage rights extension accepted',
@@ -208,6 +211,12 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
     return `${file} file: ${countOf(d.payouts, 'payout')}, ${formatMoney(d.totalMinor, d.currency)}`;
   },
   'bounty.archived': (d) => (typeof d.title === 'string' ? shortText(`“${d.title}”`) : ''),
+  // "Order 1042: Test order, “Staff checkout test”"
+  'conversion.declined': (d) =>
+    typeof d.orderId === 'string' && typeof d.reason === 'string' && d.reason in DECLINE_REASON_LABELS
+      ? shortText(`Order ${d.orderId}: ${DECLINE_REASON_LABELS[d.reason as DeclineReason]}${typeof d.note === 'string' && d.note ? `, “${d.note}”` : ''}`)
+      : '',
+  'conversion.reinstated': (d) => (typeof d.orderId === 'string' ? shortText(`Order ${d.orderId}`) : ''),
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };
 

@@ -8,6 +8,8 @@ import { CampaignFilter, ConsolePage, DataTable, Pager, type Viewer } from './la
 import type { WaitingRefund } from '../../worker/routes/portal/console/orders';
 import { DAY_MS } from '../../worker/domain/periods';
 import { SELF_PURCHASE_EARNS, SELF_PURCHASE_WITHHELD } from '../../worker/domain/self-purchase';
+import { DECLINE_NOTE_MAX, DECLINE_REASON_LABELS, declineReasons } from '../../worker/db/declines';
+import { ErrorSummary, FlashNotice, type Flash, type FormError } from '../layout';
 
 // `renewal` stands beside the attributions in the page's one select: a subscription's later payments.
 // `enrollment`: one creator's orders in one campaign (the console's creator page links here); `from` and
@@ -93,9 +95,42 @@ const SelfPurchase: FC = () => (
   </>
 );
 
-const Commission: FC<{ o: ListedConversion; now: number; timezone: string }> = ({ o, now, timezone }) => {
+// Whether a brand may decline the order's commission now (db/declines.ts decides again): credited, earning, not
+// refunded in full, and not in a payout yet.
+export const declinable = (o: ListedConversion, now: number) =>
+  o.decline_reason === null && o.attribution !== 'none' && o.self_purchase !== SELF_PURCHASE_WITHHELD && o.refunded_minor < o.amount_minor && (o.commission_minor === null || !['in_payout', 'paid'].includes(commissionStatus(o, now)));
+
+// A declined order: the reason and note the creator reads, and (while unpaid) the button that undoes it.
+const Declined: FC<{ o: ListedConversion; now: number; canWrite: boolean; formKey: string }> = ({ o, now, canWrite, formKey }) => (
+  <>
+    <Badge status="rejected" label={`Declined · ${DECLINE_REASON_LABELS[o.decline_reason!]}`} />
+    {o.commission_minor !== null ? (
+      <span class="muted small block">
+        <s>{formatMoney(o.commission_minor, o.currency)}</s> not earned
+      </span>
+    ) : null}
+    {o.decline_note ? <span class="small block">“{o.decline_note}”</span> : null}
+    {canWrite && (o.commission_minor === null || !['in_payout', 'paid'].includes(commissionStatus(o, now))) ? (
+      <form method="post" action={`/console/orders/${o.id}/reinstate`} class="inline-form">
+        <input type="hidden" name="key" value={formKey} />
+        <input type="hidden" name="decline" value={o.decline_id ?? ''} />
+        <button type="submit" class="button button-small">
+          Reinstate
+        </button>
+      </form>
+    ) : null}
+  </>
+);
+
+const Commission: FC<{ o: ListedConversion; now: number; timezone: string; canWrite?: boolean; formKey?: string }> = ({ o, now, timezone, canWrite = false, formKey = '' }) => {
+  if (o.decline_reason !== null) return <Declined o={o} now={now} canWrite={canWrite} formKey={formKey} />;
+  const decline = canWrite && declinable(o, now) ? (
+    <a class="small block" href={`/console/orders/${o.id}/decline`}>
+      Decline…
+    </a>
+  ) : null;
   if (o.self_purchase === SELF_PURCHASE_WITHHELD) return <SelfPurchase />;
-  if (o.commission_minor === null || o.available_at === null) return <span class="muted">—</span>;
+  if (o.commission_minor === null || o.available_at === null) return <>{decline ?? <span class="muted">—</span>}</>;
   const status = commissionStatus(o, now);
   return (
     <>
@@ -105,6 +140,7 @@ const Commission: FC<{ o: ListedConversion; now: number; timezone: string }> = (
       <Badge status={COMMISSION_BADGES[status]} label={COMMISSION_LABELS[status]} />
       {o.bonus_minor > 0 ? <span class="small block">+ {formatMoney(o.bonus_minor, o.currency)} performance bonus</span> : null}
       {status === 'holding' ? <span class="muted small block">payable from {formatDateTime(o.available_at, timezone)}</span> : null}
+      {decline}
     </>
   );
 };
@@ -166,7 +202,10 @@ export const OrdersPage: FC<{
   now: number;
   toReview: number;
   waiting?: { shown: WaitingRefund[]; total: number };
-}> = ({ viewer, canDownload, filters, of, campaigns, orders, nextCursor, paged, now, toReview, waiting = { shown: [], total: 0 } }) => {
+  canWrite?: boolean;
+  formKey?: string;
+  flash?: Flash;
+}> = ({ viewer, canDownload, filters, of, campaigns, orders, nextCursor, paged, now, toReview, waiting = { shown: [], total: 0 }, canWrite = false, formKey = '', flash = null }) => {
   const filtered = Object.values(filters).some((v) => v !== null);
   return (
     <ConsolePage title="Orders" viewer={viewer} section="orders" toReview={toReview}>
@@ -181,6 +220,7 @@ export const OrdersPage: FC<{
           </a>
         ) : null}
       </div>
+      <FlashNotice flash={flash} />
       <section class="card" aria-labelledby="orders-h">
         <div class="card-head">
           <h2 id="orders-h">{paged ? 'Older orders' : 'Latest orders'}</h2>
@@ -236,6 +276,7 @@ export const OrdersPage: FC<{
         ) : null}
         <p class="muted small">
           Times and days are in {viewer.timezone}. A code beats a tracked link; a link counts within the campaign's attribution window. Commission is payable once the holding period ends, and refunds reverse their share.
+          {canWrite ? ' Decline a test, fraudulent or duplicate order’s commission while it is unpaid.' : ''}
         </p>
         {orders.length === 0 ? (
           <p class="empty-inline">
@@ -286,7 +327,7 @@ export const OrdersPage: FC<{
                       <Attribution o={o} />
                     </td>
                     <td data-label="Commission">
-                      <Commission o={o} now={now} timezone={viewer.timezone} />
+                      <Commission o={o} now={now} timezone={viewer.timezone} canWrite={canWrite} formKey={formKey} />
                     </td>
                     <td data-label="Refunded" class="num">
                       {o.refunded_minor > 0 ? (
@@ -307,6 +348,106 @@ export const OrdersPage: FC<{
         <Pager newest={paged ? ordersHref(filters) : null} older={nextCursor ? ordersHref(filters, nextCursor) : null} olderLabel="Older orders" />
       </section>
       {waiting.total > 0 ? <WaitingRefunds waiting={waiting} now={now} timeZone={viewer.timezone} /> : null}
+    </ConsolePage>
+  );
+};
+
+// The confirmation before a decline: what the creator loses, and the reason and note they will read.
+export type DeclineFormValues = { reason: string; note: string };
+// `stakes`: what the decline would take beyond the commission (db/declines.ts declineStakes).
+export const DeclineOrderPage: FC<{
+  viewer: Viewer;
+  o: ListedConversion;
+  stakes: { bonusMinor: number; startsSubscription: boolean };
+  formKey: string;
+  values: DeclineFormValues;
+  errors?: FormError[];
+  toReview: number;
+  now: number;
+}> = ({
+  viewer,
+  o,
+  stakes,
+  formKey,
+  values,
+  errors,
+  toReview,
+  now,
+}) => {
+  // What refunds left of the commission: all a decline takes of it.
+  const commission = Math.max(0, (o.commission_minor ?? 0) - o.reversed_minor);
+  const who = o.handle ? `@${o.handle}` : 'The creator';
+  return (
+    <ConsolePage title="Decline an order’s commission" viewer={viewer} section="orders" toReview={toReview}>
+      <div class="page-head">
+        <div>
+          <p class="eyebrow">
+            <a href={ordersHref({ ...NO_ORDER_FILTERS, orderId: o.external_order_id })}>Orders</a>
+          </p>
+          <h1 class="page-title">
+            Decline order <bdi>{o.external_order_id}</bdi>?
+          </h1>
+        </div>
+      </div>
+      <ErrorSummary errors={errors} />
+      <section class="card" aria-labelledby="decline-h">
+        <h2 id="decline-h">What {who} loses</h2>
+        <ul>
+          <li>
+            {commission > 0 ? (
+              <>
+                Its commission, <strong>{formatMoney(commission, o.currency)}</strong> on this {formatMoney(o.amount_minor, o.currency)} order{o.reversed_minor > 0 ? ' (what refunds left of it)' : ''}
+                {stakes.bonusMinor > 0 ? (
+                  <>
+                    , and the month’s performance bonus, <strong>{formatMoney(stakes.bonusMinor, o.currency)}</strong>, as without this order the month falls below its threshold
+                  </>
+                ) : null}
+                : taken back from their earnings before it is paid.
+              </>
+            ) : (
+              <>Nothing in money: this order earned no commission.</>
+            )}
+          </li>
+          <li>The order stops counting in their results: their tier in the order’s month, bounties, your network page and ranking, and the weekly report.</li>
+          {stakes.startsSubscription ? (
+            <li>
+              It is the first payment of a Stripe subscription: while the decline stands, the subscription’s renewals earn them nothing and are not recorded. Reinstating it lets the renewals after that earn again, not those paid meanwhile.
+            </li>
+          ) : null}
+          <li>They see it in their portal as “Declined by {viewer.brandName}” with the reason and note below.</li>
+        </ul>
+        <p class="muted small">
+          You can reinstate it from the Orders page while its commission is unpaid{commissionStatus(o, now) === 'holding' && o.available_at ? ` (it is held until ${formatDateTime(o.available_at, viewer.timezone)})` : ''}. Once it is in a payout, correct it with an adjustment on the creator’s page instead.
+        </p>
+        <form method="post" action={`/console/orders/${o.id}/decline`} class="stack">
+          <input type="hidden" name="key" value={formKey} />
+          <div class="field">
+            <label for="reason">Reason</label>
+            <select id="reason" name="reason" required aria-invalid={errors?.some((e) => typeof e !== 'string' && e.field === 'reason') ? 'true' : undefined}>
+              {declineReasons.map((r) => (
+                <option value={r} selected={values.reason === r}>
+                  {DECLINE_REASON_LABELS[r]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="field">
+            <label for="note">Note for the creator (optional)</label>
+            <input id="note" name="note" type="text" maxlength={DECLINE_NOTE_MAX} value={values.note} placeholder="Placed by our team to test checkout" aria-describedby="note-hint" aria-invalid={errors?.some((e) => typeof e !== 'string' && e.field === 'note') ? 'true' : undefined} />
+            <p id="note-hint" class="hint">
+              One line, at most {DECLINE_NOTE_MAX} characters. {who} reads it beside the order.
+            </p>
+          </div>
+          <div class="form-actions">
+            <button type="submit" class="button button-danger">
+              Decline the commission
+            </button>{' '}
+            <a class="button" href={ordersHref({ ...NO_ORDER_FILTERS, orderId: o.external_order_id })}>
+              Keep it
+            </a>
+          </div>
+        </form>
+      </section>
     </ConsolePage>
   );
 };

@@ -53,6 +53,8 @@ const EVENT_HINTS: Record<WebhookEventType, string> = {
   'conversion.created': 'an order is recorded, with its creator and commission',
   'conversion.attributed': 'an order waiting for its click is credited',
   'conversion.reversed': 'a refund takes commission back',
+  'conversion.declined': 'you decline an order’s commission',
+  'conversion.reinstated': 'you reinstate a declined commission',
   'refund.failed': 'a refund failed, and gives back what it took',
   'submission.submitted': 'a creator sends a draft',
   'submission.reviewed': 'your team approves, asks for changes or rejects',

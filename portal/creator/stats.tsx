@@ -9,6 +9,7 @@ import { DailySection } from '../charts';
 import { COMMISSION_BADGES, formatCount, formatDate, formatDateTime, formatMoney, zoneLabel } from '../format';
 import { Badge, Page, Stat } from '../layout';
 import { SELF_PURCHASE_WITHHELD } from '../../worker/domain/self-purchase';
+import { DECLINE_REASON_LABELS } from '../../worker/db/declines';
 import { creatorNav } from './pages';
 
 const rate = (orders: number, clicks: number) => (clicks === 0 ? '—' : `${((orders / clicks) * 100).toFixed(1)}%`);
@@ -19,6 +20,17 @@ export const CREATOR_ORDERS_SHOWN = 25;
 const how = (o: ListedConversion) => (o.renewal_of !== null ? 'Subscription payment' : o.attribution === 'code' ? `Code ${o.code_raw ?? ''}`.trim() : 'Your link');
 
 const Earned: FC<{ o: ListedConversion; e: CreatorEnrollment; now: number }> = ({ o, e, now }) => {
+  // The brand declined its commission (a test order, fraud, a duplicate): it earns nothing and counts toward nothing.
+  if (o.decline_reason !== null)
+    return (
+      <>
+        <span class="block">
+          <Badge status="rejected" label="Declined" /> Declined by {e.brand_name}: {DECLINE_REASON_LABELS[o.decline_reason]}
+          {o.decline_note ? ` — ${o.decline_note}` : ''}
+        </span>
+        <span class="muted small block">No commission, and it counts toward no tier or bounty.</span>
+      </>
+    );
   // Bought through their own code or link (their sign-in email at checkout): it earns nothing and counts toward no tier.
   if (o.self_purchase === SELF_PURCHASE_WITHHELD) return <Badge status="self_purchase" label="Your own order: no commission" />;
   if (o.commission_minor === null) return <span class="muted">No commission on this campaign</span>;
@@ -87,7 +99,7 @@ export const StatsPage: FC<{ who: string; e: CreatorEnrollment; stats: CreatorSt
         <h2>How these are counted</h2>
         <ul class="checklist small">
           <li>Someone who clicks your link again within an hour counts once; link previews and bots never count.</li>
-          <li>An order counts on the day it was placed, through your code or your link. An order refunded in full drops out.</li>
+          <li>An order counts on the day it was placed, through your code or your link. An order refunded in full drops out. So does one {e.brand_name} declines, with its reason beside it.</li>
           {e.self_purchases_earn ? null : <li>An order you place yourself, paying with the email you sign in with, earns no commission and does not count toward your tier.</li>}
           <li>
             Days are {e.brand_name}’s, in {zoneLabel(e.timezone)} time. What you earned, subscription renewals included, is on <a href="/earnings">Earnings</a>.

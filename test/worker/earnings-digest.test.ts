@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../worker/env';
 import { earningsDigest, mailEarningsDigests, type CampaignEarnings } from '../../worker/jobs/earnings-digest';
 import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
-import { BASE, createMoneyBrand, insertLedgerEntry, rowCount, signedPost, waitFor } from './fixtures';
+import { BASE, createMoneyBrand, insertLedgerEntry, json, rowCount, signedPost, waitFor } from './fixtures';
 import { fetchWorker, get, post } from './forms';
 import { unsubscribeToken } from '../../worker/db/mail-opt-outs';
 import { portalTestDefaults, signedInCreator } from './portal-fixtures';
@@ -211,12 +211,64 @@ describe('the earnings mail when things go wrong', () => {
     expect(mail.text).not.toContain('$90.00');
     expect(mail.text).not.toContain('$9.00');
   });
+
+  it('never tells of an order the brand declined before the mail', { timeout: 30_000 }, async () => {
+    const m = await signedInCreator();
+    const sent = mailbox();
+    const mine = () => sent.filter((s) => s.to === m.email);
+    const t = Date.now();
+    const declined = await json<{ data: { id: string } }>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `edd-${t}-0`, 10_000)));
+    expect((await m.brand.api('POST', `/api/admin/conversions/${declined.data.id}/decline`, { reason: 'test_order' })).status).toBe(200);
+    // Declined alone: no mail is due at all.
+    expect(await mailEarningsDigests(env as Env, later())).toBe(0);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `edd-${t}-1`, 20_000))).status).toBe(201);
+    expect(await mailEarningsDigests(env as Env, later())).toBe(1);
+    await waitFor(async () => (mine().length === 1 ? true : null));
+    expect(mine()[0]!.text).toContain('A new order earned you $20.00 in commission.');
+    expect(mine()[0]!.text).not.toMatch(/\$10\.00|\$1\.00|declined|Refunds took back/);
+  });
+});
+
+describe('the earnings mail of a decline', () => {
+  it('tells of an order declined after a mail told of it, the bonus it cost included, apart from refunds, and of its reinstatement', { timeout: 40_000 }, async () => {
+    const m = await signedInCreator({ paymentModel: 'hybrid', bonus: { thresholdMinor: 15_000, amountMinor: 2_000 } });
+    const sent = mailbox();
+    const mine = () => sent.filter((s) => s.to === m.email);
+    const run = (days: number) => mailEarningsDigests(env as Env, later() + days * DAY);
+    const t = Date.now();
+    const place = async (i: number, amount: number) => (await json<{ data: { id: string } }>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `edb-${t}-${i}`, amount)))).data.id;
+    await place(0, 10_000);
+    const declined = await place(1, 10_000);
+    expect(await run(0)).toBe(1);
+    await waitFor(async () => (mine().length === 1 ? true : null));
+    expect(mine()[0]!.text).toContain('You reached the performance bonus: $20.00.');
+
+    // A day on: the second order declined (the month falls below the bonus's target), and a new order.
+    expect((await m.brand.api('POST', `/api/admin/conversions/${declined}/decline`, { reason: 'fraud' })).status).toBe(200);
+    await place(2, 3_000);
+    expect(await run(1)).toBe(1);
+    await waitFor(async () => (mine().length === 2 ? true : null));
+    const second = mine()[1]!.text;
+    expect(second).toContain("declined an order's commission (its reason is on Stats), taking back $30.00, the month's performance bonus included.");
+    expect(second).not.toMatch(/Refunds took back|fraudulent|performance bonus: /);
+
+    // Another day: reinstated, with a new order (written a day on, as the run after that mail finds them).
+    const mark = Date.now();
+    expect((await m.brand.api('POST', `/api/admin/conversions/${declined}/reinstate`)).status).toBe(200);
+    await place(3, 1_000);
+    await env.DB.prepare('UPDATE ledger_entries SET created_at = created_at + ? WHERE creator_id = ? AND created_at >= ?').bind(DAY, m.creator.id, mark).run();
+    expect(await run(2)).toBe(1);
+    await waitFor(async () => (mine().length === 3 ? true : null));
+    const third = mine()[2]!.text;
+    expect(third).toContain('reinstated a declined order: $30.00 is yours again.');
+    expect(third).not.toMatch(/You reached the performance bonus|A refund that failed/);
+  });
 });
 
 describe('the earnings mail’s words', () => {
   const row = (over: Partial<CampaignEarnings>): CampaignEarnings => ({
     creator_id: 'cr_1', enrollment_id: 'en_1', brand_name: 'Lumen', currency: 'EUR', timezone: 'Europe/Berlin', campaign_name: 'Glow Week', payment_model: 'affiliate',
-    tiers: JSON.stringify([{ fromMinor: 0, rateBps: 1000 }]), plan_period: 'month', holding_days: 30, orders: 1, commission: 841, bonus: 0, fees: 0, given_back: 0, taken_back: 0, held_until: null, enrollment_status: 'active', campaign_status: 'active', ends_at: null, ...over,
+    tiers: JSON.stringify([{ fromMinor: 0, rateBps: 1000 }]), plan_period: 'month', holding_days: 30, orders: 1, commission: 841, bonus: 0, fees: 0, given_back: 0, taken_back: 0, declined: 0, declined_bonus: 0, reinstated: 0, held_until: null, enrollment_status: 'active', campaign_status: 'active', ends_at: null, ...over,
   });
 
   it('names every brand, the top tier and a bonus, and leaves out links without a public origin', () => {

@@ -131,6 +131,10 @@ async function world() {
     await env.DB.prepare("INSERT INTO bounties (id, brand_id, campaign_id, title, metric, target, reward_minor, starts_at, ends_at, created_by_type, created_by_id, created_at) VALUES (?, ?, ?, 'Ten sales', 'sales', 10, 5000, ?, ?, 'api_key', 'key_sweep', ?)")
       .bind(bountyId, m.brand.brandId, m.campaign.id, now, now + 86_400_000, now)
       .run();
+    // A credited order, for the decline and reinstate routes.
+    const placed = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `sweep-decline-${m.brand.slug}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code });
+    expect(placed.status).toBe(201);
+    const conversionId = (await json<{ data: { id: string } }>(placed)).data.id;
     // A key of its own for the DELETE probes to revoke, so the ingest key keeps signing the /v1 sweep.
     await issueKey(m.brand, 'storefront');
     // Terms to read a version of (their number, 1, is what the path names).
@@ -156,6 +160,7 @@ async function world() {
         giftproduct: giftProductId,
         giftrequest: giftRequestId,
         bounty: bountyId,
+        conversion: conversionId,
         termsversion: '1',
       },
     };
@@ -285,6 +290,10 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/admin/content/:submission/rights-extension', ids: ['submission'], body: () => ({ days: 90, scopes: ['paid'], feeMinor: 15_000, note: 'For the spring ads.' }) },
   { method: 'POST', path: '/api/admin/content/:submission/rights-extension/withdraw', ids: ['submission'] },
   { method: 'GET', path: '/api/admin/conversions', query: (w) => ({ campaignId: w.a.ids.campaign, enrollmentId: w.a.ids.enrollment, creatorId: w.a.ids.creator, attribution: 'code', orderId: 'order-1', from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z', limit: '5' }) },
+  // The first probe that passes declines the order; later ones find it declined and answer it as it is.
+  { method: 'POST', path: '/api/admin/conversions/:conversion/decline', ids: ['conversion'], body: () => ({ reason: 'test_order', note: 'Staff test order' }) },
+  // Takes no body: the first probe reinstates the order, later ones answer it as it is.
+  { method: 'POST', path: '/api/admin/conversions/:conversion/reinstate', ids: ['conversion'] },
   { method: 'GET', path: '/api/admin/conversions/export.csv', query: (w) => ({ campaignId: w.a.ids.campaign, attribution: 'code', from: '2026-01-01T00:00:00Z' }) },
   { method: 'POST', path: '/api/admin/payouts/close', body: () => ({ period: '2020-01' }) },
   { method: 'GET', path: '/api/admin/payouts/export.csv', query: () => ({ period: '2020-10' }) },

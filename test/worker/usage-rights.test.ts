@@ -538,9 +538,9 @@ describe('usage rights', () => {
     for (let i = 0; i < 2; i++) await env.DB.prepare(migration0064.split('--> statement-breakpoint').at(-1)!).run();
     const { results } = await env.DB.prepare("SELECT id, events FROM webhook_endpoints WHERE id LIKE 'whe_m65_%' AND brand_id = ?").bind(m.brand.brandId).all<{ id: string; events: string }>();
     expect(Object.fromEntries(results.map((r) => [r.id.split('_')[2], JSON.parse(r.events) as string[]]))).toEqual({ all: [...rows.all, ...RX_EVENTS], more: [...rows.more, ...RX_EVENTS], some: rows.some, done: rows.done });
-    // A new endpoint gets them by default (and creator.erased, added after them).
+    // A new endpoint gets them by default (and creator.erased and the decline events, added after them).
     const made = await json<Data<{ id: string; events: string[] }>>(await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/default' }));
-    expect(made.data.events).toEqual([...ten, ...RX_EVENTS, 'creator.erased']);
+    expect([...made.data.events].sort()).toEqual([...ten, ...RX_EVENTS, 'creator.erased', 'conversion.declined', 'conversion.reinstated'].sort());
     await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(made.data.id).run();
   });
 

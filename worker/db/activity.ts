@@ -7,7 +7,7 @@ import { afterParams, afterSql, type Position } from '../lib/cursor';
 export const ACTIVITY_AREAS = {
   access: ['admin_user', 'api_key', 'integration', 'brand'],
   campaigns: ['campaign', 'creator', 'creators', 'enrollment', 'link', 'code', 'plan', 'submission', 'application', 'bounty', 'gift', 'gift_product'],
-  money: ['payout', 'period', 'ledger'],
+  money: ['payout', 'period', 'ledger', 'conversion'],
   webhooks: ['webhook_endpoint', 'webhook_delivery'],
 } as const;
 export type ActivityArea = keyof typeof ACTIVITY_AREAS;
@@ -42,6 +42,8 @@ const TARGET_NAME = `CASE a.target_type
     WHEN 'integration' THEN (SELECT i.external_account FROM brand_integrations i WHERE i.id = a.target_id AND i.brand_id = a.brand_id)
     WHEN 'code' THEN (SELECT d.code FROM discount_codes d WHERE d.id = a.target_id AND d.brand_id = a.brand_id)
     WHEN 'commission_plan' THEN (SELECT p.name FROM commission_plans p WHERE p.id = a.target_id AND p.brand_id = a.brand_id)
+    WHEN 'conversion' THEN (SELECT COALESCE('@' || r.handle, 'nobody') FROM conversions x LEFT JOIN enrollments e ON e.id = x.enrollment_id
+      LEFT JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id WHERE x.id = a.target_id AND x.brand_id = a.brand_id)
     WHEN 'period' THEN a.target_id
     WHEN 'year' THEN a.target_id
     WHEN 'application' THEN (SELECT '@' || p.handle FROM applications p WHERE p.id = a.target_id AND p.brand_id = a.brand_id)

@@ -7,12 +7,15 @@ import { afterParams, afterSql, keysetPages, type Position } from '../lib/cursor
 import { csvLine, csvNumber, csvPercent, csvText, pagedCsvStream } from '../lib/csv';
 import { iso } from '../lib/validate';
 import { SELF_PURCHASE_WITHHELD, type SelfPurchase } from '../domain/self-purchase';
+import type { DeclineReason } from './declines';
 
 // An order's id as a filter: what the stores send (the signed API holds ids to printable ASCII, the
 // webhooks to 128 characters of anything), minus control characters.
 export const ORDER_ID_FILTER = /^[^\u0000-\u001f\u007f]{1,128}$/;
 
 export type ConversionFilter = {
+  // One order by Chorus's id (the decline forms and routes read it back).
+  conversionId?: string;
   campaignId?: string;
   enrollmentId?: string;
   creatorId?: string;
@@ -53,6 +56,13 @@ export type ListedConversion = {
   renewal_of: string | null;
   /** domain/self-purchase.ts: 0 not the creator's own order, 1 theirs and earning nothing, 2 theirs and earning. */
   self_purchase: SelfPurchase;
+  /** The brand's standing decline of its commission (db/declines.ts), or nulls. */
+  decline_id: string | null;
+  decline_reason: DeclineReason | null;
+  decline_note: string | null;
+  declined_at: number | null;
+  declined_by_type: 'admin_user' | 'api_key' | null;
+  declined_by_id: string | null;
 };
 
 // Waiting for its click: the sweep's own condition, narrowed to the orders a stored click can still credit.
@@ -66,7 +76,8 @@ const AWAITING_CLICK = `${awaitingClickWhere('cv.')}
       WHERE k.id = cv.click_id_raw AND (k.is_bot = 1 OR k.brand_id <> cv.brand_id OR NOT (${CLICK_COUNTS}) OR NOT (${creditsOrderAt('cv.occurred_at')})))`;
 
 // Refunded: the order's applied refunds, capped at the order as reversals are (db/money.ts). Pending refunds
-// wait for an order that is not there yet, so they never belong to a listed row.
+// wait for an order that is not there yet, so they never belong to a listed row. A brand's decline is no refund:
+// it is the order's `decline_*` (its reversal is in reversed_minor).
 const SELECT = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.created_at, cv.source, cv.attribution,
   cv.code_raw, cv.click_id_raw, cv.customer_ref, (${AWAITING_CLICK}) AS awaiting_click,
   cv.enrollment_id, e.campaign_id, cp.name AS campaign_name, cr.handle,
@@ -74,9 +85,11 @@ const SELECT = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency
   (SELECT COALESCE(SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'bonus') AS bonus_minor,
   (SELECT COALESCE(-SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed_minor,
   MIN(cv.amount_minor, (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r
-    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied')) AS refunded_minor,
-  first.external_order_id AS renewal_of, cv.self_purchase
+    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied' AND r.source <> 'decline')) AS refunded_minor,
+  first.external_order_id AS renewal_of, cv.self_purchase,
+  dc.id AS decline_id, dc.reason AS decline_reason, dc.note AS decline_note, dc.created_at AS declined_at, dc.actor_type AS declined_by_type, dc.actor_id AS declined_by_id
 FROM conversions cv
+LEFT JOIN declined_commissions dc ON dc.conversion_id = cv.id AND dc.reinstated_at IS NULL
 LEFT JOIN conversions first ON first.id = cv.renewal_of
 LEFT JOIN enrollments e ON e.id = cv.enrollment_id
 LEFT JOIN campaigns cp ON cp.id = e.campaign_id
@@ -92,6 +105,7 @@ export function conversionListQuery(brandId: string, f: ConversionFilter, limit:
   const where = [f.enrollmentId ? '+cv.brand_id = ?' : 'cv.brand_id = ?'];
   const params: (string | number)[] = [brandId];
   const add = (clause: string, ...values: (string | number)[]) => (where.push(clause), params.push(...values));
+  if (f.conversionId) add('cv.id = ?', f.conversionId);
   if (f.campaignId) add('cv.enrollment_id IN (SELECT id FROM enrollments WHERE brand_id = ? AND campaign_id = ?)', brandId, f.campaignId);
   if (f.enrollmentId) add('cv.enrollment_id = ?', f.enrollmentId);
   if (f.creatorId) add('cv.enrollment_id IN (SELECT id FROM enrollments WHERE brand_id = ? AND creator_id = ?)', brandId, f.creatorId);
@@ -117,6 +131,12 @@ export function commissionStatus(row: Pick<ListedConversion, 'available_at' | 'p
   if (row.payout_status !== null) return 'in_payout';
   return row.available_at !== null && row.available_at > now ? 'holding' : 'available';
 }
+
+// As the admin API and the orders CSV report it: `declined` while the brand's decline of the order stands (its
+// commission reversed, wherever that stands), else where the commission stands.
+export type ReportedCommissionStatus = CommissionStatus | 'declined';
+export const reportedCommissionStatus = (row: Pick<ListedConversion, 'available_at' | 'payout_status' | 'decline_id'>, now: number): ReportedCommissionStatus =>
+  row.decline_id !== null ? 'declined' : commissionStatus(row, now);
 
 export const positionOf = (row: ListedConversion): Position => ({ at: row.occurred_at, id: row.id });
 
@@ -144,8 +164,8 @@ export const ORDERS_CSV_HEADER = [
   'customer_ref',
   'renewal_of',
   'self_purchase',
+  'declined',
 ];
-
 
 function orderCsvLine(o: ListedConversion, now: number): string {
   const money = (minor: number) => csvNumber(formatAmount(minor, o.currency));
@@ -167,7 +187,7 @@ function orderCsvLine(o: ListedConversion, now: number): string {
     priced ? money(o.commission_minor!) : withheld ? money(0) : '',
     o.rate_bps === null ? '' : csvPercent(o.rate_bps),
     o.tier === null ? '' : csvNumber(o.tier),
-    csvText(priced ? commissionStatus(o, now) : ''),
+    csvText(priced ? reportedCommissionStatus(o, now) : ''),
     csvText(iso(o.available_at)),
     money(o.bonus_minor),
     money(o.refunded_minor),
@@ -176,6 +196,8 @@ function orderCsvLine(o: ListedConversion, now: number): string {
     csvText(o.renewal_of),
     // yes: the customer was the creator (commission 0 unless the brand let it earn).
     csvText(o.self_purchase === 0 ? 'no' : 'yes'),
+    // The reason the brand declined its commission (db/declines.ts), or empty.
+    csvText(o.decline_reason),
   ]);
 }
 

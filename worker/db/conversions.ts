@@ -13,7 +13,7 @@ import { iso } from '../lib/validate';
 import { formatAmount } from '../domain/store-payloads';
 import { refundedOf } from './network';
 import { log } from '../lib/log';
-import { BONUS_GIVEN_BACK, BONUS_TAKEN_BACK, COUNT_REDEMPTION, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, INSERT_STRIPE_FAILURE, MARK_REFUND_APPLIED, MARK_REFUND_FAILED, MAX_AMOUNT_MINOR, REVERSAL_GIVEN_BACK, STRIPE_FAILURE_GIVEN_BACK } from './money';
+import { BONUS_GIVEN_BACK, BONUS_TAKEN_BACK, COUNT_REDEMPTION, declinedOf, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, INSERT_STRIPE_FAILURE, MARK_REFUND_APPLIED, MARK_REFUND_FAILED, MAX_AMOUNT_MINOR, REVERSAL_GIVEN_BACK, STRIPE_FAILURE_GIVEN_BACK } from './money';
 import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements, refundFailedStatements } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
@@ -121,14 +121,16 @@ WHERE k.id = ?1 AND k.brand_id = ?2 AND k.is_bot = 0 AND ${CLICK_COUNTS} AND ${c
 const PENDING_REFUNDS = "SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id";
 // A subscription payment's evidence: who brought the subscription and when it started, with the terms that
 // enrollment earns on now and whether it still credits an order placed when the payment was made; and the
-// subscription's first credited payment made no later than this one, which a renewal names.
+// subscription's first credited payment made no later than this one, which a renewal names, and whether the brand
+// declined that payment's commission (db/declines.ts): its renewals then earn nothing, as a self-purchase's do not.
 // ?1 brand, ?2 subscription, ?3 when the payment was made.
 type ReferralRow = EnrollmentTerms & { enrollment_id: string; attribution: 'code' | 'click'; code_raw: string | null; referred_at: number; renewal_months: number; credits: number };
 const REFERRAL = `SELECT s.enrollment_id, s.attribution, s.code_raw, s.referred_at, c.renewal_months, ${TERMS}, ${creditsOrderAt('?3')} AS credits
 FROM subscription_referrals s JOIN enrollments e ON e.id = s.enrollment_id ${TERMS_JOINS}
 WHERE s.brand_id = ?1 AND s.subscription_id = ?2`;
-const FIRST_PAYMENT = `SELECT id, self_purchase FROM conversions
-WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS NULL AND attribution <> 'none' AND occurred_at <= ?3 ORDER BY occurred_at, id LIMIT 1`;
+const FIRST_PAYMENT = `SELECT id, self_purchase,
+  EXISTS (SELECT 1 FROM declined_commissions d WHERE d.conversion_id = conversions.id AND d.reinstated_at IS NULL) AS declined
+FROM conversions WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS NULL AND attribution <> 'none' AND occurred_at <= ?3 ORDER BY occurred_at, id LIMIT 1`;
 // ?1 referral id, then its columns. Written with the subscription's first credited payment (only if this
 // batch inserted conversion ?9), or alone for a subscription that started without one (a free trial; ?9 null).
 // ?10: for a subscription that starts without a payment, the capped code it redeems, which must still have a
@@ -278,8 +280,11 @@ export const recordConversion = (db: D1Database, brand: IngestBrand, input: Conv
 
 /** A Stripe subscription's payment: its first, recorded from the Checkout Session that started it, or any, from its invoice.paid. */
 export type SubscriptionPayment = { subscriptionId: string; via: 'checkout' | 'invoice' };
-/** Why a subscription payment was not recorded: no creator brought the subscription, or its creator's renewal months or enrollment ended. */
-export type Skipped = { skipped: 'not_referred' | 'renewals_ended' };
+/**
+ * Why a subscription payment was not recorded: no creator brought the subscription, its creator's renewal months or
+ * enrollment ended, or the brand declined the commission of its first payment (while that decline stands).
+ */
+export type Skipped = { skipped: 'not_referred' | 'renewals_ended' | 'first_payment_declined' };
 
 // A subscription's first payment, from its Checkout Session: an order like any other, which also records who
 // brought the subscription when a code or a link credits it.
@@ -346,7 +351,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
     return { created: false, data: conversionView(existing) };
   }
   const referral = byInvoice === null ? null : firstOf<ReferralRow>(evidence.shift());
-  const first = byInvoice === null ? null : firstOf<{ id: string; self_purchase: SelfPurchase }>(evidence.shift());
+  const first = byInvoice === null ? null : firstOf<{ id: string; self_purchase: SelfPurchase; declined: number }>(evidence.shift());
   // Most of a store's subscriptions came through no creator: told apart before anything else is checked.
   if (byInvoice !== null && !referral && own.statements.length === 0) return { skipped: 'not_referred' };
   if (input.currency !== brand.currency) {
@@ -362,6 +367,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   if (byInvoice !== null && attribution.kind === 'none') return { skipped: 'not_referred' };
   // A later payment of a referred subscription renews its first; any other credited one starts the referral.
   const renewalOf = referred ? (first?.id ?? null) : null;
+  if (renewalOf !== null && first!.declined === 1) return { skipped: 'first_payment_declined' };
   // The creator's own order (their address at checkout, or a renewal of a subscription that was their own)
   // earns nothing unless their brand lets it, as the brand has it now: no commission, bonus or tier revenue.
   const selfPurchase: SelfPurchase = terms
@@ -430,6 +436,8 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
     // Its capped code's last use went to another order meanwhile: decided again, the code is used up (the
     // order falls back to its click, or credits nobody). Uses only grow, so this happens once.
     if (capped && (await usedUp(db, capped))) return record(db, brand, input, source, sub);
+    // The brand declined the first payment it renews meanwhile: decided again, it is skipped.
+    if (renewalOf !== null && (await standingDecline(db, renewalOf))) return record(db, brand, input, source, sub);
     throw retryWithSamePayload();
   }
   if (stored.id !== conversionId && stored.payload_hash !== hash && !sub) throw idempotencyConflict('order');
@@ -462,6 +470,9 @@ async function creatorsWithAddress(db: D1Database, brandId: string, customerEmai
 const capOf = (code: CodeRow | null) => (code && code.max_redemptions !== null ? code.id : null);
 const usedUp = (db: D1Database, codeId: string) =>
   storage(async () => (await db.prepare('SELECT redemptions >= max_redemptions AS full FROM discount_codes WHERE id = ?').bind(codeId).first<number>('full')) === 1);
+
+const standingDecline = (db: D1Database, conversionId: string) =>
+  storage(async () => (await db.prepare('SELECT 1 AS found FROM declined_commissions WHERE conversion_id = ? AND reinstated_at IS NULL').bind(conversionId).first<number>('found')) === 1);
 
 // The brand with the currency and timezone it has now, when they differ from those a guarded insert was
 // checked with (a change that landed while the isolate's copy was cached; db/money.ts): the caller decides
@@ -502,17 +513,21 @@ async function applyRefunds(db: D1Database, brand: IngestBrand, orderId: string,
 }
 
 function applyRefundStatements(db: D1Database, brand: IngestBrand, refund: PendingRefund, now: number): D1PreparedStatement[] {
-  return [...reversalStatements(db, brand, refund, now), ...conversionReversedStatements(db, refund.id, now)];
+  return [...reversalStatements(db, refund.id, refundBooking(refund, brand), now), ...conversionReversedStatements(db, refund.id, now)];
 }
 
-// The reversal of a refund's commission share, the period's bonus taken back if the refund brought its revenue
-// below the threshold, and the refund marked applied (each a no-op when done).
-function reversalStatements(db: D1Database, brand: Pick<IngestBrand, 'timezone'>, refund: PendingRefund, now: number): D1PreparedStatement[] {
-  const period = periodOf(refund.occurred_at, brand.timezone);
+/** Where a reversal (and a bonus it takes back) is booked: the month it is paid in, and the earliest it may be paid (never before what it takes back). */
+export type Booking = { period: string; availableFrom: number };
+// A store's refund takes back in its own month, from its own time.
+const refundBooking = (refund: PendingRefund, brand: Pick<IngestBrand, 'timezone'>): Booking => ({ period: periodOf(refund.occurred_at, brand.timezone), availableFrom: refund.occurred_at });
+
+// The reversal of refund row `refundId`'s commission share, the period's bonus taken back if the refund brought its
+// revenue below the threshold, and the refund marked applied (each a no-op when done).
+export function reversalStatements(db: D1Database, refundId: string, booking: Booking, now: number): D1PreparedStatement[] {
   return [
-    db.prepare(INSERT_REVERSAL).bind(refund.id, newId('le'), period, refund.occurred_at, now),
-    db.prepare(BONUS_TAKEN_BACK).bind(refund.id, newId('le'), period, refund.occurred_at, now),
-    db.prepare(MARK_REFUND_APPLIED).bind(refund.id),
+    db.prepare(INSERT_REVERSAL).bind(refundId, newId('le'), booking.period, booking.availableFrom, now),
+    db.prepare(BONUS_TAKEN_BACK).bind(refundId, newId('le'), booking.period, booking.availableFrom, now),
+    db.prepare(MARK_REFUND_APPLIED).bind(refundId),
   ];
 }
 
@@ -538,7 +553,7 @@ type StoredRefund = {
   occurred_at: number;
   status: 'pending' | 'applied' | 'failed';
   failed_at: number | null;
-  source: Source;
+  source: Source | 'decline';
   payload_hash: string;
   reversal_minor: number | null;
   given_back_minor: number | null;
@@ -557,7 +572,8 @@ const refundRow = (db: D1Database, brandId: string, refundId: string) =>
     .bind(brandId, refundId);
 
 // A refund's order as recorded: its currency, when it was placed, its amount and what its refunds took back so far.
-const REFUND_ORDER = `SELECT cv.currency, cv.occurred_at, cv.amount_minor, ${refundedOf('cv')} AS refunded FROM conversions cv WHERE cv.brand_id = ? AND cv.external_order_id = ?`;
+// A brand's decline (db/declines.ts) is no store refund: the store may still refund a declined order in full.
+const REFUND_ORDER = `SELECT cv.currency, cv.occurred_at, cv.amount_minor, ${refundedOf('cv')} - ${declinedOf('cv')} AS refunded FROM conversions cv WHERE cv.brand_id = ? AND cv.external_order_id = ?`;
 
 const loadRefund = (db: D1Database, brandId: string, refundId: string) => read<StoredRefund>(refundRow(db, brandId, refundId));
 
@@ -644,8 +660,8 @@ function refundFailureStatements(db: D1Database, brand: Pick<IngestBrand, 'timez
  */
 export async function recordRefundFailure(db: D1Database, brand: IngestBrand, input: RefundFailureInput): Promise<Recorded<RefundView>> {
   const existing = await loadRefund(db, brand.id, input.refundId);
-  // Another brand's refund is as unknown as one never posted.
-  if (!existing) throw new ApiError(404, 'refund_not_found', 'No refund with this id was recorded for this brand.', { refundId: input.refundId });
+  // Another brand's refund is as unknown as one never posted, and so is a brand's decline (only reinstating undoes it).
+  if (!existing || existing.source === 'decline') throw new ApiError(404, 'refund_not_found', 'No refund with this id was recorded for this brand.', { refundId: input.refundId });
   if (existing.status === 'failed') {
     if (existing.failed_at !== input.occurredAt) throw idempotencyConflict('refund failure');
     return { created: false, data: refundView(existing) };
@@ -825,7 +841,7 @@ function settleStatements(db: D1Database, row: AwaitingClick, now: number): { st
       db.prepare(SETTLE_AWAITING).bind(row.id, 'click', row.enrollment_id, row.click_id, refunds.length, selfPurchase),
       ...(selfPurchase === SELF_PURCHASE_WITHHELD ? [] : pricingStatements(db, row.brand_id, row.id, order, terms, periodOf(row.occurred_at, row.timezone), now)),
       // Applied while nobody was credited, these reversed nothing; now there is a commission to claw back.
-      ...refunds.flatMap(([id, occurredAt]) => reversalStatements(db, brand, { id, occurred_at: occurredAt }, now)),
+      ...refunds.flatMap(([id, occurredAt]) => reversalStatements(db, id, refundBooking({ id, occurred_at: occurredAt }, brand), now)),
       ...conversionAttributedStatements(db, row.id, now),
     ],
     credits: true,

@@ -15,6 +15,7 @@ import { parseTags, tagsJsonSql } from './creator-tags';
 import { maskedTaxDetails, type TaxDetails } from '../domain/tax-details';
 import type { SavedPayoutDetails } from './sealed-details';
 import { factorOf, recoveryCodesLeft } from './two-step';
+import { SHOWN_KIND } from './creator-portal';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
 // never one per enrollment or link: a D1 invocation runs at most 1,000 queries, which a long history would pass.
@@ -243,7 +244,9 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
            (SELECT json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps, 'tier', l.tier, 'period', l.period)
               FROM ledger_entries l WHERE l.conversion_id = cv.id AND l.kind = 'commission' LIMIT 1) AS commission,
            (SELECT json_group_array(json_object('refundId', r.external_refund_id, 'amountMinor', r.amount_minor, 'currency', r.currency, 'occurredAt', r.occurred_at, 'status', r.status))
-              FROM refunds r WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id) AS refunds
+              FROM refunds r WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.source <> 'decline') AS refunds,
+           (SELECT json_group_array(json_object('reason', d.reason, 'note', d.note, 'declinedAt', d.created_at, 'reinstatedAt', d.reinstated_at))
+              FROM declined_commissions d WHERE d.conversion_id = cv.id) AS declines
          FROM enrollments e JOIN brands b ON b.id = e.brand_id JOIN conversions cv ON cv.enrollment_id = e.id
          WHERE e.creator_id = ? AND (cv.enrollment_id, cv.occurred_at, cv.id) > (?, ?, ?) ORDER BY cv.enrollment_id, cv.occurred_at, cv.id LIMIT ${PAGE}`,
         [creatorId],
@@ -263,6 +266,8 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
           renewalOfOrderId: r.renewal_of,
           commission: parse(r.commission),
           refunds: ((parse(r.refunds) ?? []) as Row[]).map((f) => ({ ...f, occurredAt: iso(f.occurredAt as number) })),
+          // The brand declining its commission (a test order, fraud…), with its reason and note, and undoing that.
+          declines: ((parse(r.declines) ?? []) as Row[]).map((d) => ({ ...d, declinedAt: iso(d.declinedAt as number), reinstatedAt: d.reinstatedAt === null ? null : iso(d.reinstatedAt as number) })),
         }),
       ),
   );
@@ -271,9 +276,9 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     'ledger',
     keysetItems(
       db,
-      `SELECT l.id, b.name AS brand, l.enrollment_id, l.kind, l.amount_minor, l.currency, l.rate_bps, l.tier, l.basis_minor, l.period, l.conversion_id, l.refund_id,
+      `SELECT l.id, b.name AS brand, l.enrollment_id, ${SHOWN_KIND} AS kind, l.amount_minor, l.currency, l.rate_bps, l.tier, l.basis_minor, l.period, l.conversion_id,
          l.submission_id, l.note, l.available_at, l.payout_id, l.created_at
-       FROM ledger_entries l JOIN brands b ON b.id = l.brand_id WHERE l.creator_id = ? AND (l.created_at > ? OR (l.created_at = ? AND l.id > ?)) ORDER BY l.created_at, l.id LIMIT ${PAGE}`,
+       FROM ledger_entries l JOIN brands b ON b.id = l.brand_id LEFT JOIN conversions cv ON cv.id = l.conversion_id WHERE l.creator_id = ? AND (l.created_at > ? OR (l.created_at = ? AND l.id > ?)) ORDER BY l.created_at, l.id LIMIT ${PAGE}`,
       [creatorId],
       [-1, -1, ''],
       (r) => [r.created_at, r.created_at, r.id],

@@ -277,10 +277,13 @@ export type PayoutRow = { id: string; period: string; currency: string; amount_m
 export type BelowMinimum = { brand_name: string; currency: string; minimum: number; owed: number };
 
 // A subscription's later payments are commission the creator earns again without a new sale, and a flat fee taken
-// back (the post was not live) or a bonus taken back (refunds brought the month below its threshold) is not one
+// back (the post was not live) or a bonus taken back (refunds or a decline took the month below its threshold) is not one
 // earned, nor is a refund's reversal given back because the refund failed: each a kind of its own
 // (EARNING_KIND_LABELS in portal/format.ts names them). `l` is the entry, `cv` its order (LEFT JOINed).
+// A brand's decline of an order (db/declines.ts) is a refund of source 'decline': its reversal and the give-back
+// of reinstating it are kinds of their own too, not a refund.
 export const SHOWN_KIND = `CASE WHEN l.kind = 'commission' AND cv.renewal_of IS NOT NULL THEN 'renewal_commission' WHEN l.kind = 'flat_fee' AND l.amount_minor < 0 THEN 'flat_fee_back'
+  WHEN l.kind = 'reversal' AND EXISTS (SELECT 1 FROM declined_commissions d WHERE d.refund_id = l.refund_id) THEN CASE WHEN l.event_key = 'refund_failed:' || l.refund_id THEN 'declined_back' ELSE 'declined' END
   WHEN l.kind = 'reversal' AND l.event_key = 'refund_failed:' || l.refund_id THEN 'reversal_back'
   WHEN l.kind = 'bonus' AND l.amount_minor < 0 THEN 'bonus_back' ELSE l.kind END`;
 

@@ -31,6 +31,9 @@ SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?1
   -- ?20: the capped code this order redeems; it must still have a use left when the order is written, not only
   -- when its evidence was read (two orders at once would both take the last one).
   AND (?20 IS NULL OR EXISTS (SELECT 1 FROM discount_codes WHERE id = ?20 AND redemptions < max_redemptions))
+  -- A renewal of a first payment the brand declined (db/declines.ts) earns nothing: a decline landing since the
+  -- evidence was read stops it too.
+  AND (?18 IS NULL OR NOT EXISTS (SELECT 1 FROM declined_commissions WHERE conversion_id = ?18 AND reinstated_at IS NULL))
 ON CONFLICT(brand_id, external_order_id) DO NOTHING`;
 
 // D1 binds JS numbers as REAL, so bound amounts are CAST before integer arithmetic.
@@ -90,6 +93,10 @@ SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10
 WHERE EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?2 AND external_order_id = ?4 AND currency = ?6) OR ${brandUnchanged('?2', '?6', '?11')}
 ON CONFLICT(brand_id, external_refund_id) DO NOTHING`;
 
+/** SQL for the amount a brand's standing decline of conversion row `cv` counts as refunded (db/declines.ts): what every store-side check of an order's refunds leaves out. */
+export const declinedOf = (cv: string) =>
+  `COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = ${cv}.brand_id AND r.external_order_id = ${cv}.external_order_id AND r.source = 'decline' AND r.status <> 'failed'), 0)`;
+
 // floor(commission × refunded / order_amount) with no product past 2^63: refunded is split at 10^6 into
 // high × 10^6 + low and the high part divided first, so every intermediate stays below 2 × 10^17 while the
 // order is at most MAX_AMOUNT_MINOR (it stays exact up to orders of 3 × 10^12). Commission and refunded never
@@ -100,7 +107,7 @@ export const REVERSED_TARGET = `(commission * (refunded / 1000000) / order_amoun
 // Reverses the commission share of everything refunded so far (this refund plus those already reversed and not
 // failed), minus what earlier reversals took (net of what failed refunds gave back): reversals never exceed the
 // commission and sum to it on a full refund. A refund that failed before it was applied reverses nothing.
-// ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the refund's time), ?5 now. A reversal is never
+// ?1 refund row id, ?2 entry id, ?3 period, ?4 available from (the refund's time; a decline's, 0), ?5 now. A reversal is never
 // payable before the commission it reverses: one still in holding is netted when both come due, so a
 // refund does not take from the creator's next payout money that payout does not yet include.
 export const INSERT_REVERSAL = `WITH target AS (
@@ -126,9 +133,10 @@ ON CONFLICT(brand_id, event_key) DO NOTHING`;
 // After a refund's reversal (in the same batch): the performance bonus of the order's period taken back when
 // this reversal took the period's net revenue from the threshold of the campaign's plan to below it (a month
 // already below it, from before take-backs existed, keeps the bonus it was paid). Tied to the order whose
-// award it cancels, so per-order reports net the two. In the refund's period, like the reversal, and never
-// payable before the bonus it takes back, so an unpaid bonus and its take-back net out.
-// ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the refund's time), ?5 now.
+// award it cancels, so per-order reports net the two, and to the refund (refund_id), so what took it back is known
+// (a store's refund, or a brand's decline). In the refund's period, like the reversal, and never payable before the
+// bonus it takes back, so an unpaid bonus and its take-back net out.
+// ?1 refund row id, ?2 entry id, ?3 period, ?4 available from (the refund's time; a decline's, 0), ?5 now.
 export const BONUS_TAKEN_BACK = `WITH r AS (
   SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.basis_period AS bp, l.basis_minor AS taken
   FROM ledger_entries l WHERE l.refund_id = ?1 AND l.event_key = 'reversal:' || ?1 AND l.basis_period IS NOT NULL
@@ -141,10 +149,25 @@ export const BONUS_TAKEN_BACK = `WITH r AS (
       WHERE e.id = r.enrollment_id) AS threshold
   FROM r
 )
-INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, event_key, available_at, created_at)
-SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', -held, currency, 0, ?3, bp, award_conversion, event_key, MAX(?4, bonus_available_at), ?5
+INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, refund_id, event_key, available_at, created_at)
+SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', -held, currency, 0, ?3, bp, award_conversion, ?1, event_key, MAX(?4, bonus_available_at), ?5
 FROM b WHERE held > 0 AND threshold IS NOT NULL AND revenue < threshold AND revenue - taken >= threshold
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
+
+// What a refund of the rest of conversion ?1 (of brand ?2) would take back of its month's performance bonus, by
+// BONUS_TAKEN_BACK's rule: the bonus held, when the order's revenue not yet reversed is what keeps the month at its
+// threshold; else 0. The console's confirmation before a decline (db/declines.ts) states it.
+export const BONUS_AT_STAKE = `WITH o AS (
+  SELECT l.enrollment_id, l.period AS bp,
+    MAX(0, cv.amount_minor - (SELECT COALESCE(-SUM(x.basis_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal')) AS taking
+  FROM conversions cv JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission' WHERE cv.id = ?1 AND cv.brand_id = ?2
+), b AS (
+  SELECT o.taking, ${bonusHeld('o.enrollment_id', 'o.bp')} AS held, ${periodRevenue('o.enrollment_id', 'o.bp')} AS revenue,
+    (SELECT CAST(json_extract(p.bonus, '$.thresholdMinor') AS INTEGER) FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN commission_plans p ON p.id = c.commission_plan_id
+      WHERE e.id = o.enrollment_id) AS threshold
+  FROM o
+)
+SELECT CASE WHEN held > 0 AND threshold IS NOT NULL AND revenue >= threshold AND revenue - taking < threshold THEN held ELSE 0 END AS bonus FROM b`;
 
 // ---------- A refund that failed ----------
 //
@@ -219,10 +242,10 @@ export const STRIPE_FAILURE_GIVEN_BACK = givenBack(`FROM refunds r
 // (INSERT_BONUS): what the last take-back took, or, in a month that never held one (a refund kept it below the
 // threshold from the start), the plan's bonus for a hybrid creator. Only after a give-back this batch wrote (?1,
 // its entry id), so a replay or a racing delivery awards nothing; tied to the same order, and never payable before
-// the take-back it undoes or the month's commissions.
+// the take-back it undoes or the month's commissions; naming the failed refund, as the give-back does.
 // ?1 give-back entry id, ?2 entry id, ?3 period, ?4 available at (the failure's time), ?5 now.
 export const BONUS_GIVEN_BACK = `WITH g AS (
-  SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.conversion_id, l.basis_period AS bp, l.basis_minor AS given
+  SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.conversion_id, l.refund_id, l.basis_period AS bp, l.basis_minor AS given
   FROM ledger_entries l WHERE l.id = ?1 AND l.basis_period IS NOT NULL
 ), last_back AS (
   SELECT x.amount_minor, x.available_at, x.conversion_id FROM g JOIN ledger_entries x ON x.enrollment_id = g.enrollment_id AND x.kind = 'bonus' AND x.basis_period = g.bp AND x.amount_minor < 0
@@ -239,8 +262,8 @@ export const BONUS_GIVEN_BACK = `WITH g AS (
     plan.threshold
   FROM g JOIN plan
 )
-INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, event_key, available_at, created_at)
-SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', award, currency, 0, ?3, bp, award_conversion, event_key, MAX(?4, COALESCE(award_available_at, ?4)), ?5
+INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, refund_id, event_key, available_at, created_at)
+SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', award, currency, 0, ?3, bp, award_conversion, refund_id, event_key, MAX(?4, COALESCE(award_available_at, ?4)), ?5
 FROM b WHERE held <= 0 AND award > 0 AND threshold IS NOT NULL AND revenue >= threshold AND revenue - given < threshold
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 

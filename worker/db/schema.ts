@@ -840,7 +840,9 @@ export const refunds = sqliteTable(
     // pending until its order lands; applied once its reversal (if any) is in the ledger; failed when the store
     // says the money never reached the shopper (its reversal, if any, is given back by a new entry: db/money.ts).
     status: text('status', { enum: ['pending', 'applied', 'failed'] }).notNull(),
-    source: text('source', { enum: ['api', 'shopify', 'stripe'] }).notNull(),
+    // `decline`: no store refund but a brand declining the order's commission (declined_commissions below), so
+    // every sum over refunds leaves the order out as one refunded in full; failed when the brand reinstates it.
+    source: text('source', { enum: ['api', 'shopify', 'stripe', 'decline'] }).notNull(),
     payloadHash: text('payload_hash').notNull(),
     // When the refund failed or was cancelled (the time the store gave), once it has.
     failedAt: integer('failed_at'),
@@ -851,6 +853,35 @@ export const refunds = sqliteTable(
     index('refunds_brand_order').on(t.brandId, t.externalOrderId),
     // Refunds still waiting for their order, oldest first, for the Orders page (few: most find their order).
     index('refunds_pending').on(t.brandId, t.createdAt).where(sql`status = 'pending'`),
+  ],
+);
+
+// A brand declining an order's commission (a test order, fraud, a duplicate: db/declines.ts), while it is unpaid.
+// It stands as a refunds row of source 'decline' for the order's whole amount (refund_id), whose reversal takes the
+// commission back; reinstating fails that row, whose give-back returns it. At most one standing decline an order.
+export const declineReasons = ['test_order', 'fraud', 'duplicate', 'not_eligible', 'other'] as const;
+export const declinedCommissions = sqliteTable(
+  'declined_commissions',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    conversionId: text('conversion_id').notNull().references(() => conversions.id),
+    refundId: text('refund_id').notNull(),
+    reason: text('reason', { enum: declineReasons }).notNull(),
+    // Shown to the creator: one line, at most 200 characters.
+    note: text('note'),
+    actorType: text('actor_type', { enum: ['admin_user', 'api_key'] }).notNull(),
+    actorId: text('actor_id').notNull(),
+    createdAt: createdAt(),
+    reinstatedAt: integer('reinstated_at'),
+    reinstatedByType: text('reinstated_by_type', { enum: ['admin_user', 'api_key'] }),
+    reinstatedById: text('reinstated_by_id'),
+  },
+  (t) => [
+    // Two declines at once: the second finds this taken and writes nothing.
+    uniqueIndex('declined_commissions_standing').on(t.conversionId).where(sql`reinstated_at IS NULL`),
+    index('declined_commissions_conversion').on(t.conversionId, t.createdAt),
+    uniqueIndex('declined_commissions_refund').on(t.refundId),
   ],
 );
 
@@ -1289,6 +1320,8 @@ export const webhookEventTypes = [
   'conversion.created',
   'conversion.attributed',
   'conversion.reversed',
+  'conversion.declined',
+  'conversion.reinstated',
   'refund.failed',
   'submission.submitted',
   'submission.reviewed',

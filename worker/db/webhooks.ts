@@ -117,6 +117,26 @@ LEFT JOIN brand_creators cr ON cr.brand_id = g.brand_id AND cr.creator_id = g.cr
 WHERE r.id = ?1 AND (r.status = 'failed' OR r.amount_minor < 0) AND ${subscribed('r.brand_id', "'refund.failed'")}
 ON CONFLICT(id) DO NOTHING`;
 
+// A brand declined an order's commission (db/declines.ts), or reinstated it: the order, the decline (reason, note,
+// who) and what its reversal took (`reversal`) or its give-back returned (`givenBack`); null when the order earned
+// nothing to take. Written only if the decline (or reinstatement) this batch made exists. Not `conversion.reversed`,
+// which tells of money a store gave back to a shopper. ?1 decline id, ?2 event id, ?3 now.
+const declineEvent = (type: 'conversion.declined' | 'conversion.reinstated') => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+SELECT ?2, d.brand_id, '${type}', json_object(
+    'conversion', json_object('id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency, 'attribution', cv.attribution,
+      'enrollmentId', cv.enrollment_id, 'selfPurchase', ${selfPurchaseJson('cv')}),
+    'decline', json_object('reason', d.reason, 'note', d.note, 'declinedAt', ${iso('d.created_at')}, 'by', json_object('type', d.actor_type, 'id', d.actor_id),
+      'reinstatedAt', ${iso('d.reinstated_at')}, 'reinstatedBy', CASE WHEN d.reinstated_by_id IS NULL THEN NULL ELSE json_object('type', d.reinstated_by_type, 'id', d.reinstated_by_id) END),
+    '${type === 'conversion.declined' ? 'reversal' : 'givenBack'}', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'period', l.period,
+      'enrollmentId', l.enrollment_id, 'creator', ${creatorJson('cr')}) END), ?3
+FROM declined_commissions d JOIN conversions cv ON cv.id = d.conversion_id
+LEFT JOIN ledger_entries l ON l.brand_id = d.brand_id AND l.event_key = '${type === 'conversion.declined' ? 'reversal:' : 'refund_failed:'}' || d.refund_id
+LEFT JOIN brand_creators cr ON cr.brand_id = l.brand_id AND cr.creator_id = l.creator_id
+WHERE d.id = ?1 ${type === 'conversion.reinstated' ? 'AND d.reinstated_at IS NOT NULL ' : ''}AND ${subscribed('d.brand_id', `'${type}'`)}
+ON CONFLICT(id) DO NOTHING`;
+const CONVERSION_DECLINED = declineEvent('conversion.declined');
+const CONVERSION_REINSTATED = declineEvent('conversion.reinstated');
+
 // ?1 submission_events id (exists only if this batch's transition happened), ?2 event id, ?3 now, ?4 type.
 const SUBMISSION_EVENT = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, s.brand_id, ?4, json_object(
@@ -163,6 +183,16 @@ export function conversionReversedStatements(db: D1Database, refundRowId: string
 export function refundFailedStatements(db: D1Database, refundRowId: string, now: number): D1PreparedStatement[] {
   const eventId = eventIdFor(`${refundRowId}_failed`);
   return [db.prepare(REFUND_FAILED).bind(refundRowId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
+}
+
+// To append after the statements that decline (or reinstate) an order's commission: decline `declineId`.
+export function conversionDeclinedStatements(db: D1Database, declineId: string, now: number): D1PreparedStatement[] {
+  const eventId = eventIdFor(declineId);
+  return [db.prepare(CONVERSION_DECLINED).bind(declineId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
+}
+export function conversionReinstatedStatements(db: D1Database, declineId: string, now: number): D1PreparedStatement[] {
+  const eventId = eventIdFor(`${declineId}_reinstated`);
+  return [db.prepare(CONVERSION_REINSTATED).bind(declineId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
 }
 
 // To append after the statement that inserts submission_events row `submissionEventId`.

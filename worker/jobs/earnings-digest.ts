@@ -26,6 +26,12 @@ export const EARNINGS_LOOKBACK_MS = 7 * DAY_MS;
 
 const ACCEPTED = 'JOIN brand_creators r ON r.brand_id = l.brand_id AND r.creator_id = l.creator_id AND r.accepted_at IS NOT NULL';
 
+// An order whose commission the brand declined (db/declines.ts) and has not reinstated: never news of an earning.
+const standingDecline = (l: string) => `EXISTS (SELECT 1 FROM declined_commissions d WHERE d.conversion_id = ${l}.conversion_id AND d.reinstated_at IS NULL)`;
+// A reversal of a brand's decline or the give-back of reinstating it, and a bonus either took back or gave back
+// (they name the refund row that stands for the decline): told apart from refunds.
+const ofDecline = `EXISTS (SELECT 1 FROM declined_commissions d WHERE d.refund_id = l.refund_id)`;
+
 // Where a creator's next window starts: the end of the last mail's window, or a day back for a first mail, and a
 // week back at most. (?1 now, ?2 a day, ?4 lookback, ?5 settle.)
 const WINDOW_START = (c: string) => `MAX(COALESCE(${c}earnings_digest_at, ?1 - ?2), ?1 - ?4) - ?5`;
@@ -42,7 +48,8 @@ WHERE id IN (
     AND c.earnings_digest = 1 AND c.password_hash IS NOT NULL
     AND (c.earnings_digest_at IS NULL OR c.earnings_digest_at <= ?1 - ?2)
     AND EXISTS (SELECT 1 FROM ledger_entries l ${ACCEPTED}
-      WHERE l.creator_id = c.id AND l.kind IN ('commission', 'flat_fee') AND l.amount_minor > 0 AND l.created_at > ${WINDOW_START('c.')} AND l.created_at <= ?1 - ?5)
+      WHERE l.creator_id = c.id AND l.kind IN ('commission', 'flat_fee') AND l.amount_minor > 0 AND l.created_at > ${WINDOW_START('c.')} AND l.created_at <= ?1 - ?5
+        AND NOT ${standingDecline('l')})
   ORDER BY c.earnings_digest_at IS NOT NULL, c.earnings_digest_at
   LIMIT ?3)
 RETURNING id, email, display_name AS name, earnings_digest_from AS since`;
@@ -55,15 +62,18 @@ WHERE id IN (SELECT value FROM json_each(?1)) AND earnings_digest_at = ?2`;
 
 // What each claimed creator's campaigns gained in their window, one row a creator and campaign (?1 the claims as
 // JSON [{id, since}], ?2 the window's end). Take-backs count reversals and bonuses taken back; a failed refund's
-// give-back (a positive reversal) is told apart.
+// give-back (a positive reversal) is told apart, and so is what a brand's decline took or its reinstatement gave.
 const NEW_ENTRIES = `SELECT l.creator_id, l.enrollment_id, b.name AS brand_name, MAX(l.currency) AS currency, b.timezone, cp.name AS campaign_name,
   e.payment_model, e.status AS enrollment_status, cp.status AS campaign_status, cp.ends_at, p.tiers, p.period AS plan_period, cp.holding_days,
   SUM(l.kind = 'commission') AS orders,
   SUM(CASE WHEN l.kind = 'commission' THEN l.amount_minor ELSE 0 END) AS commission,
-  SUM(CASE WHEN l.kind = 'bonus' AND l.amount_minor > 0 THEN l.amount_minor ELSE 0 END) AS bonus,
+  SUM(CASE WHEN l.kind = 'bonus' AND l.amount_minor > 0 AND NOT ${ofDecline} THEN l.amount_minor ELSE 0 END) AS bonus,
   SUM(CASE WHEN l.kind = 'flat_fee' AND l.amount_minor > 0 THEN l.amount_minor ELSE 0 END) AS fees,
-  SUM(CASE WHEN l.kind = 'reversal' AND l.amount_minor > 0 THEN l.amount_minor ELSE 0 END) AS given_back,
-  SUM(CASE WHEN l.kind IN ('reversal', 'bonus') AND l.amount_minor < 0 THEN -l.amount_minor ELSE 0 END) AS taken_back,
+  SUM(CASE WHEN l.kind = 'reversal' AND l.amount_minor > 0 AND NOT ${ofDecline} THEN l.amount_minor ELSE 0 END) AS given_back,
+  SUM(CASE WHEN l.kind IN ('reversal', 'bonus') AND l.amount_minor < 0 AND NOT ${ofDecline} THEN -l.amount_minor ELSE 0 END) AS taken_back,
+  SUM(CASE WHEN l.kind IN ('reversal', 'bonus') AND l.amount_minor < 0 AND ${ofDecline} THEN -l.amount_minor ELSE 0 END) AS declined,
+  SUM(CASE WHEN l.kind = 'bonus' AND l.amount_minor < 0 AND ${ofDecline} THEN -l.amount_minor ELSE 0 END) AS declined_bonus,
+  SUM(CASE WHEN l.kind IN ('reversal', 'bonus') AND l.amount_minor > 0 AND ${ofDecline} THEN l.amount_minor ELSE 0 END) AS reinstated,
   MAX(CASE WHEN l.kind = 'commission' THEN l.available_at END) AS held_until
 FROM json_each(?1) j
 JOIN ledger_entries l ON l.creator_id = json_extract(j.value, '$.id') AND l.created_at > json_extract(j.value, '$.since') AND l.created_at <= ?2
@@ -71,6 +81,11 @@ ${ACCEPTED}
 JOIN enrollments e ON e.id = l.enrollment_id JOIN campaigns cp ON cp.id = e.campaign_id JOIN brands b ON b.id = l.brand_id
 LEFT JOIN commission_plans p ON p.id = cp.commission_plan_id
 WHERE l.kind IN ('commission', 'reversal', 'bonus', 'flat_fee')
+  -- An order declined before this mail told of it is left out whole: its earning, and the decline taking it back
+  -- (a bonus that decline took back too, which names the order that earned the bonus).
+  AND NOT (${standingDecline('l')} AND EXISTS (SELECT 1 FROM ledger_entries c WHERE c.conversion_id = l.conversion_id AND c.kind = 'commission' AND c.created_at > json_extract(j.value, '$.since')))
+  AND NOT EXISTS (SELECT 1 FROM declined_commissions d JOIN ledger_entries c ON c.conversion_id = d.conversion_id AND c.kind = 'commission'
+    WHERE d.refund_id = l.refund_id AND d.reinstated_at IS NULL AND c.created_at > json_extract(j.value, '$.since'))
 GROUP BY l.creator_id, l.enrollment_id
 ORDER BY b.name, cp.name`;
 
@@ -106,6 +121,10 @@ export type CampaignEarnings = {
   fees: number;
   given_back: number;
   taken_back: number;
+  /** What the brand's declines took back, a bonus they took included (declined_bonus). */
+  declined: number;
+  declined_bonus: number;
+  reinstated: number;
   held_until: number | null;
 };
 
@@ -159,7 +178,7 @@ async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<Me
   return mails.filter((m) => m !== null);
 }
 
-const saysSomething = (r: CampaignEarnings) => r.commission > 0 || r.bonus > 0 || r.fees > 0 || r.given_back > 0 || r.taken_back > 0;
+const saysSomething = (r: CampaignEarnings) => r.commission > 0 || r.bonus > 0 || r.fees > 0 || r.given_back > 0 || r.taken_back > 0 || r.declined > 0 || r.reinstated > 0;
 
 // Plans with a ladder to climb, for models paid by commission, in a campaign still running that the creator is
 // still in: the home card's tier block, in words (an ended campaign's card shows none).
@@ -171,7 +190,7 @@ const showsTiers = (r: CampaignEarnings, now: number) =>
   (JSON.parse(r.tiers) as unknown[]).length > 1;
 
 const plural = (n: number, one: string, many: string) => (n === 1 ? one : `${n.toLocaleString('en-US')} ${many}`);
-const gainedIn = (r: CampaignEarnings) => r.commission + r.bonus + r.fees + r.given_back;
+const gainedIn = (r: CampaignEarnings) => r.commission + r.bonus + r.fees + r.given_back + r.reinstated;
 
 export function campaignLines(r: CampaignEarnings, revenue: number | undefined, now: number): string[] {
   const money = (minor: number) => formatMoney(minor, r.currency);
@@ -181,6 +200,8 @@ export function campaignLines(r: CampaignEarnings, revenue: number | undefined, 
   if (r.fees > 0) lines.push(`Fees for posts that went live: ${money(r.fees)}.`);
   if (r.given_back > 0) lines.push(`A refund that failed gave back ${money(r.given_back)}.`);
   if (r.taken_back > 0) lines.push(`Refunds took back ${money(r.taken_back)}.`);
+  if (r.declined > 0) lines.push(`${r.brand_name} declined an order's commission (its reason is on Stats), taking back ${money(r.declined)}${r.declined_bonus > 0 ? `, the month's performance bonus included` : ''}.`);
+  if (r.reinstated > 0) lines.push(`${r.brand_name} reinstated a declined order: ${money(r.reinstated)} is yours again.`);
   if (revenue !== undefined && r.tiers) {
     const p = tierProgress(JSON.parse(r.tiers) as CommissionTier[], revenue);
     const window = r.plan_period === 'lifetime' ? 'in this campaign' : 'this month';

@@ -3,7 +3,7 @@
 // ./conformance.ts checks at compile time that each route's view function produces exactly these fields,
 // and in the workers test pool every JSON answer is parsed against the schema of its operation.
 import { z } from 'zod';
-import { enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
+import { declineReasons, enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
 import { ADDRESS_KEPT_DAYS } from '../db/addresses';
 import { STATEMENT_KINDS } from '../db/payout-statements';
 import { ENDING_SOON_DAYS, MAX_RIGHTS_DAYS, RIGHTS_SCOPES } from '../domain/usage-rights';
@@ -843,7 +843,7 @@ export const PayoutEntry = z
     id: id('le'),
     kind: z.enum(STATEMENT_KINDS).meta({
       description:
-        "As the creator's Earnings page groups it: `renewal_commission` a Stripe subscription's later payment, `reversal_back` what a failed refund gave back, `flat_fee_back` a fee taken back (the post was not live), `bonus_back` a bonus taken back (refunds brought the month below the threshold), `adjustment` your brand's own (with its `note`).",
+        "As the creator's Earnings page groups it: `renewal_commission` a Stripe subscription's later payment, `reversal_back` what a failed refund gave back, `declined` what your brand's decline of an order took back and `declined_back` what reinstating it gave back, `flat_fee_back` a fee taken back (the post was not live), `bonus_back` a bonus taken back (refunds, or your brand declining an order, took the month below the threshold), `adjustment` your brand's own (with its `note`).",
     }),
     amountMinor: minor(499),
     currency,
@@ -861,7 +861,7 @@ export const PayoutEntry = z
     note: example(z.string(), 'Story reposted twice').nullable(),
     enrollmentId: id('enr'),
     conversionId: id('cv').nullable(),
-    refundId: id('rf').nullable(),
+    refundId: id('rf').nullable().meta({ description: 'The refund a reversal follows, or a bonus taken back or given back (null for take-backs written before this was kept); a decline is booked as a refund the brand makes.' }),
     submissionId: id('sub').nullable(),
     order: z
       .object({ orderId: example(z.string(), 'order-1001'), occurredAt: time.nullable(), amountMinor: minor(4_999) })
@@ -925,14 +925,25 @@ export const RecordedOrder = z
         rateBps: example(z.int(), 1000).nullable(),
         tier: count(0).nullable(),
         availableAt: time,
-        status: z.enum(['holding', 'available', 'in_payout', 'paid']).meta({ description: 'holding until availableAt, then available until a closed period claims it (in_payout), paid once that payout is marked paid.' }),
+        status: z
+          .enum(['holding', 'available', 'in_payout', 'paid', 'declined'])
+          .meta({ description: 'holding until availableAt, then available until a closed period claims it (in_payout), paid once that payout is marked paid; declined while your brand declines it (see `declined`).' }),
       })
       .nullable(),
     bonusMinor: minor(0),
-    refundedMinor: minor(0).meta({ description: "The order's applied refunds, at most its amount." }),
-    reversedMinor: minor(0).meta({ description: 'Commission taken back for those refunds.' }),
+    refundedMinor: minor(0).meta({ description: "The order's applied refunds from the store, at most its amount (a brand's decline is none: see `declined`)." }),
+    reversedMinor: minor(0).meta({ description: 'Commission taken back for those refunds and for a standing decline.' }),
     renewalOf,
     selfPurchase: z.boolean().meta({ description: `${SELF_PURCHASE} With \`commission\` null it earned nothing for that reason; with a commission, the brand let it earn.` }),
+    declined: z
+      .object({
+        reason: z.enum(declineReasons),
+        note: example(z.string(), 'Staff test order').nullable().meta({ description: 'Shown to the creator.' }),
+        at: time,
+        by: z.object({ type: z.enum(['admin_user', 'api_key']), id: example(z.string(), 'au_6d1f0c2b9a8e7d6c5b4a3f2e') }),
+      })
+      .nullable()
+      .meta({ description: "The brand declined this order's commission (`POST /api/admin/conversions/{id}/decline`): it earns nothing and counts in no creator's results until reinstated. Null when it stands." }),
   })
   .meta({ id: 'RecordedOrder' });
 
@@ -969,11 +980,11 @@ export const WebhookReceipt = z
     data: z.union([Conversion, Refund, z.array(Refund.nullable()), z.null()]).optional(),
     failed: z.array(Refund).optional().meta({ description: "Stripe's charge.refunded, or an order's or pairing's event: failures of the charge's refunds that came before it, booked now (once they account for all the charge's recorded refunds and its order is in)." }),
     ignored: z
-      .enum(['topic', 'event_type', 'test_mode', 'payment_pending', 'dispute_not_lost', 'idempotency_conflict', 'currency_mismatch', 'not_subscription', 'not_referred', 'renewals_ended', 'refund_not_failed', 'refund_without_charge'])
+      .enum(['topic', 'event_type', 'test_mode', 'payment_pending', 'dispute_not_lost', 'idempotency_conflict', 'currency_mismatch', 'not_subscription', 'not_referred', 'renewals_ended', 'first_payment_declined', 'refund_not_failed', 'refund_without_charge'])
       .optional()
       .meta({
         description:
-          "Why nothing was recorded, when nothing was. `test_mode`: a Shopify test order (or its refund) or an event from a Stripe endpoint in test mode, which earns nobody anything. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method; its `checkout.session.async_payment_succeeded` records it). `dispute_not_lost`: a Stripe dispute closed in the merchant's favour (or otherwise not lost), which takes nothing back. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a subscription no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended. `refund_not_failed`: a Stripe refund update whose status is not failed or canceled; `refund_without_charge`: a failed Stripe refund of no charge (`charge: null`), which no charge.refunded recorded.",
+          "Why nothing was recorded, when nothing was. `test_mode`: a Shopify test order (or its refund) or an event from a Stripe endpoint in test mode, which earns nobody anything. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method; its `checkout.session.async_payment_succeeded` records it). `dispute_not_lost`: a Stripe dispute closed in the merchant's favour (or otherwise not lost), which takes nothing back. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a subscription no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended; `first_payment_declined`, the brand declined the commission of the subscription's first payment, and its renewals earn nothing while that stands. `refund_not_failed`: a Stripe refund update whose status is not failed or canceled; `refund_without_charge`: a failed Stripe refund of no charge (`charge: null`), which no charge.refunded recorded.",
       }),
   })
   .meta({ id: 'WebhookReceipt' });

@@ -199,6 +199,47 @@ describe('a statement of every kind', () => {
     expect(api.data.reduce((t, e) => t + e.amountMinor, 0)).toBe(m.payout.amount_minor);
   });
 
+  it('lists an order the brand declined, and one it reinstated, under kinds of their own priced on the order, adding up to the payout', async () => {
+    const m = await creatorWithPayout(async ({ m, conversionOf, orders }) => {
+      const [first, second] = [await conversionOf(orders[0]!.orderId), await conversionOf(orders[1]!.orderId)];
+      // The first (refunded $40.00 of $100.00 before) declined and reinstated, the second declined: all before the close.
+      expect((await m.brand.api('POST', `/api/admin/conversions/${first}/decline`, { reason: 'duplicate' })).status).toBe(200);
+      expect((await m.brand.api('POST', `/api/admin/conversions/${first}/reinstate`)).status).toBe(200);
+      expect((await m.brand.api('POST', `/api/admin/conversions/${second}/decline`, { reason: 'test_order' })).status).toBe(200);
+      return [];
+    });
+    expect(m.payout.amount_minor).toBe(1_000 + 2_505 - 400 - 600 + 600 - 2_505 + 25_000 + 1_500 + 700);
+    const statement = (await payoutStatement(env.DB, m.payout.id, { creatorId: m.creator.id }))!;
+    expect(statement.groups.map((g) => [g.kind, g.subtotalMinor])).toEqual([
+      ['commission', 3_505],
+      ['reversal', -400],
+      ['declined', -3_105],
+      ['declined_back', 600],
+      ['flat_fee', 25_000],
+      ['bonus', 1_500],
+      ['adjustment', 700],
+    ]);
+    for (const g of statement.groups) expect(g.entries.reduce((t, e) => t + e.amountMinor, 0), g.kind).toBe(g.subtotalMinor);
+    expect(statement.groups.reduce((t, g) => t + g.subtotalMinor, 0)).toBe(m.payout.amount_minor);
+
+    const page = await (await get(`/earnings/payouts/${m.payout.id}`, m.cookie)).text();
+    expect(page).toContain('Declined by the brand · Order of $250.50');
+    expect(page).toContain('Decline reinstated by the brand, given back · Order of $100.00');
+    expect(page.match(new RegExp(`Order <bdi class="mono">${m.orders[1]!.orderId}</bdi>`, 'g'))).toHaveLength(2);
+
+    const [header, ...rows] = parseCsv(await (await get(`/earnings/payouts/${m.payout.id}.csv`, m.cookie)).text());
+    const col = (name: string) => header!.cells.indexOf(name);
+    expect(rows.reduce((t, r) => t + minorOf(r.cells[col('amount')]!), 0)).toBe(m.payout.amount_minor);
+    const sale = (orderId: string, amount: string) => rows.find((r) => r.cells[col('order_id')] === orderId && r.cells[col('amount')] === amount)!.cells[col('sale_amount')];
+    expect([sale(m.orders[1]!.orderId, '-25.05'), sale(m.orders[0]!.orderId, '-6.00'), sale(m.orders[0]!.orderId, '6.00')]).toEqual(['-250.50', '-60.00', '60.00']);
+    const api = await json<{ data: { kind: string; amountMinor: number }[] }>(await m.brand.api('GET', `/api/admin/payouts/${m.payout.id}/entries?limit=200`));
+    expect(api.data.filter((e) => e.kind.startsWith('declined')).map((e) => [e.kind, e.amountMinor])).toEqual([
+      ['declined', -600],
+      ['declined_back', 600],
+      ['declined', -2_505],
+    ]);
+  });
+
   it('names through the API the month each entry counts for: a bonus taken back by its bonus\'s month, a fee by none', async () => {
     const m = await creatorWithEveryKind();
     const api = await json<{ data: { kind: string; period: string; basisPeriod: string | null }[] }>(await m.brand.api('GET', `/api/admin/payouts/${m.payout.id}/entries?limit=200`));

@@ -389,4 +389,28 @@ describe('Stripe: disputes', () => {
     expect(await json<Receipt>(await stripe(m.stripeAccount, disputeEvent(`pi_${uniq()}`, 'lost')))).toEqual({ received: true, data: null });
     expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(3);
   });
+
+  it('records a dispute lost while the brand declines the order, so reinstating it gives back only what the dispute left', async () => {
+    const m = await stores();
+    const balance = () => rowCount('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId);
+    const declined = async () => {
+      const order = sessionEvent(m);
+      const id = (await json<{ data: { id: string; commission: { amountMinor: number } } }>(await stripe(m.stripeAccount, order.raw))).data.id;
+      expect((await m.brand.api('POST', `/api/admin/conversions/${id}/decline`, { reason: 'fraud' })).status).toBe(200);
+      return { id, paymentIntent: order.paymentIntent };
+    };
+    // A dispute of part of the order: the decline is no money the shopper got back, so it takes $20.00 of the order.
+    const partly = await declined();
+    const small = JSON.parse(disputeEvent(partly.paymentIntent, 'lost'));
+    small.data.object.amount = 2_000;
+    expect((await json<{ data: { amountMinor: number } }>(await stripe(m.stripeAccount, JSON.stringify(small)))).data.amountMinor).toBe(2_000);
+    expect(await balance()).toBe(0);
+    expect((await m.brand.api('POST', `/api/admin/conversions/${partly.id}/reinstate`)).status).toBe(200);
+    expect(await balance()).toBe(841 - Math.floor((841 * 2_000) / 8415));
+    // One of the whole charge takes the whole order: reinstating gives nothing back.
+    const wholly = await declined();
+    expect((await json<{ data: { amountMinor: number } }>(await stripe(m.stripeAccount, disputeEvent(wholly.paymentIntent, 'lost')))).data.amountMinor).toBe(8415);
+    expect((await m.brand.api('POST', `/api/admin/conversions/${wholly.id}/reinstate`)).status).toBe(200);
+    expect(await balance()).toBe(841 - Math.floor((841 * 2_000) / 8415));
+  });
 });

@@ -13,7 +13,8 @@ import { forgetPaymentPairings, PAYMENT_PAIRING_DAYS } from '../../../worker/job
 import { signTimestamped } from '../../../worker/lib/signatures';
 import { adminUser, get, signIn } from '../console-fixtures';
 import { signedInCreator } from '../portal-fixtures';
-import { BASE, createMoneyBrand, json, rowCount } from '../fixtures';
+import { recordSubscriptionPayment, type IngestBrand } from '../../../worker/db/conversions';
+import { BASE, createMoneyBrand, d1With, json, rowCount } from '../fixtures';
 
 let n = 0;
 const uniq = () => `${Date.now()}${n++}`;
@@ -357,6 +358,65 @@ describe('Stripe subscription payments (invoice.paid)', () => {
       const res = await SELF.fetch(`${BASE}/v1/webhooks/stripe/${m.account}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: raw });
       expect(res.status).toBe(401);
     }
+  });
+});
+
+describe('A subscription whose first payment the brand declined', () => {
+  const firstPaymentId = async (brandId: string, invoice: string) =>
+    (await env.DB.prepare('SELECT id FROM conversions WHERE brand_id = ? AND external_order_id = ?').bind(brandId, invoice).first<{ id: string }>())!.id;
+
+  it('earns nothing on its renewals while the decline stands, recording none, and on the next one after reinstating', async () => {
+    const m = await subscriptionBrand();
+    const start = checkout(m);
+    await receipt(await stripe(m.account, start.event));
+    const first = await firstPaymentId(m.brand.brandId, start.invoice);
+    const cookie = await signIn((await adminUser(m.brand.brandId, 'owner')).email);
+    expect(await (await get(`/console/orders/${first}/decline`, cookie)).text()).toContain('It is the first payment of a Stripe subscription');
+    expect((await m.brand.api('POST', `/api/admin/conversions/${first}/decline`, { reason: 'fraud' })).status).toBe(200);
+
+    const during = invoicePaid(start.subscription);
+    expect(await receipt(await stripe(m.account, during.event))).toEqual({ received: true, ignored: 'first_payment_declined' });
+    expect([await orders(m.brand.brandId), await rowCount('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)]).toEqual([1, 0]);
+
+    expect((await m.brand.api('POST', `/api/admin/conversions/${first}/reinstate`)).status).toBe(200);
+    const after = invoicePaid(start.subscription);
+    expect((await receipt(await stripe(m.account, after.event))).data).toMatchObject({ orderId: after.invoiceId, renewalOf: start.invoice, commission: { amountMinor: 380 } });
+    // Declining a renewal takes that payment only, and says nothing of renewals.
+    const renewal = await firstPaymentId(m.brand.brandId, after.invoiceId);
+    expect(await (await get(`/console/orders/${renewal}/decline`, cookie)).text()).not.toContain('first payment of a Stripe subscription');
+    expect((await m.brand.api('POST', `/api/admin/conversions/${renewal}/decline`, { reason: 'other' })).status).toBe(200);
+    const next = invoicePaid(start.subscription);
+    expect((await receipt(await stripe(m.account, next.event))).data).toMatchObject({ orderId: next.invoiceId, renewalOf: start.invoice, commission: { amountMinor: 380 } });
+  });
+
+  it('a decline landing between a renewal’s read and its write stops that renewal too, writing nothing', async () => {
+    const m = await subscriptionBrand();
+    const start = checkout(m);
+    await receipt(await stripe(m.account, start.event));
+    const first = await firstPaymentId(m.brand.brandId, start.invoice);
+    const brand = (await env.DB.prepare('SELECT id, timezone, currency FROM brands WHERE id = ?').bind(m.brand.brandId).first<IngestBrand>())!;
+    // The second batch is the renewal's write: held until the decline has landed.
+    let batches = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let arrived!: () => void;
+    const reached = new Promise<void>((r) => (arrived = r));
+    const db = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        if (++batches === 2) {
+          arrived();
+          await gate;
+        }
+        return env.DB.batch(statements);
+      },
+    });
+    const input = { orderId: `in_${uniq()}`, amountMinor: 3800, currency: brand.currency, occurredAt: Date.now(), code: null, clickId: null, customerRef: m.customer };
+    const recording = recordSubscriptionPayment(db, brand, input, start.subscription);
+    await reached;
+    expect((await m.brand.api('POST', `/api/admin/conversions/${first}/decline`, { reason: 'fraud' })).status).toBe(200);
+    release();
+    expect(await recording).toEqual({ skipped: 'first_payment_declined' });
+    expect([await orders(m.brand.brandId), await rowCount('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)]).toEqual([1, 0]);
   });
 });
 

@@ -85,7 +85,7 @@ export const requireTwoStepWhereRequired = createMiddleware<ConsoleEnv>(async (c
 // and payouts files (not the invite links). Everyone's own name, password and two-step sign-in are theirs to change.
 const OWN_PROFILE = /^\/console\/team\/me\/(?:name|password|two-step(?:\/off|\/recovery)?)$/;
 // Pages that are only a form for a write: a role that cannot send it is not shown it either.
-const WRITE_FORMS = /^\/console\/campaigns\/[^/]+\/copy$/;
+const WRITE_FORMS = /^\/console\/(?:campaigns\/[^/]+\/copy|orders\/[^/]+\/decline)$/;
 // Downloads that are not named .csv but carry as much: a payment file holds creators' bank accounts and emails.
 const DOWNLOADS = /^\/console\/payouts\/payment-file$/;
 const isWriterOnly = (c: Context) => (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !OWN_PROFILE.test(c.req.path)) || c.req.path.endsWith('.csv') || DOWNLOADS.test(c.req.path) || WRITE_FORMS.test(c.req.path);

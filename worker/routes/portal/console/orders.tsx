@@ -1,14 +1,18 @@
-// Orders in the console: the admin API's order list as a page, filtered and paged by GET links, read-only
-// (every role may read it).
+// Orders in the console: the admin API's order list as a page, filtered and paged by GET links (every role may
+// read it); owners and managers decline an order's commission there, and reinstate it (db/declines.ts).
 import { Hono } from 'hono';
-import { OrdersPage, WAITING_COUNTED, type OrderFilters, type OrdersOf } from '../../../../portal/console/orders';
+import { DeclineOrderPage, OrdersPage, WAITING_COUNTED, type DeclineFormValues, type OrderFilters, type OrdersOf } from '../../../../portal/console/orders';
+import type { Flash, FormError } from '../../../../portal/layout';
+import { declineConversion, declineStakes, DECLINE_NOTE_MAX, declineReasons, reinstateConversion } from '../../../db/declines';
+import { ApiError, notFound } from '../../../lib/errors';
+import { FORM_KEY, ID_PATTERN, randomToken } from '../../../lib/ids';
+import { plainText } from '../../../lib/validate';
 import { listConversions, ORDER_ID_FILTER, positionOf } from '../../../db/conversion-list';
 import { dayEnd, dayStart, isDay, zoneOrUtc } from '../../../domain/periods';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
-import { ID_PATTERN } from '../../../lib/ids';
 import { ordersCsvResponse } from '../../admin/conversions';
 import { viewerOf } from './campaigns';
-import { canPay, renderPage, type ConsoleContext, type ConsoleEnv } from './context';
+import { canPay, canWrite, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview, campaignOptions } from './queries';
 
 export const orderRoutes = new Hono<ConsoleEnv>();
@@ -105,6 +109,76 @@ orderRoutes.get('/orders', async (c) => {
       now={Date.now()}
       toReview={toReview}
       waiting={waiting}
+      canWrite={canWrite(c.var.user)}
+      formKey={randomToken(16)}
+      flash={flashOf(FLASH, c)}
     />,
   );
+});
+
+const FLASH: Record<string, Flash> = {
+  declined: { tone: 'success', text: 'Commission declined. The creator no longer earns on this order, and it no longer counts in their results.' },
+  declined_already: { tone: 'info', text: 'That order’s commission was declined already (or the form was sent twice), so nothing changed.' },
+  reinstated: { tone: 'success', text: 'Commission reinstated. The creator earns on this order again, and it counts in their results.' },
+  reinstated_already: { tone: 'info', text: 'That order’s commission stands already, so nothing changed.' },
+  declined_again: { tone: 'info', text: 'That order was declined again after the page you reinstated it from was loaded, so nothing changed. Reinstate it from its row as it is now.' },
+  commission_in_payout: { tone: 'error', text: 'That order’s commission is in a payout already. Add an adjustment on the creator’s page instead.' },
+};
+
+const noteSchema = plainText(DECLINE_NOTE_MAX, 'one', `A note is at most ${DECLINE_NOTE_MAX} characters.`);
+const orderPath = (orderId: string) => `/console/orders?order=${encodeURIComponent(orderId)}`;
+
+// The brand's order by Chorus's id, as the list has it; another brand's (or a malformed id) is a 404.
+async function orderOr404(c: ConsoleContext) {
+  const id = c.req.param('id') ?? '';
+  if (!ID_PATTERN.test(id)) throw notFound('order');
+  const [o] = await listConversions(c.env.DB, c.var.user.brandId, { conversionId: id }, 1);
+  if (!o) throw notFound('order');
+  return o;
+}
+
+async function renderDecline(c: ConsoleContext, values: DeclineFormValues, errors?: FormError[], status?: 409 | 422) {
+  const [o, toReview, stakes] = await Promise.all([orderOr404(c), awaitingReview(c.env.DB, c.var.user.brandId), declineStakes(c.env.DB, c.var.user.brandId, c.req.param('id') ?? '')]);
+  return renderPage(c, <DeclineOrderPage viewer={viewerOf(c)} o={o} stakes={stakes} formKey={randomToken(16)} values={values} errors={errors} toReview={toReview} now={Date.now()} />, status);
+}
+
+orderRoutes.get('/orders/:id/decline', (c) => renderDecline(c, { reason: 'test_order', note: '' }));
+
+orderRoutes.post('/orders/:id/decline', async (c) => {
+  const o = await orderOr404(c);
+  const form = await readForm(c);
+  const values = { reason: form.get('reason').slice(0, 32), note: form.get('note').slice(0, 1000) };
+  const errors: FormError[] = [];
+  const reason = declineReasons.find((r) => r === values.reason);
+  if (!reason) errors.push({ field: 'reason', text: 'Pick a reason.' });
+  const note = noteSchema.safeParse(values.note);
+  if (!note.success) errors.push({ field: 'note', text: note.error.issues[0]!.message });
+  const key = form.get('key');
+  if (!FORM_KEY.test(key)) errors.push('The form was missing a part. Reload the page and decline it again.');
+  if (!reason || !note.success || errors.length > 0) return renderDecline(c, values, errors, 422);
+  const { user } = c.var;
+  try {
+    const done = await declineConversion(c.env.DB, user.brandId, o.id, { reason, note: note.data || null }, { type: 'admin_user', id: user.id }, Date.now(), key);
+    return c.redirect(withFlash(orderPath(o.external_order_id), done.declined ? 'declined' : 'declined_already'), 303);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409) return renderDecline(c, values, [e.message], 409);
+    throw e;
+  }
+});
+
+orderRoutes.post('/orders/:id/reinstate', async (c) => {
+  const o = await orderOr404(c);
+  const form = await readForm(c);
+  // The decline the row showed: a stale page never reinstates a newer one.
+  const declineId = form.get('decline');
+  if (!FORM_KEY.test(form.get('key')) || !ID_PATTERN.test(declineId)) throw new ApiError(422, 'validation_failed', 'The form was missing a part. Reload the page and try again.');
+  const { user } = c.var;
+  try {
+    const done = await reinstateConversion(c.env.DB, user.brandId, o.id, { type: 'admin_user', id: user.id }, Date.now(), declineId);
+    return c.redirect(withFlash(orderPath(o.external_order_id), done.reinstated ? 'reinstated' : done.newer ? 'declined_again' : 'reinstated_already'), 303);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'commission_in_payout') return c.redirect(withFlash(orderPath(o.external_order_id), 'commission_in_payout'), 303);
+    if (e instanceof ApiError && e.code === 'not_declined') return c.redirect(withFlash(orderPath(o.external_order_id), 'reinstated_already'), 303);
+    throw e;
+  }
 });
