@@ -408,7 +408,7 @@ export const DeclineOrderPage: FC<{
               <>Nothing in money: this order earned no commission.</>
             )}
           </li>
-          <li>The order stops counting in their results: their tier in the order’s month, bounties, your network page and ranking, and the weekly report.</li>
+          <li>The order stops counting in their results: their tier in the order’s month, bounties, your network page and ranking, and the weekly report. A bounty it helped reach stays awarded: take that back with a correction on the creator’s page if you mean to.</li>
           {stakes.startsSubscription ? (
             <li>
               It is the first payment of a Stripe subscription: while the decline stands, the subscription’s renewals earn them nothing and are not recorded. Reinstating it lets the renewals after that earn again, not those paid meanwhile.

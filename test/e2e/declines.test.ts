@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate, PHONE, postConversion } from './server';
+import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate, PHONE, postConversion, signInToConsole } from './server';
 
 const story = browserStory({ screenshots: 'declines', owner: OWNER });
 const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(story.shots, `${name}-${w}.png`), { endAt: DESKTOP });
@@ -29,11 +29,7 @@ describe('declining an order in Chromium', () => {
 
     const owner = await browser.newContext({ viewport: DESKTOP });
     const page = await owner.newPage();
-    await page.goto(`${server.url}/console/login`);
-    await page.getByLabel('Work email').fill(OWNER.email);
-    await page.getByLabel('Password').fill(OWNER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForLoadState();
+    await signInToConsole(page, server);
     await page.goto(`${server.url}/console/orders`);
     const row = page.locator('tr', { hasText: 'fw-1043-staff-test' });
     await navigate(page, () => row.getByRole('link', { name: 'Decline…' }).click(), /\/decline$/);

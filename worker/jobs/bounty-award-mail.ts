@@ -90,7 +90,7 @@ export function bountyAwardMail(r: BountyAwardRecipient, origin: string | null):
     subject: `${r.brand_name}: you reached “${r.title}” (${amount} added to your earnings)`,
     text: [
       `Hi ${firstName(r.name)},`,
-      `You reached the bounty “${r.title}” in ${r.brand_name}'s campaign ${r.campaign_name}: ${amount} was added to your earnings. ${paidAtClose(r.brand_name, r.period, r.min_payout_minor, r.currency)} It stays yours, even if an order is refunded later.`,
+      `You reached the bounty “${r.title}” in ${r.brand_name}'s campaign ${r.campaign_name}: ${amount} was added to your earnings. ${paidAtClose(r.brand_name, r.period, r.min_payout_minor, r.currency)} It stays yours, even if an order is refunded or declined later.`,
       origin ? `Your earnings: ${origin}/earnings\nYour bounties: ${origin}/` : 'It shows on the home and Earnings pages of your Chorus portal.',
     ].join('\n\n'),
     idempotencyKey: awardMailKey(r.bounty_id, r.enrollment_id),

@@ -820,7 +820,7 @@ export const PayoutLine = z
     ),
     currency,
     commissionMinor: minor(4_120),
-    reversalsMinor: minor(0).describe('What refunds took back (negative). Above zero when a failed refund gives back a reversal an earlier payout took.'),
+    reversalsMinor: minor(0).describe('What refunds and your declines took back (negative). Above zero when a failed refund gives back a reversal an earlier payout took.'),
     flatFeesMinor: minor(2_500),
     bonusesMinor: minor(0),
     netMinor: minor(6_620),

@@ -3,7 +3,7 @@
 // nothing twice; a payout already holding it, another brand's id and a double decline write nothing more.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import migration0073 from '../../../migrations/0075_declined_commissions.sql?raw';
+import migration0075 from '../../../migrations/0075_declined_commissions.sql?raw';
 import { creatorBounties } from '../../../worker/db/bounties';
 import { declineConversion } from '../../../worker/db/declines';
 import { parseCsv } from '../../../worker/lib/csv';
@@ -394,7 +394,7 @@ describe('declining in the console, the creator portal and the outgoing webhooks
     const insert = env.DB.prepare("INSERT INTO webhook_endpoints (id, brand_id, url, description, secret_enc, events, enabled, created_at, updated_at) VALUES (?, ?, ?, '', 'x', ?, 0, 1, 1)");
     await env.DB.batch(Object.entries(rows).map(([name, events]) => insert.bind(`whe_m73_${name}_${m.brand.brandId}`, m.brand.brandId, `http://127.0.0.1:9/${name}`, JSON.stringify(events))));
     // Its data statement, the last, run twice.
-    for (let i = 0; i < 2; i++) await env.DB.prepare(migration0073.split('--> statement-breakpoint').at(-1)!).run();
+    for (let i = 0; i < 2; i++) await env.DB.prepare(migration0075.split('--> statement-breakpoint').at(-1)!).run();
     const { results } = await env.DB.prepare("SELECT id, events FROM webhook_endpoints WHERE id LIKE 'whe_m73_%' AND brand_id = ?").bind(m.brand.brandId).all<{ id: string; events: string }>();
     expect(Object.fromEntries(results.map((r) => [r.id.split('_')[2], JSON.parse(r.events) as string[]]))).toEqual({ all: [...rows.all, ...added], more: [...rows.more, ...added], some: rows.some, done: rows.done });
   });

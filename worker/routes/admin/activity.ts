@@ -11,7 +11,7 @@ import { pagedListOf } from '../../openapi/schemas';
 const areas = Object.keys(ACTIVITY_AREAS) as [ActivityArea, ...ActivityArea[]];
 
 export const activityQuery = z.strictObject({
-  area: z.enum(areas).optional().meta({ description: 'access (team, keys, stores, brand settings), campaigns (campaigns, creators, codes, drafts), money (payouts, period closes) or webhooks.' }),
+  area: z.enum(areas).optional().meta({ description: 'access (team, keys, stores, brand settings), campaigns (campaigns, creators, codes, drafts), money (payouts, period closes, payment files, order declines) or webhooks.' }),
   ...pageParams,
 });
 
