@@ -43,17 +43,20 @@ export function d1With(overrides: Partial<Record<keyof D1Database, unknown>>, db
   });
 }
 
-// A D1 whose batches wait at the gate: `reached` resolves when the first batch arrives, and `release` lets
-// them all through, so a test can land another write between a request's read and its write.
-export function heldBatches(): { db: D1Database; reached: Promise<void>; release: () => void } {
+// A D1 whose batches from the `from`th on wait at the gate: `reached` resolves when that batch arrives, and
+// `release` lets them all through, so a test can land another write between a request's read and its write.
+export function heldBatches(from = 1): { db: D1Database; reached: Promise<void>; release: () => void } {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   let arrived!: () => void;
   const reached = new Promise<void>((r) => (arrived = r));
+  let batches = 0;
   const db = d1With({
     batch: async (statements: D1PreparedStatement[]) => {
-      arrived();
-      await gate;
+      if (++batches >= from) {
+        arrived();
+        await gate;
+      }
       return env.DB.batch(statements);
     },
   });

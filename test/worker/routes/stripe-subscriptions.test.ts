@@ -14,7 +14,7 @@ import { signTimestamped } from '../../../worker/lib/signatures';
 import { adminUser, get, signIn } from '../console-fixtures';
 import { signedInCreator } from '../portal-fixtures';
 import { recordSubscriptionPayment, type IngestBrand } from '../../../worker/db/conversions';
-import { BASE, createMoneyBrand, d1With, json, rowCount } from '../fixtures';
+import { BASE, createMoneyBrand, heldBatches, json, rowCount } from '../fixtures';
 
 let n = 0;
 const uniq = () => `${Date.now()}${n++}`;
@@ -396,20 +396,7 @@ describe('A subscription whose first payment the brand declined', () => {
     const first = await firstPaymentId(m.brand.brandId, start.invoice);
     const brand = (await env.DB.prepare('SELECT id, timezone, currency FROM brands WHERE id = ?').bind(m.brand.brandId).first<IngestBrand>())!;
     // The second batch is the renewal's write: held until the decline has landed.
-    let batches = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let arrived!: () => void;
-    const reached = new Promise<void>((r) => (arrived = r));
-    const db = d1With({
-      batch: async (statements: D1PreparedStatement[]) => {
-        if (++batches === 2) {
-          arrived();
-          await gate;
-        }
-        return env.DB.batch(statements);
-      },
-    });
+    const { db, reached, release } = heldBatches(2);
     const input = { orderId: `in_${uniq()}`, amountMinor: 3800, currency: brand.currency, occurredAt: Date.now(), code: null, clickId: null, customerRef: m.customer };
     const recording = recordSubscriptionPayment(db, brand, input, start.subscription);
     await reached;
