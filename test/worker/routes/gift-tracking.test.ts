@@ -195,7 +195,7 @@ describe('gift tracking files and gift events', () => {
     expect(Object.fromEntries(results.map((r) => [r.id.split('_')[2], JSON.parse(r.events) as string[]]))).toEqual({ all: [...[...seven].reverse(), ...GIFT_EVENTS.slice(1)], some: rows.some, done: rows.done });
     // A new endpoint gets all but gift.requested by default (events added since included), and its console row says so.
     const made = await json<Data<{ id: string; events: string[] }>>(await w.brand.api('POST', '/api/admin/webhooks/endpoints', { url: `${DEAD_URL}/default` }));
-    expect(made.data.events.slice(0, 10)).toEqual([...seven, ...GIFT_EVENTS.slice(1)]);
+    expect(made.data.events).toEqual(expect.arrayContaining([...seven, ...GIFT_EVENTS.slice(1)]));
     expect(made.data.events).not.toContain('gift.requested');
     expect(await (await get('/console/webhooks', w.manager)).text()).toContain('All events but gift.requested');
     await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(made.data.id).run();
