@@ -1,5 +1,5 @@
 // Payouts for a period: close it, read the lines and totals, export the CSV, mark paid, reconcile a processor file.
-import type { FC } from 'hono/jsx';
+import type { Child, FC } from 'hono/jsx';
 import { ERASED, NOT_SHARED, type PayoutLine } from '../../worker/db/payouts';
 import type { Claimable, Later } from '../../worker/routes/portal/console/queries';
 import { countOf, formatCount, formatDate, formatDateTime, formatMoney, formatPeriod, maskAccount, PAYOUT_METHOD_LABELS, STATUS_LABELS } from '../format';
@@ -452,6 +452,18 @@ export const LEFT_OUT_LABELS: Record<LeftOutReason, string> = {
 
 const hrefOf = (period: string, format: PaymentFormat) => `/console/payouts/payment-file?period=${period}&format=${format}`;
 
+// A file's download that asks one thing first (the SEPA pay-on date, PayPal's decimal mark): a GET form.
+const FileForm: FC<{ period: string; format: PaymentFormat; button: string; children: Child }> = ({ period, format, button, children }) => (
+  <form method="get" action="/console/payouts/payment-file" class="file-form">
+    <input type="hidden" name="period" value={period} />
+    <input type="hidden" name="format" value={format} />
+    <div class="field">{children}</div>
+    <button type="submit" class="button button-primary">
+      {button}
+    </button>
+  </form>
+);
+
 // One file: how many payouts it pays and how much, and its download (a GET: it marks nothing paid).
 const PaymentFileCard: FC<{ format: PaymentFormat; run: PaymentRun; today: string; period: string; canPay: boolean }> = ({ format, run, today, period, canPay }) => {
   const { lines, totalMinor } = run.files[format];
@@ -481,39 +493,25 @@ const PaymentFileCard: FC<{ format: PaymentFormat; run: PaymentRun; today: strin
               {label.button}
             </button>
           ) : format === 'sepa' ? (
-            <form method="get" action="/console/payouts/payment-file" class="file-form">
-              <input type="hidden" name="period" value={period} />
-              <input type="hidden" name="format" value="sepa" />
-              <div class="field">
-                <label for="sepa-date" class="small">
-                  Pay on
-                </label>
-                <input id="sepa-date" name="executionDate" type="date" required min={today} value={today} />
-              </div>
-              <button type="submit" class="button button-primary">
-                {label.button}
-              </button>
-            </form>
+            <FileForm period={period} format="sepa" button={label.button}>
+              <label for="sepa-date" class="small">
+                Pay on
+              </label>
+              <input id="sepa-date" name="executionDate" type="date" required min={today} value={today} />
+            </FileForm>
           ) : format === 'paypal' && paypalWritesFraction(run.currency) ? (
-            <form method="get" action="/console/payouts/payment-file" class="file-form">
-              <input type="hidden" name="period" value={period} />
-              <input type="hidden" name="format" value="paypal" />
-              <div class="field">
-                <label for="paypal-decimal" class="small">
-                  Amounts as
-                </label>
-                <select id="paypal-decimal" name="decimal" aria-describedby="paypal-decimal-hint">
-                  <option value="point">12.30</option>
-                  <option value="comma">12,30</option>
-                </select>
-                <p id="paypal-decimal-hint" class="hint small">
-                  As your PayPal account’s country writes them.
-                </p>
-              </div>
-              <button type="submit" class="button button-primary">
-                {label.button}
-              </button>
-            </form>
+            <FileForm period={period} format="paypal" button={label.button}>
+              <label for="paypal-decimal" class="small">
+                Amounts as
+              </label>
+              <select id="paypal-decimal" name="decimal" aria-describedby="paypal-decimal-hint">
+                <option value="point">12.30</option>
+                <option value="comma">12,30</option>
+              </select>
+              <p id="paypal-decimal-hint" class="hint small">
+                As your PayPal account’s country writes them.
+              </p>
+            </FileForm>
           ) : (
             // No download attribute: a file that cannot be made answers the Payouts page with why, which a download would save as a file.
             <a class="button button-primary" href={hrefOf(period, format)}>
