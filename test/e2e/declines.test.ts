@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, navigate, PHONE, postConversion, signInToConsole } from './server';
+import { adminApi, browserStory, captureChecked, CONSOLE_OWNER as OWNER, DESKTOP, joinFromInvite, mayaWithCode, navigate, PHONE, postConversion, signInToConsole } from './server';
 
 const story = browserStory({ screenshots: 'declines', owner: OWNER });
 const capture = (page: Page, name: string) => captureChecked(page, name, (w) => path.join(story.shots, `${name}-${w}.png`), { endAt: DESKTOP });
@@ -13,13 +13,7 @@ const capture = (page: Page, name: string) => captureChecked(page, name, (w) => 
 describe('declining an order in Chromium', () => {
   it('the owner declines a test order with a reason the creator reads, then reinstates it', { timeout: 240_000 }, async () => {
     const { server, browser } = story;
-    const plan = await adminApi<{ id: string }>(server, 'POST', '/commission-plans', { name: 'Standard', period: 'month', tiers: [{ fromMinor: 0, rateBps: 1000 }] });
-    const campaign = await adminApi<{ id: string }>(server, 'POST', '/campaigns', { name: 'Spring Ritual', slug: 'spring-ritual', hashtag: '#SpringRitual', defaultDestination: 'https://fernway.example/night-balm', commissionPlanId: plan.id, holdingDays: 30 });
-    const ingest = await adminApi<{ key: string }>(server, 'POST', '/keys', { scope: 'ingest', name: 'e2e store' });
-    const email = 'maya.lindqvist@creators.example';
-    const creator = await adminApi<{ id: string }>(server, 'POST', '/creators', { email, handle: 'maya_moss', displayName: 'Maya Lindqvist' });
-    const enrollment = await adminApi<{ id: string }>(server, 'POST', '/enrollments', { campaignId: campaign.id, creatorId: creator.id, paymentModel: 'affiliate' });
-    await adminApi(server, 'POST', '/codes', { enrollmentId: enrollment.id, code: 'MAYA15', discountType: 'percent', discountValue: 15 });
+    const { campaign, ingest, email, creator, enrollment } = await mayaWithCode(server);
     const { inviteUrl } = await adminApi<{ inviteUrl: string }>(server, 'POST', `/creators/${creator.id}/invite`);
     const context = await browser.newContext({ viewport: PHONE });
     const cpage = await context.newPage();

@@ -66,6 +66,19 @@ export async function adminApi<T>(server: Pick<ChorusServer, 'url' | 'adminKey'>
   return (JSON.parse(text) as { data: T }).data;
 }
 
+// A 10 % campaign (30 days' holding) with one creator, Maya, enrolled on it with the code MAYA15, and an ingest
+// key for the store's orders: the start of the stories about what her orders earn.
+export async function mayaWithCode(server: Pick<ChorusServer, 'url' | 'adminKey'>) {
+  const plan = await adminApi<{ id: string }>(server, 'POST', '/commission-plans', { name: 'Standard', period: 'month', tiers: [{ fromMinor: 0, rateBps: 1000 }] });
+  const campaign = await adminApi<{ id: string }>(server, 'POST', '/campaigns', { name: 'Spring Ritual', slug: 'spring-ritual', hashtag: '#SpringRitual', defaultDestination: 'https://fernway.example/night-balm', commissionPlanId: plan.id, holdingDays: 30 });
+  const ingest = await adminApi<{ key: string }>(server, 'POST', '/keys', { scope: 'ingest', name: 'e2e store' });
+  const email = 'maya.lindqvist@creators.example';
+  const creator = await adminApi<{ id: string }>(server, 'POST', '/creators', { email, handle: 'maya_moss', displayName: 'Maya Lindqvist' });
+  const enrollment = await adminApi<{ id: string }>(server, 'POST', '/enrollments', { campaignId: campaign.id, creatorId: creator.id, paymentModel: 'affiliate' });
+  await adminApi(server, 'POST', '/codes', { enrollmentId: enrollment.id, code: 'MAYA15', discountType: 'percent', discountValue: 15 });
+  return { campaign, ingest, email, creator, enrollment };
+}
+
 // The project's pinned wrangler, run with this Node (no `npx`/shell in between to orphan).
 function wranglerBin(): string {
   const pkgPath = createRequire(import.meta.url).resolve('wrangler/package.json');
