@@ -11,7 +11,7 @@ import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { formatAmount } from '../domain/store-payloads';
-import { refundedOf } from './network';
+import { refundedOf } from './sales';
 import { log } from '../lib/log';
 import { BONUS_GIVEN_BACK, BONUS_TAKEN_BACK, COUNT_REDEMPTION, declinedOf, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, INSERT_STRIPE_FAILURE, MARK_REFUND_APPLIED, MARK_REFUND_FAILED, MAX_AMOUNT_MINOR, REVERSAL_GIVEN_BACK, STRIPE_FAILURE_GIVEN_BACK } from './money';
 import { eventStatements } from './webhooks';

@@ -20,7 +20,7 @@ import { newId } from '../lib/ids';
 import { auditIfChanged, type Actor } from './audit';
 import { reversalStatements, type Booking } from './conversions';
 import { BONUS_AT_STAKE, BONUS_GIVEN_BACK, declinedOf, REVERSAL_GIVEN_BACK } from './money';
-import { refundedOf } from './network';
+import { refundedOf } from './sales';
 import { declineReasons } from './schema';
 import { eventStatements } from './webhooks';
 

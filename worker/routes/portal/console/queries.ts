@@ -3,7 +3,7 @@ import { payableFrom } from '../../../db/payouts';
 import { afterParams, afterSql, type Position } from '../../../lib/cursor';
 import type { ComplianceChecks } from '../../../db/schema';
 import { submissionStatuses } from '../../../db/schema';
-import { refundedOf } from '../../../db/network';
+import { isSale, netOf } from '../../../db/sales';
 import { NOT_WITHDRAWN } from '../../../db/submissions';
 import { DRAFT_STANDS } from '../../../domain/content-due';
 import { EXTENSION_COLUMNS, EXTENSION_JOIN, type GrantRow } from '../../../domain/usage-rights';
@@ -43,8 +43,8 @@ export const CAMPAIGN_SUMMARIES_SQL = `SELECT c.id, c.name, c.slug, c.hashtag, c
   (SELECT COUNT(*) FROM applications a WHERE a.campaign_id = c.id AND a.status = 'pending' AND +a.brand_id = c.brand_id) AS applications,
   (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND s.status = 'live') AS live,
   (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id) AS clicks,
-  (SELECT COUNT(*) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor) AS conversions,
-  (SELECT COALESCE(SUM(MAX(cv.amount_minor - ${refundedOf('cv')}, 0)), 0) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none') AS revenue,
+  (SELECT COUNT(*) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none' AND ${isSale('cv')}) AS conversions,
+  (SELECT COALESCE(SUM(${netOf('cv')}), 0) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none') AS revenue,
   (SELECT COALESCE(SUM(l.amount_minor), 0) FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id) AS cost
 FROM campaigns c WHERE c.brand_id = ?1 ORDER BY c.status = 'ended', c.created_at DESC`;
 
