@@ -5,7 +5,7 @@
 // of brands they accepted, only to accounts with a password (who can sign in to see it), and off when they turn
 // it off on the Account page.
 import { mailOrigin, oneClickUnsubscribe, type Env } from '../env';
-import { queueNotices } from '../mail';
+import { handOnClaimed, type KeyedMail } from '../mail';
 import type { Message } from '../lib/messages';
 import { tierProgress } from '../domain/commission';
 import { DAY_MS, periodOf, zoneOrUtc } from '../domain/periods';
@@ -132,26 +132,17 @@ export async function mailEarningsDigests(env: Env, now: number): Promise<number
   const db = env.DB;
   const { results: claimed } = await db.prepare(CLAIM).bind(now, DAY_MS, EARNINGS_DIGESTS_PER_RUN, EARNINGS_LOOKBACK_MS, SETTLE_MS).all<Claimed>();
   if (claimed.length === 0) return 0;
-  const unclaim = (ids: string[]) => db.prepare(UNCLAIM).bind(JSON.stringify(ids), now, SETTLE_MS).run();
-  let mails: Message[];
-  try {
-    mails = await digestsFor(env, claimed, now);
-  } catch (error) {
-    await unclaim(claimed.map((c) => c.id));
-    throw error;
-  }
-  if (mails.length > 0) {
-    try {
-      await queueNotices(env, mails, 'earnings_digest_failed');
-    } catch (error) {
-      await unclaim(claimed.map((c) => c.id));
-      throw error;
-    }
-  }
-  return mails.length;
+  // Only a run that failed outright (reading or queueing) gives its claims back; a mail the provider refused keeps its claim.
+  const { handed } = await handOnClaimed(
+    env,
+    'earnings_digest_failed',
+    () => digestsFor(env, claimed, now),
+    () => db.prepare(UNCLAIM).bind(JSON.stringify(claimed.map((c) => c.id)), now, SETTLE_MS).run(),
+  );
+  return handed;
 }
 
-async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<Message[]> {
+async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<KeyedMail[]> {
   const db = env.DB;
   const { results: rows } = await db
     .prepare(NEW_ENTRIES)
@@ -172,7 +163,7 @@ async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<Me
       const own = rows.filter((r) => r.creator_id === c.id && saysSomething(r));
       if (own.length === 0) return null;
       const links = origin ? { origin, stopToken: await earningsMailToken(env.SECRETS_KEY, { creatorId: c.id, email: c.email }) } : null;
-      return earningsDigest(c, own, revenue, now, links);
+      return { ...earningsDigest(c, own, revenue, now, links), idempotencyKey: `earnings-digest:${c.id}:${now}` };
     }),
   );
   return mails.filter((m) => m !== null);
