@@ -165,6 +165,21 @@ describe('marking payouts paid', () => {
     expect((await other.brand.api('POST', `/api/admin/payouts/${second}/mark`, { reference: 'X' })).status).toBe(404);
   });
 
+  it("reads a SEPA file's payout id back in any case: banks upper-case references on statements", async () => {
+    const m = await brandWithEarnings();
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const { results } = await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? ORDER BY id').bind(m.brand.brandId).all<{ id: string }>();
+    const [first, second] = results.map((r) => r.id);
+    const csv = `payout_id,reference,status\r\n${first!.replace('_', '.').toUpperCase()},BANK-1,paid\r\n${second!.replace('_', '.')},BANK-2,paid\r\n`;
+    const rec = await json<{ data: { results: { payoutId: string; outcome: string }[] } }>(await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv }));
+    expect(rec.data.results.map((r) => [r.payoutId, r.outcome])).toEqual([
+      [first, 'paid'],
+      [second, 'paid'],
+    ]);
+    const bad = await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv: `payout_id,reference\r\nPO.${'Z'.repeat(25)},X\r\n` });
+    expect([bad.status, (await json<{ error: { code: string } }>(bad)).error.code]).toEqual([422, 'invalid_rows']);
+  });
+
   it('tells each creator when their payout is paid or fails, once, and not on a rerun', async () => {
     const m = await brandWithEarnings();
     await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
