@@ -132,15 +132,20 @@ export async function mailEarningsDigests(env: Env, now: number): Promise<number
   const db = env.DB;
   const { results: claimed } = await db.prepare(CLAIM).bind(now, DAY_MS, EARNINGS_DIGESTS_PER_RUN, EARNINGS_LOOKBACK_MS, SETTLE_MS).all<Claimed>();
   if (claimed.length === 0) return 0;
-  // Only a run that failed outright (reading or queueing) gives its claims back; a mail the provider refused keeps its claim.
-  const { handed } = await handOnClaimed(
+  const unclaim = (ids: string[]) => db.prepare(UNCLAIM).bind(JSON.stringify(ids), now, SETTLE_MS).run();
+  const { handed, refusedKeys } = await handOnClaimed(
     env,
     'earnings_digest_failed',
     () => digestsFor(env, claimed, now),
-    () => db.prepare(UNCLAIM).bind(JSON.stringify(claimed.map((c) => c.id)), now, SETTLE_MS).run(),
+    () => unclaim(claimed.map((c) => c.id)),
   );
+  // A digest the queue and the provider both refused goes back, so the next run mails the same window.
+  const refused = claimed.filter((c) => refusedKeys.has(digestKey(c.id, now))).map((c) => c.id);
+  if (refused.length > 0) await unclaim(refused);
   return handed;
 }
+
+const digestKey = (creatorId: string, now: number) => `earnings-digest:${creatorId}:${now}`;
 
 async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<KeyedMail[]> {
   const db = env.DB;
@@ -163,7 +168,7 @@ async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<Ke
       const own = rows.filter((r) => r.creator_id === c.id && saysSomething(r));
       if (own.length === 0) return null;
       const links = origin ? { origin, stopToken: await earningsMailToken(env.SECRETS_KEY, { creatorId: c.id, email: c.email }) } : null;
-      return { ...earningsDigest(c, own, revenue, now, links), idempotencyKey: `earnings-digest:${c.id}:${now}` };
+      return { ...earningsDigest(c, own, revenue, now, links), idempotencyKey: digestKey(c.id, now) };
     }),
   );
   return mails.filter((m) => m !== null);
