@@ -128,6 +128,7 @@ export type CampaignEarnings = {
   held_until: number | null;
 };
 
+/** Resolves with how many digests were handed on (to the mail queue, or else to the provider): a refused one is not counted. */
 export async function mailEarningsDigests(env: Env, now: number): Promise<number> {
   const db = env.DB;
   const { results: claimed } = await db.prepare(CLAIM).bind(now, DAY_MS, EARNINGS_DIGESTS_PER_RUN, EARNINGS_LOOKBACK_MS, SETTLE_MS).all<Claimed>();
