@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, getViewSelectedFields } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow, type AuditInput } from '../../db/audit';
@@ -35,9 +35,11 @@ export const addCreator = z.strictObject({
 });
 
 type RosterRow = typeof roster.$inferSelect;
-// The roster view's columns under the names drizzle reads them by, for the list read in SQL (rosterPageSql).
-const ROSTER_FIELDS = `r.brand_id AS brandId, r.creator_id AS creatorId, r.handle, r.display_name AS displayName, r.email, r.niche, r.platform,
-  r.follower_count AS followerCount, r.accepted_at AS acceptedAt, r.created_at AS createdAt, r.erased_at AS erasedAt`;
+// The list is read in SQL (rosterPageSql) as RosterRow: every column of the view under its key, from the schema, so
+// a column added to the view cannot come back undefined.
+const ROSTER_FIELDS = Object.entries(getViewSelectedFields(roster))
+  .map(([key, column]) => `r.${column.name} AS ${key}`)
+  .join(', ');
 
 // A roster creator as the brand sees them (db/schema.ts roster): its own copy until they accept; once erased, the
 // placeholders the erasure left (db/creator-erasure.ts), flagged by erasedAt.
