@@ -180,7 +180,8 @@ describe('marking payouts paid', () => {
     expect([bad.status, (await json<{ error: { code: string } }>(bad)).error.code]).toEqual([422, 'invalid_rows']);
   });
 
-  it('tells each creator when their payout is paid or fails, once, and not on a rerun', async () => {
+  // Room for the wait below: the notices queue behind earlier tests', sent half a second apart.
+  it('tells each creator when their payout is paid or fails, once, and not on a rerun', { timeout: 20_000 }, async () => {
     const m = await brandWithEarnings();
     await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
     const { results } = await env.DB.prepare('SELECT p.id, c.email FROM payouts p JOIN creators c ON c.id = p.creator_id WHERE p.brand_id = ? ORDER BY p.id').bind(m.brand.brandId).all<{ id: string; email: string }>();
