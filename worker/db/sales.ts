@@ -1,7 +1,5 @@
-// What an order counts for wherever sales and revenue are shown (the network page, its chart, ranking and segments,
-// the campaigns list, the console's creator page, the weekly report, the creator portal, bounties): what was refunded
-// of it, its net amount, and whether it is a sale. A brand's decline is a refund of the whole order (db/declines.ts),
-// so a declined order counts as refunded in full here with no condition of its own.
+// One definition of a sale and of net revenue, so every page and mail counts an order alike; a brand's decline is a
+// whole-order refund row (db/declines.ts), so it needs no condition of its own.
 
 /** SQL for what has been refunded of the conversion row `cv` (its order's refunds, pending ones included; failed ones never reached the shopper). */
 export const refundedOf = (cv: string) => `COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = ${cv}.brand_id AND r.external_order_id = ${cv}.external_order_id AND r.status <> 'failed'), 0)`;
