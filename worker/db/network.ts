@@ -8,7 +8,7 @@ import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
 import { DRAFT_STANDS, firstDraftState } from '../domain/content-due';
 import { isSale, netOf, refundedOf } from './sales';
 
-// An order of the conversions read below, its refunded amount read once.
+// Over the per-order read below, whose refunds are one column (o.refunded): inline, each sum would look them up again.
 const sale = isSale('o', 'o.refunded');
 
 export type NetworkData = {
