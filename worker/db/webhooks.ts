@@ -11,8 +11,6 @@ import { auditIfChanged, type AuditInput } from './audit';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
 import { SELF_PURCHASE_WITHHELD } from '../domain/self-purchase';
 
-export const eventIdFor = (rowId: string) => `evt_${rowId}`;
-
 // Epoch ms to the ISO 8601 the rest of the wire format uses (2026-05-01T12:00:00.000Z); NULL stays NULL.
 const iso = (ms: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${ms} / 1000.0, 'unixepoch')`;
 
@@ -62,7 +60,7 @@ const attributedExtras = `, 'reversals', json_object(
 // The customer was the credited creator (db/schema.ts conversions.self_purchase), as a JSON boolean.
 const selfPurchaseJson = (cv: string) => `json(CASE WHEN ${cv}.self_purchase <> 0 THEN 'true' ELSE 'false' END)`;
 // A self-purchase that earns nothing has no ledger entry: its commission is a 0 with the reason, as the API answers it.
-const conversionEvent = (type: WebhookEventType) => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+const conversionEvent = (type: 'conversion.created' | 'conversion.attributed') => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, cv.brand_id, '${type}', json_object('conversion', json_object(
     'id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency,
     'occurredAt', ${iso('cv.occurred_at')}, 'attribution', cv.attribution, 'source', cv.source,
@@ -180,7 +178,7 @@ type RowEventType = keyof typeof ROW_EVENTS;
 // The event's insert and its fan-out, to append to the batch that wrote row `rowId`.
 export function eventStatements(db: D1Database, type: RowEventType, rowId: string, now: number): D1PreparedStatement[] {
   const { sql, key } = ROW_EVENTS[type];
-  const eventId = eventIdFor(`${rowId}${key}`);
+  const eventId = `evt_${rowId}${key}`;
   return [db.prepare(sql).bind(rowId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
 }
 
