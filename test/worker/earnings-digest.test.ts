@@ -4,7 +4,7 @@ import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../worker/env';
 import { earningsDigest, mailEarningsDigests, type CampaignEarnings } from '../../worker/jobs/earnings-digest';
-import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
+import { logTransport, MailError, setTransport, type Message } from '../../worker/lib/messages';
 import { BASE, createMoneyBrand, insertLedgerEntry, json, rowCount, signedPost, waitFor } from './fixtures';
 import { fetchWorker, get, post } from './forms';
 import { unsubscribeToken } from '../../worker/db/mail-opt-outs';
@@ -152,6 +152,21 @@ describe('the earnings mail when things go wrong', () => {
     });
     const now = later();
     await expect(mailEarningsDigests({ ...env, DB: failing } as Env, now)).rejects.toThrow('injected');
+    const sent = mailbox();
+    expect(await mailEarningsDigests(env as Env, now + 15 * 60_000)).toBeGreaterThanOrEqual(1);
+    const mail = await waitFor(async () => sent.find((s) => s.to === m.email));
+    expect(mail.text).toContain('A new order earned you $30.00 in commission.');
+  });
+
+  it('gives back the claim of a digest the queue and the provider both refused, so the next run sends it', { timeout: 30_000 }, async () => {
+    const m = await signedInCreator();
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `edr-${Date.now()}`, 30_000))).status).toBe(201);
+    const down = { ...env, MAIL: { sendBatch: () => Promise.reject(new Error('queue down')) } } as unknown as Env;
+    setTransport(() => Promise.reject(new MailError('refused', 'provider refused')));
+    const now = later();
+    // The figure is the digests handed on: none left.
+    expect(await mailEarningsDigests(down, now)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE id = ? AND earnings_digest_at = ?', m.creator.id, now)).toBe(0);
     const sent = mailbox();
     expect(await mailEarningsDigests(env as Env, now + 15 * 60_000)).toBeGreaterThanOrEqual(1);
     const mail = await waitFor(async () => sent.find((s) => s.to === m.email));

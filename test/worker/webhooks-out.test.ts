@@ -8,7 +8,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF, 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closePeriod } from '../../worker/db/payouts';
 import { createSubmission, loadSubmission, transitionSubmission } from '../../worker/db/submissions';
-import { claimDueDeliveries, conversionCreatedStatements, markForReplay, recordAttempt } from '../../worker/db/webhooks';
+import { claimDueDeliveries, eventStatements, markForReplay, recordAttempt } from '../../worker/db/webhooks';
 import { recordConversion } from '../../worker/db/conversions';
 import { DAY_MS } from '../../worker/domain/periods';
 import type { Env } from '../../worker/env';
@@ -677,7 +677,7 @@ describe('enqueueing', () => {
 
     // A fault injected on purpose: a batch carrying a fan-out fails, and a batch may fail after committing.
     const failed = watchingDeliveries({ ...env, DB: failingBatches() } as Env);
-    await expect(failed.env.DB.batch(conversionCreatedStatements(failed.env.DB, newId('cv'), Date.now()))).rejects.toThrow(/storage unavailable/);
+    await expect(failed.env.DB.batch(eventStatements(failed.env.DB, 'conversion.created', newId('cv'), Date.now()))).rejects.toThrow(/storage unavailable/);
     expect(failed.due()).toBe(true);
     // Under the test-only fault switch (as the scenarios run): the wrapped statements are the ones noted.
     const afterCommit = { ...env, DB: faultyD1(env.DB, { mode: 'after', rate: 1, slowMs: 0 }) } as Env;
@@ -685,7 +685,7 @@ describe('enqueueing', () => {
     await expect(recordConversion(committedThenFailed.env.DB, ingest(hooked.brand.brandId), input(), 'api')).rejects.toMatchObject({ status: 503 });
     expect(committedThenFailed.due()).toBe(false); // its read batch failed first, before any fan-out ran
     const faulted = watchingDeliveries(afterCommit);
-    await expect(faulted.env.DB.batch(conversionCreatedStatements(faulted.env.DB, newId('cv'), Date.now()))).rejects.toThrow(/injected fault after batch committed/);
+    await expect(faulted.env.DB.batch(eventStatements(faulted.env.DB, 'conversion.created', newId('cv'), Date.now()))).rejects.toThrow(/injected fault after batch committed/);
     expect(faulted.due()).toBe(true);
     // Through a session as well.
     const inSession = watchingDeliveries(env as Env);

@@ -17,7 +17,7 @@ import { afterParams, afterSql, type Position } from '../lib/cursor';
 import { newId } from '../lib/ids';
 import { iso, plainText } from '../lib/validate';
 import { auditIfChanged, type Actor } from './audit';
-import { refundedOf } from './network';
+import { isSale, netOf } from './sales';
 import { MAX_ADJUSTMENT_MINOR } from './adjustments';
 import { AWAIT_SWEEP_MS } from './conversions';
 import { IN_CAMPAIGN_SQL } from './rights-extensions';
@@ -179,8 +179,8 @@ export async function listBountyAwards(db: D1Database, brandId: string, bountyId
 
 // SQL summing the metric of bounty `b` over enrollment `e`'s counted orders in the window that occurred `when`
 // (a condition on cv.occurred_at), on the index conversions_enrollment_at.
-const windowSum = (b: string, e: string, when: string) => `(SELECT COALESCE(SUM(CASE WHEN ${b}.metric = 'sales' THEN (cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor)
-    ELSE MAX(cv.amount_minor - ${refundedOf('cv')}, 0) END), 0)
+const windowSum = (b: string, e: string, when: string) => `(SELECT COALESCE(SUM(CASE WHEN ${b}.metric = 'sales' THEN ${isSale('cv')}
+    ELSE ${netOf('cv')} END), 0)
   FROM conversions cv WHERE cv.enrollment_id = ${e} AND cv.occurred_at >= ${b}.starts_at AND cv.occurred_at < ${b}.ends_at AND cv.attribution <> 'none'
     AND cv.self_purchase <> ${SELF_PURCHASE_WITHHELD} AND ${when})`;
 // What counts toward the award: orders past the campaign's holding period (`holdingDays`, SQL) at `now` (SQL), as the

@@ -11,10 +11,10 @@ import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { formatAmount } from '../domain/store-payloads';
-import { refundedOf } from './network';
+import { refundedOf } from './sales';
 import { log } from '../lib/log';
 import { BONUS_GIVEN_BACK, BONUS_TAKEN_BACK, COUNT_REDEMPTION, declinedOf, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, INSERT_STRIPE_FAILURE, MARK_REFUND_APPLIED, MARK_REFUND_FAILED, MAX_AMOUNT_MINOR, REVERSAL_GIVEN_BACK, STRIPE_FAILURE_GIVEN_BACK } from './money';
-import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements, refundFailedStatements } from './webhooks';
+import { eventStatements } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
 export type IngestBrand = { id: string; timezone: string; currency: string };
@@ -418,7 +418,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   if (attribution.kind === 'code' && code && !sub) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
   if (attribution.kind === 'code' && code && referralId) statements.push(db.prepare(COUNT_REFERRAL_REDEMPTION).bind(code.id, referralId));
   // Last of the order's writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
-  statements.push(...conversionCreatedStatements(db, conversionId, now));
+  statements.push(...eventStatements(db, 'conversion.created', conversionId, now));
   // Refunds that came before their order are reversed in the same batch: a close never finds the commission
   // without its reversal. One that lands while this runs is applied just after (below).
   statements.push(...rowsOf<PendingRefund>(pendingRows).flatMap((r) => applyRefundStatements(db, brand, r, now)));
@@ -513,7 +513,7 @@ async function applyRefunds(db: D1Database, brand: IngestBrand, orderId: string,
 }
 
 function applyRefundStatements(db: D1Database, brand: IngestBrand, refund: PendingRefund, now: number): D1PreparedStatement[] {
-  return [...reversalStatements(db, refund.id, refundBooking(refund, brand), now), ...conversionReversedStatements(db, refund.id, now)];
+  return [...reversalStatements(db, refund.id, refundBooking(refund, brand), now), ...eventStatements(db, 'conversion.reversed', refund.id, now)];
 }
 
 /** Where a reversal (and a bonus it takes back) is booked: the month it is paid in, and the earliest it may be paid (never before what it takes back). */
@@ -648,7 +648,7 @@ function refundFailureStatements(db: D1Database, brand: Pick<IngestBrand, 'timez
     db.prepare(MARK_REFUND_FAILED).bind(refundRowId, failedAt),
     db.prepare(REVERSAL_GIVEN_BACK).bind(refundRowId, givenBack, period, failedAt, now),
     db.prepare(BONUS_GIVEN_BACK).bind(givenBack, newId('le'), period, failedAt, now),
-    ...refundFailedStatements(db, refundRowId, now),
+    ...eventStatements(db, 'refund.failed', refundRowId, now),
   ];
 }
 
@@ -699,7 +699,7 @@ export async function recordStripeRefundFailures(db: D1Database, brand: IngestBr
         db.prepare(INSERT_STRIPE_FAILURE).bind(id, brand.id, b.refundId, b.orderId, b.amountMinor, b.currency, b.failedAt, await payloadHash('stripe', b), now, b.chargeId),
         db.prepare(STRIPE_FAILURE_GIVEN_BACK).bind(id, givenBack, period, b.failedAt, now),
         db.prepare(BONUS_GIVEN_BACK).bind(givenBack, newId('le'), period, b.failedAt, now),
-        ...refundFailedStatements(db, id, now),
+        ...eventStatements(db, 'refund.failed', id, now),
       ];
     }),
   );
@@ -842,7 +842,7 @@ function settleStatements(db: D1Database, row: AwaitingClick, now: number): { st
       ...(selfPurchase === SELF_PURCHASE_WITHHELD ? [] : pricingStatements(db, row.brand_id, row.id, order, terms, periodOf(row.occurred_at, row.timezone), now)),
       // Applied while nobody was credited, these reversed nothing; now there is a commission to claw back.
       ...refunds.flatMap(([id, occurredAt]) => reversalStatements(db, id, refundBooking({ id, occurred_at: occurredAt }, brand), now)),
-      ...conversionAttributedStatements(db, row.id, now),
+      ...eventStatements(db, 'conversion.attributed', row.id, now),
     ],
     credits: true,
   };

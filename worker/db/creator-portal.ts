@@ -7,7 +7,7 @@ import type { CommissionTier } from './schema';
 import type { DailyPoint } from '../domain/network';
 import { DAY_MS, periodOf } from '../domain/periods';
 import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
-import { refundedOf } from './network';
+import { isSale } from './sales';
 import { blocksAsking } from './gifting';
 import { formatAmount } from '../domain/store-payloads';
 import { csvLine, csvNumber, csvPercent, csvText, pagedCsvStream } from '../lib/csv';
@@ -94,7 +94,7 @@ UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status, NULL, d.discount_typ
 WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
   // Orders refunded in full are not sales, nor are a subscriber's later payments, as on the brand's network page.
   conversions: `SELECT cv.enrollment_id, COUNT(*) AS conversions FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
-    WHERE e.creator_id = ? AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor GROUP BY cv.enrollment_id`,
+    WHERE e.creator_id = ? AND ${isSale('cv')} GROUP BY cv.enrollment_id`,
   // The brand's updates of the last week in each campaign (at most a few a day each: db/campaign-updates.ts),
   // newest first: the card names the latest.
   updates: `SELECT e.id AS enrollment_id, u.title, u.created_at FROM enrollments e JOIN campaign_updates u ON u.campaign_id = e.campaign_id AND u.brand_id = e.brand_id
@@ -334,8 +334,8 @@ export const STATS_QUERIES = {
   clicks: `SELECT r.day, SUM(r.unique_clicks) AS n FROM links l JOIN click_rollups r ON r.link_id = l.id
 WHERE l.enrollment_id = ?1 AND l.brand_id = ?2 AND r.day >= ?3 AND r.day <= ?4 GROUP BY r.day`,
   orders: `SELECT cv.occurred_at / ${QUARTER_HOUR_MS} AS quarter, COUNT(*) AS n, SUM(cv.attribution = 'click') AS by_link FROM conversions cv
-WHERE cv.enrollment_id = ?1 AND +cv.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND cv.occurred_at >= ?3 AND cv.occurred_at < ?4
-  AND ${refundedOf('cv')} < cv.amount_minor GROUP BY quarter`,
+WHERE cv.enrollment_id = ?1 AND +cv.brand_id = ?2 AND cv.attribution <> 'none' AND cv.occurred_at >= ?3 AND cv.occurred_at < ?4
+  AND ${isSale('cv')} GROUP BY quarter`,
 };
 
 export async function creatorStats(db: D1Database, e: Pick<CreatorEnrollment, 'enrollment_id' | 'brand_id' | 'timezone'>, now: number, length = 30): Promise<CreatorStats> {

@@ -1,7 +1,7 @@
 // A brand's tags on its creators (schema.ts creator_tags): read with the roster, set a creator's whole set at once.
 import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, readTagSet, sameTags, TAG_RULE } from '../domain/creator-tags';
-import { sql } from 'drizzle-orm';
 import { ApiError, notFound } from '../lib/errors';
+import { afterParams, afterSql, type Position } from '../lib/cursor';
 import { auditWhere, type AuditInput } from './audit';
 import { creatorGone } from './creator-erasure';
 
@@ -9,31 +9,51 @@ import { creatorGone } from './creator-erasure';
 export const tagsJsonSql = (brand: string, creator: string) =>
   `(SELECT json_group_array(tag) FROM (SELECT t.tag FROM creator_tags t WHERE t.brand_id = ${brand} AND t.creator_id = ${creator} ORDER BY t.tag))`;
 
-// The filter up to the tag, which each caller binds its own way.
-const taggedBefore = (brand: string, creator: string) => `EXISTS (SELECT 1 FROM creator_tags t WHERE t.brand_id = ${brand} AND t.creator_id = ${creator} AND t.tag = `;
-
-/** SQL: creator `creator` (an SQL expression) has tag ?`param` with brand `brand`. */
-export const taggedSql = (brand: string, creator: string, param: string) => `${taggedBefore(brand, creator)}${param})`;
-
-/** taggedSql over the roster view in a drizzle query, the tag bound as its parameter. */
-export const rosterTagged = (tag: string) => sql`${sql.raw(taggedBefore('"roster"."brand_id"', '"roster"."creator_id"'))}${tag})`;
-
 // A roster filtered by a tag the brand gives at most this many creators is read from the tag's own rows
 // (creator_tags_brand_tag) and sorted into the roster's order: at most this many rows a page, however big the roster.
-// A commoner tag walks the roster in its order (brand_creators_brand_at), testing each creator (taggedSql), which
+// A commoner tag walks the roster in its order (brand_creators_brand_at), testing each creator for the tag, which
 // fills a page within about page × roster ÷ tagged rows; sorting every tagged creator for each page would cost more.
 // Choosing costs each page up to FEW_TAGGED + 1 index entries (fewTagged). A bound of 100 would save a common tag's
 // pages 100 of them, but walk the roster for a tag of 101-200 creators: 150 of 10,000 fill a page of 100 after ~6,700 rows.
 export const FEW_TAGGED = 200;
 
 /** Whether the brand gives `tag` to at most FEW_TAGGED creators: reads at most one index entry more. */
-export async function fewTagged(db: D1Database, brandId: string, tag: string): Promise<boolean> {
+async function fewTagged(db: D1Database, brandId: string, tag: string): Promise<boolean> {
   const n = await db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM creator_tags WHERE brand_id = ? AND tag = ? LIMIT ?)').bind(brandId, tag, FEW_TAGGED + 1).first<number>('n');
   return (n ?? 0) <= FEW_TAGGED;
 }
 
 /** SQL: the roster (as `r`) of the creators with a tag, bound brand then tag; CROSS JOIN keeps creator_tags the outer loop. */
-export const fewTaggedRosterFrom = `creator_tags tg CROSS JOIN roster r ON r.brand_id = tg.brand_id AND r.creator_id = tg.creator_id AND tg.brand_id = ? AND tg.tag = ?`;
+const FEW_TAGGED_ROSTER = `creator_tags tg CROSS JOIN roster r ON r.brand_id = tg.brand_id AND r.creator_id = tg.creator_id AND tg.brand_id = ? AND tg.tag = ?`;
+
+/**
+ * One page of the brand's roster, newest first (the admin API's and the console's), as a statement selecting `columns`
+ * of the roster as `r`, and its parameters: only the creators with `tag` (null, a tag that is none: nobody), and with
+ * `q` those whose handle, name or email contains it.
+ */
+export async function rosterPageSql(db: D1Database, brandId: string, f: { tag?: string | null; q?: string; after?: Position; limit: number }, columns = 'r.*'): Promise<{ sql: string; params: unknown[] }> {
+  let from = 'roster r';
+  const where = ['r.brand_id = ?'];
+  const params: unknown[] = [brandId];
+  if (f.tag === null) where.push('false');
+  else if (f.tag !== undefined && (await fewTagged(db, brandId, f.tag))) {
+    from = FEW_TAGGED_ROSTER;
+    params.unshift(brandId, f.tag);
+  } else if (f.tag !== undefined) {
+    where.push('EXISTS (SELECT 1 FROM creator_tags t WHERE t.brand_id = r.brand_id AND t.creator_id = r.creator_id AND t.tag = ?)');
+    params.push(f.tag);
+  }
+  if (f.q) {
+    // Folded the same way on both sides (SQLite's lower() folds A-Z only), so a name typed as stored is found.
+    where.push('(instr(lower(r.handle), lower(?)) > 0 OR instr(lower(r.display_name), lower(?)) > 0 OR instr(lower(r.email), lower(?)) > 0)');
+    params.push(f.q, f.q, f.q);
+  }
+  if (f.after) {
+    where.push(afterSql('r.created_at', 'r.creator_id'));
+    params.push(...afterParams(f.after));
+  }
+  return { sql: `SELECT ${columns} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.creator_id DESC LIMIT ?`, params: [...params, f.limit] };
+}
 
 export const parseTags = (json: string | null | undefined): string[] => (json ? (JSON.parse(json) as string[]) : []);
 

@@ -20,9 +20,9 @@ import { newId } from '../lib/ids';
 import { auditIfChanged, type Actor } from './audit';
 import { reversalStatements, type Booking } from './conversions';
 import { BONUS_AT_STAKE, BONUS_GIVEN_BACK, declinedOf, REVERSAL_GIVEN_BACK } from './money';
-import { refundedOf } from './network';
+import { refundedOf } from './sales';
 import { declineReasons } from './schema';
-import { conversionDeclinedStatements, conversionReinstatedStatements } from './webhooks';
+import { eventStatements } from './webhooks';
 
 export { declineReasons };
 export type DeclineReason = (typeof declineReasons)[number];
@@ -128,7 +128,7 @@ export async function declineConversion(db: D1Database, brandId: string, convers
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'conversion.declined', targetType: 'conversion', targetId: conversionId, details: { orderId: state.external_order_id, reason: input.reason, note: input.note } }, now),
     db.prepare(INSERT_DECLINE_REFUND).bind(id, now),
     ...reversalStatements(db, refundId, declineBooking(state), now),
-    ...conversionDeclinedStatements(db, id, now),
+    ...eventStatements(db, 'conversion.declined', id, now),
   ]);
   if ((inserted?.meta.changes ?? 0) > 0) return { orderId: state.external_order_id, declined: true };
   // Another decline landed first (answered as it is), or a payout claimed the commission meanwhile (refused).
@@ -171,7 +171,7 @@ export async function reinstateConversion(db: D1Database, brandId: string, conve
     db.prepare(FAIL_DECLINE_REFUND).bind(state.decline_refund_id, now),
     db.prepare(REVERSAL_GIVEN_BACK).bind(state.decline_refund_id, givenBack, period, availableFrom, now),
     db.prepare(BONUS_GIVEN_BACK).bind(givenBack, newId('le'), period, availableFrom, now),
-    ...conversionReinstatedStatements(db, state.decline_id, now),
+    ...eventStatements(db, 'conversion.reinstated', state.decline_id, now),
   ]);
   if ((updated?.meta.changes ?? 0) > 0) return { orderId: state.external_order_id, reinstated: true, newer: false };
   const after = await orderState(db, brandId, conversionId);

@@ -123,6 +123,7 @@ export async function mailInvitations(env: Env, t: Target, actor: Actor, now: nu
   skipped.recentlyMailed = unclaimed.length - skipped.remindedEnough;
 
   if (ours.length > 0) {
+    // Not handOnClaimed: the consumer renders, marks or voids each claim (mailInvitation), and a brand's bulk ask is never sent unpaced from here.
     const messages = ours.map((r) => ({ body: { kind: 'invitation', brandId: t.brandId, campaignId: t.campaignId, email: r.email, claimedAt: now, origin: t.origin } satisfies InvitationMessage }));
     try {
       for (const batch of queueBatches(messages)) await env.MAIL.sendBatch(batch);

@@ -1,14 +1,15 @@
 // Loads a campaign's per-creator inputs in one batch of grouped, indexed reads (rollups, not raw clicks).
 // Every enrollment is loaded, removed ones too: their past clicks, sales and cost are the network's (the
-// totals and the daily series count them); the ranking leaves them out. Sales are net of their refunds,
-// and an order refunded in full is not a sale.
+// totals and the daily series count them); the ranking leaves them out. Sales and revenue are counted as
+// everywhere else (db/sales.ts): net of refunds, and an order refunded in full or declined is no sale.
 import type { Baseline, CreatorInputs, DailyPoint, SegmentLabels } from '../domain/network';
 import { DAY_MS, dayOf, zoneOrUtc } from '../domain/periods';
 import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
 import { DRAFT_STANDS, firstDraftState } from '../domain/content-due';
+import { isSale, netOf, refundedOf } from './sales';
 
-/** SQL for what has been refunded of the conversion row `cv` (its order's refunds, pending ones included; failed ones never reached the shopper). */
-export const refundedOf = (cv: string) => `COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = ${cv}.brand_id AND r.external_order_id = ${cv}.external_order_id AND r.status <> 'failed'), 0)`;
+// Over the per-order read below, whose refunds are one column (o.refunded): inline, each sum would look them up again.
+const sale = isSale('o', 'o.refunded');
 
 export type NetworkData = {
   campaign: { id: string; name: string; slug: string; currency: string; timezone: string; holdingDays: number; baseline: Baseline };
@@ -55,13 +56,12 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
     ).bind(campaignId, brandId, stallDay),
     db.prepare(
       // A subscription payment (renewal_of) adds to the creator's revenue, not to their sales: it is no new customer.
-      `SELECT enrollment_id, SUM(sale AND refunded < amount_minor) AS total, SUM(MAX(amount_minor - refunded, 0)) AS revenue, SUM(sale AND occurred_at >= ?3) AS recent,
-         SUM(sale AND occurred_at <= ?4 AND refunded < amount_minor) AS validated,
-         SUM(sale AND attribution = 'click' AND refunded < amount_minor) AS by_link
-       FROM (SELECT cv.enrollment_id, cv.amount_minor, cv.occurred_at, cv.attribution, cv.renewal_of IS NULL AS sale,
-               ${refundedOf('cv')} AS refunded
-             FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND cv.attribution <> 'none')
-       GROUP BY enrollment_id`,
+      `SELECT o.enrollment_id, SUM(${sale}) AS total, SUM(${netOf('o', 'o.refunded')}) AS revenue, SUM(o.renewal_of IS NULL AND o.occurred_at >= ?3) AS recent,
+         SUM(${sale} AND o.occurred_at <= ?4) AS validated,
+         SUM(${sale} AND o.attribution = 'click') AS by_link
+       FROM (SELECT cv.enrollment_id, cv.amount_minor, cv.occurred_at, cv.attribution, cv.renewal_of, ${refundedOf('cv')} AS refunded
+             FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND cv.attribution <> 'none') o
+       GROUP BY o.enrollment_id`,
     ).bind(campaignId, brandId, stallFrom, validatedBefore),
     db.prepare(
       `SELECT l.enrollment_id, SUM(l.amount_minor) AS cost FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 GROUP BY l.enrollment_id`,
@@ -79,9 +79,9 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
        WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND r.day >= ?3 GROUP BY r.day`,
     ).bind(campaignId, brandId, chart.days[0]),
     db.prepare(
-      // Per quarter hour, placed on the brand's days by dailyPoints (db/daily.ts).
+      // Sales as the totals count them, per quarter hour, placed on the brand's days by dailyPoints (db/daily.ts).
       `SELECT cv.occurred_at / ${QUARTER_HOUR_MS} AS quarter, COUNT(*) AS n FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
-       WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND cv.occurred_at >= ?3 AND cv.occurred_at < ?4 GROUP BY quarter`,
+       WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND cv.attribution <> 'none' AND cv.occurred_at >= ?3 AND cv.occurred_at < ?4 AND ${isSale('cv')} GROUP BY quarter`,
     ).bind(campaignId, brandId, chart.starts[0], chart.end),
     db.prepare(
       `SELECT e.id AS enrollment_id, t.tag FROM enrollments e JOIN creator_tags t ON t.brand_id = e.brand_id AND t.creator_id = e.creator_id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2`,

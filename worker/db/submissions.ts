@@ -9,7 +9,7 @@ import { ApiError, notFound } from '../lib/errors';
 import type { Message } from '../lib/messages';
 import { newId } from '../lib/ids';
 import { submissionEventType } from '../webhooks/events';
-import { submissionEventStatements } from './webhooks';
+import { eventStatements } from './webhooks';
 import { NOT_ERASED } from './money';
 import { refuseErased } from './creator-erasure';
 
@@ -217,7 +217,7 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
   }
   // Marking a post not live is not a review decision: like going live, no event.
   const webhookType = input.action === 'not_live' ? null : submissionEventType(to);
-  if (webhookType) statements.push(...submissionEventStatements(db, historyId, webhookType, now));
+  if (webhookType) statements.push(...eventStatements(db, webhookType, historyId, now));
   const [update] = await db.batch(statements);
   if (!update || update.meta.changes === 0) {
     const current = await db.prepare('SELECT status FROM submissions WHERE id = ?').bind(s.id).first<string>('status');
@@ -316,7 +316,7 @@ export async function createSubmission(
     db
       .prepare(`INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?1, ?2, 'creator', ?3, 'submission.submitted', 'submission', ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ?4)`)
       .bind(newId('aud'), e.brandId, e.creatorId, id, JSON.stringify(grant ? { compliance, rightsGranted: canonicalRights(grant) } : { compliance }), now),
-    ...submissionEventStatements(db, historyId, 'submission.submitted', now),
+    ...eventStatements(db, 'submission.submitted', historyId, now),
   ]);
   const row = await db
     .prepare("SELECT id FROM submissions WHERE id = ?1 OR (enrollment_id = ?2 AND status = 'submitted' AND draft_url = ?3 AND story_format = ?4 AND caption = ?5 AND rights_terms IS ?6) ORDER BY id = ?1 DESC, created_at LIMIT 1")

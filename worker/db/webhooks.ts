@@ -11,8 +11,6 @@ import { auditIfChanged, type AuditInput } from './audit';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
 import { SELF_PURCHASE_WITHHELD } from '../domain/self-purchase';
 
-export const eventIdFor = (rowId: string) => `evt_${rowId}`;
-
 // Epoch ms to the ISO 8601 the rest of the wire format uses (2026-05-01T12:00:00.000Z); NULL stays NULL.
 const iso = (ms: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${ms} / 1000.0, 'unixepoch')`;
 
@@ -62,7 +60,7 @@ const attributedExtras = `, 'reversals', json_object(
 // The customer was the credited creator (db/schema.ts conversions.self_purchase), as a JSON boolean.
 const selfPurchaseJson = (cv: string) => `json(CASE WHEN ${cv}.self_purchase <> 0 THEN 'true' ELSE 'false' END)`;
 // A self-purchase that earns nothing has no ledger entry: its commission is a 0 with the reason, as the API answers it.
-const conversionEvent = (type: WebhookEventType) => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+const conversionEvent = (type: 'conversion.created' | 'conversion.attributed') => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, cv.brand_id, '${type}', json_object('conversion', json_object(
     'id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency,
     'occurredAt', ${iso('cv.occurred_at')}, 'attribution', cv.attribution, 'source', cv.source,
@@ -77,8 +75,6 @@ FROM conversions cv LEFT JOIN enrollments en ON en.id = cv.enrollment_id LEFT JO
 LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
 WHERE cv.id = ?1 ${type === 'conversion.attributed' ? "AND cv.attribution <> 'none' " : ''}AND ${subscribed('cv.brand_id', `'${type}'`)}
 ON CONFLICT(id) DO NOTHING`;
-const CONVERSION_CREATED = conversionEvent('conversion.created');
-const CONVERSION_ATTRIBUTED = conversionEvent('conversion.attributed');
 
 // A refund applied to its order, with the commission it clawed back (null when the order earned none).
 // ?1 refund row id, ?2 event id, ?3 now.
@@ -134,12 +130,10 @@ LEFT JOIN ledger_entries l ON l.brand_id = d.brand_id AND l.event_key = '${type 
 LEFT JOIN brand_creators cr ON cr.brand_id = l.brand_id AND cr.creator_id = l.creator_id
 WHERE d.id = ?1 ${type === 'conversion.reinstated' ? 'AND d.reinstated_at IS NOT NULL ' : ''}AND ${subscribed('d.brand_id', `'${type}'`)}
 ON CONFLICT(id) DO NOTHING`;
-const CONVERSION_DECLINED = declineEvent('conversion.declined');
-const CONVERSION_REINSTATED = declineEvent('conversion.reinstated');
 
-// ?1 submission_events id (exists only if this batch's transition happened), ?2 event id, ?3 now, ?4 type.
-const SUBMISSION_EVENT = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
-SELECT ?2, s.brand_id, ?4, json_object(
+// ?1 submission_events id (exists only if this batch's transition happened), ?2 event id, ?3 now.
+const submissionEvent = (type: 'submission.submitted' | 'submission.reviewed') => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+SELECT ?2, s.brand_id, '${type}', json_object(
     'submission', json_object('id', s.id, 'status', s.status, 'previousStatus', se.from_status, 'enrollmentId', s.enrollment_id,
       'campaignId', en.campaign_id, 'creator', ${creatorJson('cr')}, 'storyFormat', s.story_format, 'draftUrl', s.draft_url,
       'caption', s.caption, 'compliance', json(s.compliance), 'reviewNotes', s.review_notes, 'postUrl', s.post_url,
@@ -147,7 +141,7 @@ SELECT ?2, s.brand_id, ?4, json_object(
     'actor', se.actor_type, 'note', se.note), ?3
 FROM submission_events se JOIN submissions s ON s.id = se.submission_id JOIN enrollments en ON en.id = s.enrollment_id
 JOIN brand_creators cr ON cr.brand_id = en.brand_id AND cr.creator_id = en.creator_id
-WHERE se.id = ?1 AND ${subscribed('s.brand_id', '?4')}
+WHERE se.id = ?1 AND ${subscribed('s.brand_id', `'${type}'`)}
 ON CONFLICT(id) DO NOTHING`;
 
 // Runs after the close has summed its payouts. ?1 brand, ?2 period, ?3 close id (the batch's guard), ?4 now.
@@ -161,44 +155,31 @@ WHERE p.brand_id = ?1 AND p.period = ?2 AND ${closedBy} AND ${subscribed('?1', "
 ON CONFLICT(id) DO NOTHING`;
 const FAN_OUT_PAYOUTS = fanOut(`e.id IN (SELECT 'evt_' || p.id FROM payouts p WHERE p.brand_id = ?1 AND p.period = ?2) AND ${closedBy}`);
 
-// Statements to append to the batch that inserted conversion `conversionId`.
-export function conversionCreatedStatements(db: D1Database, conversionId: string, now: number): D1PreparedStatement[] {
-  const eventId = eventIdFor(conversionId);
-  return [db.prepare(CONVERSION_CREATED).bind(conversionId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
-}
+// The events about one row a batch wrote. Each SQL takes ?1 the row's id, ?2 the event id, ?3 now; the event id is
+// evt_<row id><key>, so a second event about the same row (an order's late credit, a refund's failure) is its own.
+const ROW_EVENTS = {
+  // After the statement that inserts the conversion.
+  'conversion.created': { sql: conversionEvent('conversion.created'), key: '' },
+  // After the statements that credit a waiting order and price it.
+  'conversion.attributed': { sql: conversionEvent('conversion.attributed'), key: '_attributed' },
+  // Right after the statement that may mark the refund row applied.
+  'conversion.reversed': { sql: CONVERSION_REVERSED, key: '' },
+  // Right after the statements that fail the refund row and give back its reversal.
+  'refund.failed': { sql: REFUND_FAILED, key: '_failed' },
+  // After the statements that decline (or reinstate) an order's commission: the row is the decline.
+  'conversion.declined': { sql: declineEvent('conversion.declined'), key: '' },
+  'conversion.reinstated': { sql: declineEvent('conversion.reinstated'), key: '_reinstated' },
+  // After the statement that inserts the submission_events row.
+  'submission.submitted': { sql: submissionEvent('submission.submitted'), key: '' },
+  'submission.reviewed': { sql: submissionEvent('submission.reviewed'), key: '' },
+} as const satisfies Partial<Record<WebhookEventType, { sql: string; key: string }>>;
+type RowEventType = keyof typeof ROW_EVENTS;
 
-// To append after the statements that credit a waiting order (`conversionId`) and price it.
-export function conversionAttributedStatements(db: D1Database, conversionId: string, now: number): D1PreparedStatement[] {
-  const eventId = eventIdFor(`${conversionId}_attributed`);
-  return [db.prepare(CONVERSION_ATTRIBUTED).bind(conversionId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
-}
-
-// To append right after the statement that may mark refund `refundRowId` applied.
-export function conversionReversedStatements(db: D1Database, refundRowId: string, now: number): D1PreparedStatement[] {
-  const eventId = eventIdFor(refundRowId);
-  return [db.prepare(CONVERSION_REVERSED).bind(refundRowId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
-}
-
-// To append right after the statements that fail refund `refundRowId` and give back its reversal.
-export function refundFailedStatements(db: D1Database, refundRowId: string, now: number): D1PreparedStatement[] {
-  const eventId = eventIdFor(`${refundRowId}_failed`);
-  return [db.prepare(REFUND_FAILED).bind(refundRowId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
-}
-
-// To append after the statements that decline (or reinstate) an order's commission: decline `declineId`.
-export function conversionDeclinedStatements(db: D1Database, declineId: string, now: number): D1PreparedStatement[] {
-  const eventId = eventIdFor(declineId);
-  return [db.prepare(CONVERSION_DECLINED).bind(declineId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
-}
-export function conversionReinstatedStatements(db: D1Database, declineId: string, now: number): D1PreparedStatement[] {
-  const eventId = eventIdFor(`${declineId}_reinstated`);
-  return [db.prepare(CONVERSION_REINSTATED).bind(declineId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
-}
-
-// To append after the statement that inserts submission_events row `submissionEventId`.
-export function submissionEventStatements(db: D1Database, submissionEventId: string, type: WebhookEventType, now: number): D1PreparedStatement[] {
-  const eventId = eventIdFor(submissionEventId);
-  return [db.prepare(SUBMISSION_EVENT).bind(submissionEventId, eventId, now, type), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
+// The event's insert and its fan-out, to append to the batch that wrote row `rowId`.
+export function eventStatements(db: D1Database, type: RowEventType, rowId: string, now: number): D1PreparedStatement[] {
+  const { sql, key } = ROW_EVENTS[type];
+  const eventId = `evt_${rowId}${key}`;
+  return [db.prepare(sql).bind(rowId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
 }
 
 export function payoutsClosedStatements(db: D1Database, brandId: string, period: string, closeId: string, now: number): D1PreparedStatement[] {

@@ -5,7 +5,7 @@
 // of brands they accepted, only to accounts with a password (who can sign in to see it), and off when they turn
 // it off on the Account page.
 import { mailOrigin, oneClickUnsubscribe, type Env } from '../env';
-import { queueNotices } from '../mail';
+import { handOnClaimed, type KeyedMail } from '../mail';
 import type { Message } from '../lib/messages';
 import { tierProgress } from '../domain/commission';
 import { DAY_MS, periodOf, zoneOrUtc } from '../domain/periods';
@@ -128,30 +128,27 @@ export type CampaignEarnings = {
   held_until: number | null;
 };
 
+/** Resolves with how many digests were handed on (to the mail queue, or else to the provider): a refused one is not counted. */
 export async function mailEarningsDigests(env: Env, now: number): Promise<number> {
   const db = env.DB;
   const { results: claimed } = await db.prepare(CLAIM).bind(now, DAY_MS, EARNINGS_DIGESTS_PER_RUN, EARNINGS_LOOKBACK_MS, SETTLE_MS).all<Claimed>();
   if (claimed.length === 0) return 0;
   const unclaim = (ids: string[]) => db.prepare(UNCLAIM).bind(JSON.stringify(ids), now, SETTLE_MS).run();
-  let mails: Message[];
-  try {
-    mails = await digestsFor(env, claimed, now);
-  } catch (error) {
-    await unclaim(claimed.map((c) => c.id));
-    throw error;
-  }
-  if (mails.length > 0) {
-    try {
-      await queueNotices(env, mails, 'earnings_digest_failed');
-    } catch (error) {
-      await unclaim(claimed.map((c) => c.id));
-      throw error;
-    }
-  }
-  return mails.length;
+  const { handed, refusedKeys } = await handOnClaimed(
+    env,
+    'earnings_digest_failed',
+    () => digestsFor(env, claimed, now),
+    () => unclaim(claimed.map((c) => c.id)),
+  );
+  // A digest the queue and the provider both refused goes back, so the next run mails the same window.
+  const refused = claimed.filter((c) => refusedKeys.has(digestKey(c.id, now))).map((c) => c.id);
+  if (refused.length > 0) await unclaim(refused);
+  return handed;
 }
 
-async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<Message[]> {
+const digestKey = (creatorId: string, now: number) => `earnings-digest:${creatorId}:${now}`;
+
+async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<KeyedMail[]> {
   const db = env.DB;
   const { results: rows } = await db
     .prepare(NEW_ENTRIES)
@@ -172,7 +169,7 @@ async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<Me
       const own = rows.filter((r) => r.creator_id === c.id && saysSomething(r));
       if (own.length === 0) return null;
       const links = origin ? { origin, stopToken: await earningsMailToken(env.SECRETS_KEY, { creatorId: c.id, email: c.email }) } : null;
-      return earningsDigest(c, own, revenue, now, links);
+      return { ...earningsDigest(c, own, revenue, now, links), idempotencyKey: digestKey(c.id, now) };
     }),
   );
   return mails.filter((m) => m !== null);

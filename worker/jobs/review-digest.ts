@@ -60,6 +60,7 @@ export async function mailReviewDigests(env: Env, now: number): Promise<number> 
     .bind(now, DAY_MS, REVIEW_DIGESTS_PER_RUN)
     .all<Claimed>();
   if (results.length === 0) return 0;
+  // Not handOnClaimed: the claim overwrote the last mail's stamp, so there is no earlier claim to give back.
   await queueNotices(env, results.map((r) => reviewDigest(r, mailOrigin(env))), 'review_digest_failed');
   return results.length;
 }

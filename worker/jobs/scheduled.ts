@@ -90,8 +90,8 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (mailed > 0) log.info('review_digests_queued', { cron: controller.cron, mailed });
   });
   await job('earnings_digest', async () => {
-    const mailed = await mailEarningsDigests(env, controller.scheduledTime);
-    if (mailed > 0) log.info('earnings_digests_queued', { cron: controller.cron, mailed });
+    const handed = await mailEarningsDigests(env, controller.scheduledTime);
+    if (handed > 0) log.info('earnings_digests_handed_on', { cron: controller.cron, handed });
   });
   await job('weekly_report', async () => {
     const mailed = await mailWeeklyReports(env, controller.scheduledTime);

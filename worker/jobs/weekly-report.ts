@@ -7,7 +7,7 @@ import { mailOrigin, type Env } from '../env';
 import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
 import { addDays, dayOf, dayStart, zoneOrUtc } from '../domain/periods';
-import { refundedOf } from '../db/network';
+import { isSale, netOf } from '../db/sales';
 import { DRAFTS_WAITING } from './review-digest';
 import { countOf, formatMoney } from '../../portal/format';
 import { ENDING_SOON_DAYS, ENDING_SOON_MS, RIGHTS_STATE_SQL } from '../domain/usage-rights';
@@ -70,10 +70,10 @@ const UNCLAIM = `UPDATE admin_users SET weekly_report_week = NULL WHERE id IN (S
 // instants the week before starts, last week starts and ends in the brand's zone.
 const J = (field: string) => `json_extract(j.value, '$.${field}')`;
 // Attributed orders of the two weeks, by the brand's index of orders by time; sales and revenue as the network
-// page counts them (db/network.ts): a renewal adds revenue but is no new order, and an order refunded in full is
+// page counts them (db/sales.ts): a renewal adds revenue but is no new order, and an order refunded in full is
 // no sale. Commission is what the ledger holds for those orders, net of what their refunds took back.
 const ORDERS = `SELECT ${J('b')} AS brand_id, cv.id, cv.enrollment_id, cv.occurred_at >= ${J('mid')} AS this_week,
-    cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor AS sale, MAX(cv.amount_minor - ${refundedOf('cv')}, 0) AS net
+    ${isSale('cv')} AS sale, ${netOf('cv')} AS net
   FROM json_each(?1) j JOIN conversions cv ON cv.brand_id = ${J('b')} AND cv.occurred_at >= ${J('from')} AND cv.occurred_at < ${J('to')}
   WHERE cv.attribution <> 'none'`;
 
@@ -109,7 +109,7 @@ const CLICKS = `SELECT r.brand_id, SUM(CASE WHEN r.day >= ?3 THEN r.unique_click
 const IDLE = `SELECT e.brand_id, COUNT(DISTINCT e.creator_id) AS active,
     COUNT(DISTINCT CASE WHEN NOT EXISTS (SELECT 1 FROM enrollments e2 JOIN conversions cv ON cv.enrollment_id = e2.id
         AND cv.occurred_at >= ${J('mid')} AND cv.occurred_at < ${J('to')}
-      WHERE e2.creator_id = e.creator_id AND +e2.brand_id = e.brand_id AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor)
+      WHERE e2.creator_id = e.creator_id AND +e2.brand_id = e.brand_id AND cv.attribution <> 'none' AND ${isSale('cv')})
       THEN e.creator_id END) AS idle
   FROM json_each(?1) j JOIN enrollments e ON e.brand_id = ${J('b')} WHERE e.status = 'active' GROUP BY e.brand_id`;
 

@@ -18,7 +18,7 @@ export function isWebhookMessage(body: unknown): body is WebhookMessage {
 
 // A creator (re)submitting is `submission.submitted`; a brand's decision is `submission.reviewed`. Going live
 // (and a brand marking a post not live, db/submissions.ts) is neither.
-export function submissionEventType(to: SubmissionStatus): WebhookEventType | null {
+export function submissionEventType(to: SubmissionStatus): Extract<WebhookEventType, `submission.${string}`> | null {
   if (to === 'submitted') return 'submission.submitted';
   if (to === 'approved' || to === 'changes_requested' || to === 'rejected') return 'submission.reviewed';
   return null;

@@ -129,6 +129,23 @@ describe('network totals', () => {
     expect([data.ranking[0]!.revenueMinor, data.ranking[0]!.conversions, data.ranking[0]!.score]).toEqual([7_500, 1, 50]);
   });
 
+  it('agree with the daily chart: an order refunded in full or declined is no sale on either', async () => {
+    const m = await createMoneyBrand();
+    const at = new Date(Date.now() - DAY).toISOString();
+    const ids: Record<string, string> = {};
+    for (const name of ['kept', 'refunded', 'declined']) {
+      const orderId = `${name}-${n++}`;
+      const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId, amountMinor: 10_000, currency: 'USD', occurredAt: at, code: m.code });
+      expect(res.status).toBe(201);
+      ids[name] = (await json<{ data: { id: string } }>(res)).data.id;
+      if (name === 'refunded') expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${orderId}`, orderId, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString() })).status).toBe(201);
+    }
+    expect((await m.brand.api('POST', `/api/admin/conversions/${ids.declined}/decline`, { reason: 'test_order', note: 'Staff test order' })).status).toBe(200);
+    const data = await network(m);
+    expect([data.summary.conversions, data.summary.revenueMinor]).toEqual([1, 10_000]);
+    expect(data.daily.reduce((t, d) => t + d.conversions, 0)).toBe(data.summary.conversions);
+  });
+
   it("keep a removed creator's past results in the totals and the daily series, not in the ranking", async () => {
     const m = await createMoneyBrand();
     const b = await addCreator(m, 'affiliate');

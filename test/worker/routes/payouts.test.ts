@@ -165,7 +165,25 @@ describe('marking payouts paid', () => {
     expect((await other.brand.api('POST', `/api/admin/payouts/${second}/mark`, { reference: 'X' })).status).toBe(404);
   });
 
-  it('tells each creator when their payout is paid or fails, once, and not on a rerun', async () => {
+  it("reads a SEPA file's payout id back in any case: banks upper-case references on statements", async () => {
+    const m = await brandWithEarnings();
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const { results } = await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? ORDER BY id').bind(m.brand.brandId).all<{ id: string }>();
+    const [first, second] = results.map((r) => r.id);
+    const csv = `payout_id,reference,status\r\n${first!.replace('_', '.').toUpperCase()},BANK-1,paid\r\n${second!.toUpperCase()},BANK-2,paid\r\n`;
+    const rec = await json<{ data: { results: { payoutId: string; outcome: string }[] } }>(await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv }));
+    expect(rec.data.results.map((r) => [r.payoutId, r.outcome])).toEqual([
+      [first, 'paid'],
+      [second, 'paid'],
+    ]);
+    // One a character too long, and one of the right length with a '-' (a letter would pass: a payout id takes any).
+    const bad = await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv: `payout_id,reference\r\nPO.${'Z'.repeat(25)},X\r\nPO.${'A'.repeat(23)}-,Y\r\n` });
+    const refused = await json<{ error: { code: string; details: { errors: { line: number }[] } } }>(bad);
+    expect([bad.status, refused.error.code, refused.error.details.errors.map((e) => e.line)]).toEqual([422, 'invalid_rows', [2, 3]]);
+  });
+
+  // Room for the wait below: the notices queue behind earlier tests', sent half a second apart.
+  it('tells each creator when their payout is paid or fails, once, and not on a rerun', { timeout: 20_000 }, async () => {
     const m = await brandWithEarnings();
     await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
     const { results } = await env.DB.prepare('SELECT p.id, c.email FROM payouts p JOIN creators c ON c.id = p.creator_id WHERE p.brand_id = ? ORDER BY p.id').bind(m.brand.brandId).all<{ id: string; email: string }>();

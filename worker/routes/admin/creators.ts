@@ -3,14 +3,14 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow, type AuditInput } from '../../db/audit';
 import { database } from '../../db/client';
-import { auditLog, brandCreators, creatorTags, creators, roster } from '../../db/schema';
+import { auditLog, brandCreators, creators, roster } from '../../db/schema';
 import { mailLinkOrigin, publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { unjoinedAndOptedOut } from '../../db/mail-opt-outs';
 import { issueAccountToken, mailPasswordLink, MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY, type MailRefusal } from '../../db/account-tokens';
 import { newId } from '../../lib/ids';
 import { mailUnconfigured } from '../../lib/messages';
-import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
+import { pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { CREATOR_FIELDS, HANDLE, HANDLE_RULE } from '../../domain/creator-import';
 import { accountFor } from '../../db/creator-import';
@@ -20,7 +20,7 @@ import { creatorGone, eraseCreator, owedTo, refuseErased } from '../../db/creato
 import { forgetRoute } from '../../lib/link-cache';
 import { forgetCode } from '../codes';
 import { standingOf, standingsOf, termsAcceptedView, type TermsStanding } from '../../db/program-terms';
-import { fewTagged, rosterTagged, setCreatorTags, tagsByCreator, tagsOf } from '../../db/creator-tags';
+import { rosterPageSql, setCreatorTags, tagsByCreator, tagsOf } from '../../db/creator-tags';
 import { normalizeTag, TAG_RULE } from '../../domain/creator-tags';
 
 export const handleSchema = z.string().trim().toLowerCase().regex(HANDLE, HANDLE_RULE);
@@ -35,6 +35,11 @@ export const addCreator = z.strictObject({
 });
 
 type RosterRow = typeof roster.$inferSelect;
+// The list is read in SQL (rosterPageSql) as RosterRow: every column of the view under its key, from the schema, so
+// a column added to the view cannot come back undefined.
+const ROSTER_FIELDS = Object.entries(getViewSelectedFields(roster))
+  .map(([key, column]) => `r.${column.name} AS ${key}`)
+  .join(', ');
 
 // A roster creator as the brand sees them (db/schema.ts roster): its own copy until they accept; once erased, the
 // placeholders the erasure left (db/creator-erasure.ts), flagged by erasedAt.
@@ -73,28 +78,12 @@ export const creatorRoutes = new Hono<AppEnv>()
       // Present but empty (a form's blank field) is no filter, as absent is.
       const tag = typedTag === undefined || typedTag.trim() === '' ? undefined : normalizeTag(typedTag);
       if (tag === null) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: [{ path: 'tag', message: TAG_RULE }] });
-      const keyset = newestFirst(roster.createdAt, roster.creatorId, cursor);
-      const db = database(c.env.DB);
-      const rows =
-        tag !== undefined && (await fewTagged(c.env.DB, brandId, tag))
-          ? await db
-              .select(getViewSelectedFields(roster))
-              .from(creatorTags)
-              // CROSS JOIN: creator_tags stays the outer loop, so only the tag's creators are read (db/creator-tags.ts FEW_TAGGED).
-              .crossJoin(roster)
-              .where(and(eq(creatorTags.brandId, brandId), eq(creatorTags.tag, tag), eq(roster.brandId, creatorTags.brandId), eq(roster.creatorId, creatorTags.creatorId), keyset.after))
-              .orderBy(...keyset.order)
-              .limit(limit + 1)
-          : await db
-              .select()
-              .from(roster)
-              .where(and(eq(roster.brandId, brandId), keyset.after, tag === undefined ? undefined : rosterTagged(tag)))
-              .orderBy(...keyset.order)
-              .limit(limit + 1);
-      const page = pageOf(rows, limit, (r) => ({ at: r.createdAt, id: r.creatorId }));
-      const ids = page.rows.map((r) => r.creatorId);
+      const page = await rosterPageSql(c.env.DB, brandId, { tag, after: cursor, limit: limit + 1 }, ROSTER_FIELDS);
+      const { results: rows } = await c.env.DB.prepare(page.sql).bind(...page.params).all<RosterRow>();
+      const listed = pageOf(rows, limit, (r) => ({ at: r.createdAt, id: r.creatorId }));
+      const ids = listed.rows.map((r) => r.creatorId);
       const [terms, tags] = await Promise.all([standingsOf(c.env.DB, brandId, ids), tagsByCreator(c.env.DB, brandId, ids)]);
-      return c.json({ data: page.rows.map((r) => creatorView(r, terms.get(r.creatorId), tags.get(r.creatorId))), hasMore: page.hasMore, nextCursor: page.nextCursor });
+      return c.json({ data: listed.rows.map((r) => creatorView(r, terms.get(r.creatorId), tags.get(r.creatorId))), hasMore: listed.hasMore, nextCursor: listed.nextCursor });
     },
   )
   .post(

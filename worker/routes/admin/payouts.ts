@@ -228,8 +228,10 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
   const errors: { line: number; message: string }[] = [];
   const items = [];
   for (const r of body) {
-    // A bank statement shows a SEPA file's payout ids as the file wrote them, '.' for '_' (domain/payment-files.ts).
-    const payoutId = payoutIdFromSepa((r.cells[idCol] ?? '').trim());
+    // A bank statement shows a SEPA file's payout ids as the file wrote them, '.' for '_' (domain/payment-files.ts), and
+    // often upper-cased; a payout id is lower case, so one in any case is the same payout.
+    const idCell = (r.cells[idCol] ?? '').trim();
+    const payoutId = payoutIdFromSepa(/^po[._]/i.test(idCell) ? idCell.toLowerCase() : idCell);
     const reference = paymentReference.safeParse(r.cells[refCol] ?? '');
     const status = ((statusCol >= 0 ? r.cells[statusCol] : '') ?? '').trim().toLowerCase() || 'paid';
     // Chorus's own export comes back too, references and statuses filled in: its TOTAL row and the payouts
@@ -415,7 +417,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Reconcile a processor file',
       description:
-        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). A payout id as a SEPA payment file writes it (`po.` for `po_`, as a bank statement shows the EndToEndId) is the same payout. Every row is checked before anything changes: one bad row rejects the file with line numbers.',
+        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). A payout id as a SEPA payment file writes it (`po.` for `po_`, as a bank statement shows the EndToEndId, in any case) is the same payout. Every row is checked before anything changes: one bad row rejects the file with line numbers.',
       example: { csv: 'payout_id,reference,status\npo_abcdefghijklmnopqrstuvwx,WISE-88213,paid\n' },
       responses: { 200: { description: 'One result per row.', schema: dataOf(z.object({ results: z.array(PayoutMark) })) } },
       errors: { 422: ['invalid_csv', 'invalid_rows'], 503: ['public_origin_unset'] },

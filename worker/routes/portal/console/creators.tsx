@@ -27,7 +27,7 @@ import { creatorMessagesArea, MESSAGE_SENT, sendAsTeammate } from './messages';
 import type { FormError } from '../../../../portal/layout';
 import { parseTags, setCreatorTags, tagsJsonSql } from '../../../db/creator-tags';
 import { MAX_TAG_FIELD_LENGTH, MAX_TAGS_PER_CREATOR, splitTagList } from '../../../domain/creator-tags';
-import { refundedOf } from '../../../db/network';
+import { isSale, netOf } from '../../../db/sales';
 import { creatorStats, type ListedCode } from '../../../db/creator-portal';
 import { qrSvgResponse } from '../link-qr';
 import { trackedLinkUrl } from '../../../lib/paths';
@@ -70,8 +70,8 @@ const MAIL_REFUSED: Record<MailRefusal | 'opted_out', string> = {
 // SQLite otherwise walked the brand's index, every order, entry and post of the brand, for one creator's.
 export const CREATOR_NUMBERS_SQL = `SELECT
   (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM links l JOIN click_rollups r ON r.link_id = l.id WHERE l.enrollment_id = ?1 AND l.brand_id = ?2) AS clicks,
-  (SELECT COUNT(*) FROM conversions cv WHERE cv.enrollment_id = ?1 AND +cv.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor) AS orders,
-  (SELECT COALESCE(SUM(MAX(cv.amount_minor - ${refundedOf('cv')}, 0)), 0) FROM conversions cv WHERE cv.enrollment_id = ?1 AND +cv.brand_id = ?2 AND cv.attribution <> 'none') AS revenue,
+  (SELECT COUNT(*) FROM conversions cv WHERE cv.enrollment_id = ?1 AND +cv.brand_id = ?2 AND cv.attribution <> 'none' AND ${isSale('cv')}) AS orders,
+  (SELECT COALESCE(SUM(${netOf('cv')}), 0) FROM conversions cv WHERE cv.enrollment_id = ?1 AND +cv.brand_id = ?2 AND cv.attribution <> 'none') AS revenue,
   (SELECT COALESCE(SUM(l.amount_minor), 0) FROM ledger_entries l WHERE l.enrollment_id = ?1 AND +l.brand_id = ?2) AS earned,
   (SELECT COUNT(*) FROM submissions s WHERE s.enrollment_id = ?1 AND +s.brand_id = ?2 AND s.status = 'live') AS live,
   (SELECT COUNT(*) FROM submissions s WHERE s.enrollment_id = ?1 AND +s.brand_id = ?2 AND s.status = 'submitted') AS to_review`;

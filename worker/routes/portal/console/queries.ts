@@ -1,13 +1,13 @@
 // What the console reads. Every query is scoped by the signed-in user's brand: a foreign id is simply not found.
 import { payableFrom } from '../../../db/payouts';
-import { afterParams, afterSql, type Position } from '../../../lib/cursor';
+import type { Position } from '../../../lib/cursor';
 import type { ComplianceChecks } from '../../../db/schema';
 import { submissionStatuses } from '../../../db/schema';
-import { refundedOf } from '../../../db/network';
+import { isSale, netOf } from '../../../db/sales';
 import { NOT_WITHDRAWN } from '../../../db/submissions';
 import { DRAFT_STANDS } from '../../../domain/content-due';
 import { EXTENSION_COLUMNS, EXTENSION_JOIN, type GrantRow } from '../../../domain/usage-rights';
-import { fewTagged, fewTaggedRosterFrom, taggedSql, tagsJsonSql } from '../../../db/creator-tags';
+import { rosterPageSql, tagsJsonSql } from '../../../db/creator-tags';
 
 export type CampaignSummary = {
   id: string;
@@ -43,8 +43,8 @@ export const CAMPAIGN_SUMMARIES_SQL = `SELECT c.id, c.name, c.slug, c.hashtag, c
   (SELECT COUNT(*) FROM applications a WHERE a.campaign_id = c.id AND a.status = 'pending' AND +a.brand_id = c.brand_id) AS applications,
   (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND s.status = 'live') AS live,
   (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id) AS clicks,
-  (SELECT COUNT(*) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor) AS conversions,
-  (SELECT COALESCE(SUM(MAX(cv.amount_minor - ${refundedOf('cv')}, 0)), 0) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none') AS revenue,
+  (SELECT COUNT(*) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none' AND ${isSale('cv')}) AS conversions,
+  (SELECT COALESCE(SUM(${netOf('cv')}), 0) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none') AS revenue,
   (SELECT COALESCE(SUM(l.amount_minor), 0) FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id) AS cost
 FROM campaigns c WHERE c.brand_id = ?1 ORDER BY c.status = 'ended', c.created_at DESC`;
 
@@ -286,27 +286,8 @@ export type RosterRow = {
 
 /** `tag`: only the creators with it; null, a tag that is none (typed by hand): nobody. */
 export async function listRoster(db: D1Database, brandId: string, f: { q: string; tag?: string | null; after?: Position; limit: number }): Promise<RosterRow[]> {
-  let from = 'roster r';
-  const where = ['r.brand_id = ?'];
-  const params: unknown[] = [brandId];
-  if (f.tag === null) where.push('false');
-  else if (f.tag !== undefined && (await fewTagged(db, brandId, f.tag))) {
-    from = fewTaggedRosterFrom;
-    params.unshift(brandId, f.tag);
-  } else if (f.tag !== undefined) {
-    where.push(taggedSql('r.brand_id', 'r.creator_id', '?'));
-    params.push(f.tag);
-  }
-  if (f.q) {
-    // Folded the same way on both sides (SQLite's lower() folds A-Z only), so a name typed as stored is found.
-    where.push('(instr(lower(r.handle), lower(?)) > 0 OR instr(lower(r.display_name), lower(?)) > 0 OR instr(lower(r.email), lower(?)) > 0)');
-    params.push(f.q, f.q, f.q);
-  }
-  if (f.after) {
-    where.push(afterSql('r.created_at', 'r.creator_id'));
-    params.push(...afterParams(f.after));
-  }
-  // The page's creators are chosen first, so a rare tag's sort (fewTaggedRosterFrom) sorts bare rows and the sums
+  const page = await rosterPageSql(db, brandId, f);
+  // The page's creators are chosen first, so a rare tag's sort (rosterPageSql) sorts bare rows and the sums
   // below run for the page alone, not for every tagged creator.
   const { results } = await db
     .prepare(
@@ -315,10 +296,10 @@ export async function listRoster(db: D1Database, brandId: string, f: { q: string
          (SELECT json_group_array(json_object('enrollment', e.id, 'campaign', e.campaign_id, 'name', k.name, 'status', e.status))
             FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id WHERE e.creator_id = r.creator_id AND e.brand_id = r.brand_id) AS campaigns,
          ${tagsJsonSql('r.brand_id', 'r.creator_id')} AS tags
-       FROM (SELECT r.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.creator_id DESC LIMIT ?) r
+       FROM (${page.sql}) r
        ORDER BY r.created_at DESC, r.creator_id DESC`,
     )
-    .bind(...params, f.limit)
+    .bind(...page.params)
     .all<RosterRow>();
   return results;
 }
