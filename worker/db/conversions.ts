@@ -5,7 +5,7 @@ import { codeStateIn, isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundFailureInput, RefundInput } from '../domain/orders';
 import { DAY_MS, periodOf } from '../domain/periods';
 import { isCreatorsOwn, selfPurchaseOutcome, SELF_PURCHASE_WITHHELD, type SelfPurchase } from '../domain/self-purchase';
-import { awaitingClickWhere, type CommissionTier, type PerformanceBonus } from './schema';
+import { awaitingClickWhere, returningCustomerWhere, subscriptionRenewalWhere, type CommissionTier, type PerformanceBonus } from './schema';
 import { ApiError, storageUnavailable } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
@@ -131,6 +131,20 @@ WHERE s.brand_id = ?1 AND s.subscription_id = ?2`;
 const FIRST_PAYMENT = `SELECT id, self_purchase,
   EXISTS (SELECT 1 FROM declined_commissions d WHERE d.conversion_id = conversions.id AND d.reinstated_at IS NULL) AS declined
 FROM conversions WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS NULL AND attribution <> 'none' AND occurred_at <= ?3 ORDER BY occurred_at, id LIMIT 1`;
+// A customer's first credited order at the brand, placed no later than the order at ?3 (a code or click credited
+// it, and it is itself no renewal and no returning customer's order): its creator, the terms that enrollment earns
+// on now and whether it still credits an order placed at ?3, the campaign's returning-customer months, and whether
+// the brand declined its commission. ?1 brand, ?2 the order's customer ref. Index conversions_brand_customer.
+type FirstOrderRow = EnrollmentTerms & { id: string; enrollment_id: string; attribution: 'code' | 'click'; occurred_at: number; self_purchase: SelfPurchase; declined: number; returning_customer_months: number; credits: number };
+const FIRST_ORDER = `SELECT f.id, f.enrollment_id, f.attribution, f.occurred_at, f.self_purchase,
+  EXISTS (SELECT 1 FROM declined_commissions d WHERE d.conversion_id = f.id AND d.reinstated_at IS NULL) AS declined,
+  c.returning_customer_months, ${TERMS}, ${creditsOrderAt('?3')} AS credits
+FROM (SELECT id, enrollment_id, attribution, occurred_at, self_purchase FROM conversions
+  WHERE brand_id = ?1 AND customer_ref = ?2 AND occurred_at <= ?3 AND attribution <> 'none' AND renewal_of IS NULL
+  ORDER BY occurred_at, id LIMIT 1) f
+JOIN enrollments e ON e.id = f.enrollment_id ${TERMS_JOINS}`;
+// Exported for the query-plan test.
+export const RETURNING_CUSTOMER_SQL = { FIRST_ORDER };
 // ?1 referral id, then its columns. Written with the subscription's first credited payment (only if this
 // batch inserted conversion ?9), or alone for a subscription that started without one (a free trial; ?9 null).
 // ?10: for a subscription that starts without a payment, the capped code it redeems, which must still have a
@@ -181,6 +195,16 @@ function decideSubscriptionPayment(input: ConversionInput, referral: ReferralRow
   return { attribution: { kind: referral.attribution, enrollmentId: referral.enrollment_id }, terms: termsOf(referral) };
 }
 
+// An order no code or click credits, of a customer whose first credited order at the brand (FIRST_ORDER) came
+// within its campaign's returning-customer months before it, earns that order's creator while their enrollment
+// still credits orders, as a subscription's renewal does. Not when the brand declined the first order's
+// commission (while that stands) or it was the creator's own and earned nothing. Null otherwise.
+function decideReturningCustomer(input: Pick<ConversionInput, 'occurredAt'>, first: FirstOrderRow | null): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
+  if (!first || first.credits !== 1 || first.declined === 1 || first.self_purchase === SELF_PURCHASE_WITHHELD) return null;
+  if (!withinRenewalMonths(first.occurred_at, input.occurredAt, first.returning_customer_months)) return null;
+  return { attribution: { kind: first.attribution, enrollmentId: first.enrollment_id }, terms: termsOf(first) };
+}
+
 type Priced = Pick<ConversionInput, 'occurredAt' | 'amountMinor' | 'currency'>;
 
 function pricingStatements(db: D1Database, brandId: string, conversionId: string, input: Priced, terms: EnrollmentTerms & { id: string }, period: string, now: number): D1PreparedStatement[] {
@@ -216,6 +240,8 @@ export type ConversionView = {
   selfPurchase: boolean;
   /** A subscription's later payment, credited to whoever brought the subscription: its first credited payment's order id. */
   renewalOf: string | null;
+  /** A returning customer's order no code or click credited, credited to whoever brought the customer: their first credited order's id. */
+  returningCustomerOf: string | null;
 };
 
 type StoredConversion = {
@@ -232,11 +258,14 @@ type StoredConversion = {
   tier: number | null;
   available_at: number | null;
   renewal_of: string | null;
+  returning_customer_of: string | null;
   self_purchase: SelfPurchase;
 };
 
 const CONVERSION_ROW = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.payload_hash, cv.self_purchase, cr.handle,
-  l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at, first.external_order_id AS renewal_of
+  l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at,
+  CASE WHEN ${subscriptionRenewalWhere('cv.')} THEN first.external_order_id END AS renewal_of,
+  CASE WHEN ${returningCustomerWhere('cv.')} THEN first.external_order_id END AS returning_customer_of
 FROM conversions cv
 LEFT JOIN conversions first ON first.id = cv.renewal_of
 LEFT JOIN enrollments e ON e.id = cv.enrollment_id
@@ -258,6 +287,7 @@ function conversionView(row: StoredConversion): ConversionView {
     commission: commissionView(row),
     selfPurchase: row.self_purchase !== 0,
     renewalOf: row.renewal_of,
+    returningCustomerOf: row.returning_customer_of,
   };
 }
 
@@ -338,6 +368,9 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const byInvoice = sub?.via === 'invoice' ? sub.subscriptionId : null;
   const reads = [conversionRow(db, brand.id, input.orderId), db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)];
   if (byInvoice !== null) reads.push(db.prepare(REFERRAL).bind(brand.id, byInvoice, input.occurredAt), db.prepare(FIRST_PAYMENT).bind(brand.id, byInvoice, input.occurredAt));
+  // Subscription payments have their own rule (renewals): the returning-customer rule is for other orders.
+  const byCustomer = sub === null && input.customerRef !== null;
+  if (byCustomer) reads.push(db.prepare(FIRST_ORDER).bind(brand.id, input.customerRef, input.occurredAt));
   reads.push(...own.statements);
   const [existingRows, pendingRows, ...evidence] = await runBatch(db, reads);
   const existing = firstOf<StoredConversion>(existingRows);
@@ -352,6 +385,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   }
   const referral = byInvoice === null ? null : firstOf<ReferralRow>(evidence.shift());
   const first = byInvoice === null ? null : firstOf<{ id: string; self_purchase: SelfPurchase; declined: number }>(evidence.shift());
+  const firstOrder = byCustomer ? firstOf<FirstOrderRow>(evidence.shift()) : null;
   // Most of a store's subscriptions came through no creator: told apart before anything else is checked.
   if (byInvoice !== null && !referral && own.statements.length === 0) return { skipped: 'not_referred' };
   if (input.currency !== brand.currency) {
@@ -363,19 +397,26 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const { code, click } = own.read(evidence);
   const referred = referral ? decideSubscriptionPayment(input, referral, first) : null;
   if (referral && !referred) return { skipped: 'renewals_ended' };
-  const { attribution, terms } = referred ?? decide(input, code, click);
-  if (byInvoice !== null && attribution.kind === 'none') return { skipped: 'not_referred' };
-  // A later payment of a referred subscription renews its first; any other credited one starts the referral.
-  const renewalOf = referred ? (first?.id ?? null) : null;
-  if (renewalOf !== null && first!.declined === 1) return { skipped: 'first_payment_declined' };
-  // The creator's own order (their address at checkout, or a renewal of a subscription that was their own)
-  // earns nothing unless their brand lets it, as the brand has it now: no commission, bonus or tier revenue.
-  const selfPurchase: SelfPurchase = terms
-    ? selfPurchaseOutcome(isCreatorsOwn(input.customerEmail, terms.creator_email) || (renewalOf !== null && first!.self_purchase !== 0), terms.self_purchases_earn === 1)
-    : 0;
+  const decided = referred ?? decide(input, code, click);
+  if (byInvoice !== null && decided.attribution.kind === 'none') return { skipped: 'not_referred' };
   // An order left waiting for its click is not credited yet, and its customer's address is not kept: which of
   // the brand's creators that address is the account of (if any) is, for when the click lands.
-  const waits = own.clickId !== null && click === null && attribution.kind === 'none';
+  const waits = own.clickId !== null && click === null && decided.attribution.kind === 'none';
+  // A code or click beats the returning-customer rule, and so does a click on its way: a waiting order is its
+  // click's to decide when it lands (settled orders are never credited twice), not its returning customer's.
+  const returning = decided.attribution.kind === 'none' && !waits ? decideReturningCustomer(input, firstOrder) : null;
+  const { attribution, terms } = returning ?? decided;
+  // A later payment of a referred subscription renews its first, a returning customer's order their first
+  // order; any other credited subscription payment starts the referral.
+  const earnsThrough = referred ? first : returning ? firstOrder : null;
+  const renewalOf = earnsThrough?.id ?? null;
+  if (referred && renewalOf !== null && first!.declined === 1) return { skipped: 'first_payment_declined' };
+  // The creator's own order (their address at checkout, or a renewal of a subscription, or a returning order of
+  // a customer, that was their own) earns nothing unless their brand lets it, as the brand has it now: no
+  // commission, bonus or tier revenue.
+  const selfPurchase: SelfPurchase = terms
+    ? selfPurchaseOutcome(isCreatorsOwn(input.customerEmail, terms.creator_email) || (earnsThrough !== null && earnsThrough.self_purchase !== 0), terms.self_purchases_earn === 1)
+    : 0;
   const buyer = waits && input.customerEmail ? await creatorsWithAddress(db, brand.id, input.customerEmail) : null;
   const startsReferral = sub !== null && !referral && attribution.kind !== 'none';
   const now = Date.now();
@@ -383,7 +424,9 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const period = periodOf(input.occurredAt, brand.timezone);
   // A subscription counts its code's use with the referral it starts, once; any other order with its own row.
   const referralId = startsReferral ? newId('sref') : null;
-  const capped = attribution.kind === 'code' && (!sub || referralId) ? capOf(code) : null;
+  // A returning customer's order redeems no code: its own (if any) was not redeemable.
+  const redeems = attribution.kind === 'code' && returning === null;
+  const capped = redeems && (!sub || referralId) ? capOf(code) : null;
   const statements = [
     db
       .prepare(INSERT_CONVERSION)
@@ -415,7 +458,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
     ...(terms && selfPurchase !== SELF_PURCHASE_WITHHELD ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
   if (referralId && attribution.kind !== 'none') statements.push(db.prepare(INSERT_REFERRAL).bind(referralId, brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId, null));
-  if (attribution.kind === 'code' && code && !sub) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
+  if (redeems && code && !sub) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
   if (attribution.kind === 'code' && code && referralId) statements.push(db.prepare(COUNT_REFERRAL_REDEMPTION).bind(code.id, referralId));
   // Last of the order's writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
   statements.push(...conversionCreatedStatements(db, conversionId, now));
@@ -436,7 +479,8 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
     // Its capped code's last use went to another order meanwhile: decided again, the code is used up (the
     // order falls back to its click, or credits nobody). Uses only grow, so this happens once.
     if (capped && (await usedUp(db, capped))) return record(db, brand, input, source, sub);
-    // The brand declined the first payment it renews meanwhile: decided again, it is skipped.
+    // The brand declined the first payment it renews (or the returning customer's first order) meanwhile:
+    // decided again, it is skipped (or credits nobody).
     if (renewalOf !== null && (await standingDecline(db, renewalOf))) return record(db, brand, input, source, sub);
     throw retryWithSamePayload();
   }
