@@ -11,12 +11,13 @@ import { SELF_PURCHASE_EARNS, SELF_PURCHASE_WITHHELD } from '../../worker/domain
 import { DECLINE_NOTE_MAX, DECLINE_REASON_LABELS, declineReasons } from '../../worker/db/declines';
 import { ErrorSummary, FlashNotice, type Flash, type FormError } from '../layout';
 
-// `renewal` stands beside the attributions in the page's one select: a subscription's later payments.
+// `renewal` and `returning` stand beside the attributions in the page's one select: a subscription's later
+// payments, and returning customers' orders credited through their first order.
 // `enrollment`: one creator's orders in one campaign (the console's creator page links here); `from` and
 // `to`: the brand's calendar days (YYYY-MM-DD), both included.
 export type OrderFilters = {
   campaignId: string | null;
-  attribution: 'code' | 'click' | 'none' | 'renewal' | null;
+  attribution: 'code' | 'click' | 'none' | 'renewal' | 'returning' | null;
   orderId: string | null;
   enrollmentId: string | null;
   from: string | null;
@@ -53,6 +54,18 @@ const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
           Renews order{' '}
           <a href={ordersHref({ ...NO_ORDER_FILTERS, orderId: o.renewal_of })}>
             <bdi>{o.renewal_of}</bdi>
+          </a>
+        </span>
+      </>
+    );
+  if (o.returning_customer_of !== null)
+    return (
+      <>
+        <strong>Returning customer</strong>
+        <span class="muted small block">
+          First order{' '}
+          <a href={ordersHref({ ...NO_ORDER_FILTERS, orderId: o.returning_customer_of })}>
+            <bdi>{o.returning_customer_of}</bdi>
           </a>
         </span>
       </>
@@ -243,6 +256,9 @@ export const OrdersPage: FC<{
               <option value="renewal" selected={filters.attribution === 'renewal'}>
                 Subscription payments
               </option>
+              <option value="returning" selected={filters.attribution === 'returning'}>
+                Returning customers
+              </option>
             </select>
             <label for="f-order" class="visually-hidden">
               Order id
@@ -358,7 +374,7 @@ export type DeclineFormValues = { reason: string; note: string };
 export const DeclineOrderPage: FC<{
   viewer: Viewer;
   o: ListedConversion;
-  stakes: { bonusMinor: number; startsSubscription: boolean };
+  stakes: { bonusMinor: number; startsSubscription: boolean; bringsCustomer: boolean };
   formKey: string;
   values: DeclineFormValues;
   errors?: FormError[];
@@ -409,6 +425,11 @@ export const DeclineOrderPage: FC<{
             )}
           </li>
           <li>The order stops counting in their results: their tier in the order’s month, bounties, your network page and ranking, and the weekly report. A bounty it helped reach stays awarded: take that back with a correction on the creator’s page if you mean to.</li>
+          {stakes.bringsCustomer ? (
+            <li>
+              It is its customer’s first credited order: while the decline stands, their later orders earn nobody through the campaign’s returning-customer months. Reinstating it lets the orders after that earn again, not those recorded meanwhile.
+            </li>
+          ) : null}
           {stakes.startsSubscription ? (
             <li>
               It is the first payment of a Stripe subscription: while the decline stands, the subscription’s renewals earn them nothing and are not recorded. Reinstating it lets the renewals after that earn again, not those paid meanwhile.

@@ -22,6 +22,10 @@ const filters = {
     creatorId: id.optional(),
     attribution: z.enum(['code', 'click', 'none']).optional(),
     renewals: z.enum(['only', 'exclude']).optional().meta({ description: "`only`: a Stripe subscription's later payments (`renewalOf` set); `exclude`: every order but them." }),
+    returningCustomers: z
+      .enum(['only', 'exclude'])
+      .optional()
+      .meta({ description: "`only`: returning customers' orders credited through their first order (`returningCustomerOf` set); `exclude`: every order but them." }),
     orderId: z.string().regex(ORDER_ID_FILTER, '1-128 characters, no control characters').optional().meta({ description: "The store's order id, exactly as it was sent." }),
     from: instant.optional().meta({ description: 'Orders that occurred at or after this instant (ISO 8601).' }),
     to: instant.optional().meta({ description: 'Orders that occurred before this instant (ISO 8601).' }),
@@ -74,6 +78,7 @@ export function recordedOrderView(row: ListedConversion, now: number) {
     refundedMinor: row.refunded_minor,
     reversedMinor: row.reversed_minor,
     renewalOf: row.renewal_of,
+    returningCustomerOf: row.returning_customer_of,
     selfPurchase: row.self_purchase !== 0,
     declined:
       row.decline_reason === null || row.declined_at === null || row.declined_by_type === null || row.declined_by_id === null
