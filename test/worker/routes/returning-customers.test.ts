@@ -300,5 +300,8 @@ describe('console: returning-customer months on the brief', () => {
     expect(html).toContain(`<bdi>${first.orderId}</bdi>`);
     expect(html).toContain(later.orderId);
     expect(html).not.toContain(`<bdi>${later.orderId}</bdi></a>`);
+    // Declining the first order warns that the customer's later orders stop earning; declining the later one does not.
+    expect(await (await get(`/console/orders/${first.id}/decline`, m.cookie)).text()).toContain('It is its customer’s first credited order');
+    expect(await (await get(`/console/orders/${later.id}/decline`, m.cookie)).text()).not.toContain('It is its customer’s first credited order');
   });
 });
