@@ -427,7 +427,7 @@ export const DeclineOrderPage: FC<{
           <li>The order stops counting in their results: their tier in the order’s month, bounties, your network page and ranking, and the weekly report. A bounty it helped reach stays awarded: take that back with a correction on the creator’s page if you mean to.</li>
           {stakes.bringsCustomer ? (
             <li>
-              It is its customer’s first credited order: while the decline stands, their later orders earn nobody through the campaign’s returning-customer months. Reinstating it lets the orders after that earn again, not those recorded meanwhile.
+              It is the order by which they brought its customer: while the decline stands, the customer’s later orders no longer earn them through the campaign’s returning-customer months (the customer’s next order that stands decides who brought them, if anyone). Reinstating it lets the orders recorded after that earn again, not those recorded meanwhile.
             </li>
           ) : null}
           {stakes.startsSubscription ? (

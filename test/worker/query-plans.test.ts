@@ -186,7 +186,7 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     await expectNarrow(async () => expect((await get('/earnings', m.cookie)).status).toBe(200), []);
   });
 
-  it("a returning customer's order finds the customer's first credited order in one indexed read", async () => {
+  it("a returning customer's order finds the customer's first order in one indexed read", async () => {
     const o = await consoleBrand('owner');
     expect((await o.brand.api('PATCH', `/api/admin/campaigns/${o.campaign.id}`, { returningCustomerMonths: 12 })).status).toBe(200);
     const first = { orderId: 'plan-first', amountMinor: 10_000, currency: 'USD', occurredAt: new Date(Date.now() - 86_400_000).toISOString(), code: o.code, customerRef: 'cus_plan' };
@@ -198,9 +198,10 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     });
     const plans = await plansOf(ran);
     const lookup = plans.find((p) => p.sql === RETURNING_CUSTOMER_SQL.FIRST_ORDER)!;
-    // The customer's orders in time order from the partial index: the LIMIT stops at the first credited one (only
-    // orders of one moment are sorted, by id).
-    expect(lookup.plan, lookup.text).toMatch(/SEARCH conversions USING INDEX conversions_brand_customer \(brand_id=\? AND customer_ref=\? AND occurred_at<\?\)/);
+    // The customer's orders in time order from the partial index: the LIMIT stops at the first that stands (only
+    // orders of one moment are sorted, by id); that one is then read by its id.
+    expect(lookup.plan, lookup.text).toMatch(/SEARCH o USING INDEX conversions_brand_customer \(brand_id=\? AND customer_ref=\? AND occurred_at<\?\)/);
+    expect(lookup.plan, lookup.text).toMatch(/SEARCH f USING INDEX sqlite_autoindex_conversions_1 \(id=\?\)/);
     expect(lookup.plan, lookup.text).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
     await expectNarrowPlans(plans, [['conversions_brand_at', /customer_ref = \?2/]]);
   });

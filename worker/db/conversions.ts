@@ -5,7 +5,7 @@ import { codeStateIn, isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundFailureInput, RefundInput } from '../domain/orders';
 import { DAY_MS, periodOf } from '../domain/periods';
 import { isCreatorsOwn, selfPurchaseOutcome, SELF_PURCHASE_WITHHELD, type SelfPurchase } from '../domain/self-purchase';
-import { awaitingClickWhere, returningCustomerWhere, subscriptionRenewalWhere, type CommissionTier, type PerformanceBonus } from './schema';
+import { awaitingClickWhere, knownCustomerWhere, returningCustomerWhere, subscriptionRenewalWhere, type CommissionTier, type PerformanceBonus } from './schema';
 import { ApiError, storageUnavailable } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
@@ -131,18 +131,25 @@ WHERE s.brand_id = ?1 AND s.subscription_id = ?2`;
 const FIRST_PAYMENT = `SELECT id, self_purchase,
   EXISTS (SELECT 1 FROM declined_commissions d WHERE d.conversion_id = conversions.id AND d.reinstated_at IS NULL) AS declined
 FROM conversions WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS NULL AND attribution <> 'none' AND occurred_at <= ?3 ORDER BY occurred_at, id LIMIT 1`;
-// A customer's first credited order at the brand, placed no later than the order at ?3 (a code or click credited
-// it, and it is itself no renewal and no returning customer's order): its creator, the terms that enrollment earns
-// on now and whether it still credits an order placed at ?3, the campaign's returning-customer months, and whether
-// the brand declined its commission. ?1 brand, ?2 the order's customer ref. Index conversions_brand_customer.
-type FirstOrderRow = EnrollmentTerms & { id: string; enrollment_id: string; attribution: 'code' | 'click'; occurred_at: number; self_purchase: SelfPurchase; declined: number; returning_customer_months: number; credits: number };
-const FIRST_ORDER = `SELECT f.id, f.enrollment_id, f.attribution, f.occurred_at, f.self_purchase,
-  EXISTS (SELECT 1 FROM declined_commissions d WHERE d.conversion_id = f.id AND d.reinstated_at IS NULL) AS declined,
-  c.returning_customer_months, ${TERMS}, ${creditsOrderAt('?3')} AS credits
-FROM (SELECT id, enrollment_id, attribution, occurred_at, self_purchase FROM conversions
-  WHERE brand_id = ?1 AND customer_ref = ?2 AND occurred_at <= ?3 AND attribution <> 'none' AND renewal_of IS NULL
-  ORDER BY occurred_at, id LIMIT 1) f
-JOIN enrollments e ON e.id = f.enrollment_id ${TERMS_JOINS}`;
+// Who brought a customer: their earliest order at the brand placed by `at` that stands (not refunded in full; a
+// decline is a whole-order refund), if a code or click credited that order itself (not a renewal or another
+// returning order). An organic earliest order means nobody brought them. Shared by FIRST_ORDER and the decline
+// form (db/declines.ts) so the two never drift. `f` the candidate conversion row; `brand`, `customer` and `at`
+// SQL for the brand id, its customer ref and the latest time. Index conversions_brand_customer, earliest first.
+export const broughtCustomerWhere = (f: string, brand: string, customer: string, at: string) => `${f}.id = (SELECT o.id FROM conversions o
+    WHERE o.brand_id = ${brand} AND o.customer_ref = ${customer} AND ${knownCustomerWhere('o.')} AND o.occurred_at <= ${at} AND ${refundedOf('o')} < o.amount_minor
+    ORDER BY o.occurred_at, o.id LIMIT 1)
+  AND ${f}.attribution <> 'none' AND ${f}.renewal_of IS NULL`;
+/** A customer ref the returning-customer rule follows: a blank one is a guest's (db/schema.ts knownCustomerWhere). */
+export const isKnownCustomer = (ref: string | null): ref is string => ref !== null && ref.trim() !== '';
+// The order at ?3's customer's first order, if a creator brought them by it (broughtCustomerWhere): its creator,
+// the terms that enrollment earns on now and whether it still credits an order placed at ?3, and the campaign's
+// returning-customer months. ?1 brand, ?2 the order's customer ref. Nothing at all (the lookup is skipped) while
+// none of the brand's campaigns has the rule on.
+type FirstOrderRow = EnrollmentTerms & { id: string; enrollment_id: string; attribution: 'code' | 'click'; occurred_at: number; self_purchase: SelfPurchase; returning_customer_months: number; credits: number };
+const FIRST_ORDER = `SELECT f.id, f.enrollment_id, f.attribution, f.occurred_at, f.self_purchase, c.returning_customer_months, ${TERMS}, ${creditsOrderAt('?3')} AS credits
+FROM conversions f JOIN enrollments e ON e.id = f.enrollment_id ${TERMS_JOINS}
+WHERE EXISTS (SELECT 1 FROM campaigns r WHERE r.brand_id = ?1 AND r.returning_customer_months > 0) AND ${broughtCustomerWhere('f', '?1', '?2', '?3')}`;
 // Exported for the query-plan test.
 export const RETURNING_CUSTOMER_SQL = { FIRST_ORDER };
 // ?1 referral id, then its columns. Written with the subscription's first credited payment (only if this
@@ -195,12 +202,12 @@ function decideSubscriptionPayment(input: ConversionInput, referral: ReferralRow
   return { attribution: { kind: referral.attribution, enrollmentId: referral.enrollment_id }, terms: termsOf(referral) };
 }
 
-// An order no code or click credits, of a customer whose first credited order at the brand (FIRST_ORDER) came
-// within its campaign's returning-customer months before it, earns that order's creator while their enrollment
-// still credits orders, as a subscription's renewal does. Not when the brand declined the first order's
-// commission (while that stands) or it was the creator's own and earned nothing. Null otherwise.
+// An order no code or click credits, of a customer a creator brought (FIRST_ORDER) within the first order's
+// campaign's returning-customer months before it, earns that creator while their enrollment still credits
+// orders, as a subscription's renewal does (and, like one, is judged by the brand's self-purchase rule as it is
+// now when the first order was the creator's own). Null otherwise.
 function decideReturningCustomer(input: Pick<ConversionInput, 'occurredAt'>, first: FirstOrderRow | null): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
-  if (!first || first.credits !== 1 || first.declined === 1 || first.self_purchase === SELF_PURCHASE_WITHHELD) return null;
+  if (!first || first.credits !== 1) return null;
   if (!withinRenewalMonths(first.occurred_at, input.occurredAt, first.returning_customer_months)) return null;
   return { attribution: { kind: first.attribution, enrollmentId: first.enrollment_id }, terms: termsOf(first) };
 }
@@ -369,7 +376,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const reads = [conversionRow(db, brand.id, input.orderId), db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)];
   if (byInvoice !== null) reads.push(db.prepare(REFERRAL).bind(brand.id, byInvoice, input.occurredAt), db.prepare(FIRST_PAYMENT).bind(brand.id, byInvoice, input.occurredAt));
   // Subscription payments have their own rule (renewals): the returning-customer rule is for other orders.
-  const byCustomer = sub === null && input.customerRef !== null;
+  const byCustomer = sub === null && isKnownCustomer(input.customerRef);
   if (byCustomer) reads.push(db.prepare(FIRST_ORDER).bind(brand.id, input.customerRef, input.occurredAt));
   reads.push(...own.statements);
   const [existingRows, pendingRows, ...evidence] = await runBatch(db, reads);

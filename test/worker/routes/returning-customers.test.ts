@@ -16,6 +16,7 @@ type Order = {
   commission: { amountMinor: number; rateBps: number | null; tier: number | null } | null;
   renewalOf: string | null;
   returningCustomerOf: string | null;
+  selfPurchase: boolean;
 };
 type Money = Pick<Awaited<ReturnType<typeof createMoneyBrand>>, 'brand' | 'ingestKey' | 'code' | 'campaign' | 'handle' | 'enrollment'>;
 
@@ -43,6 +44,15 @@ async function firstThenReturning(m: Money, opts: { firstAt?: number; laterAt?: 
   const laterBody = { orderId: `later-${uniq()}`, amountMinor: 10_000, currency: 'USD', occurredAt: at(opts.laterAt ?? Date.now()), customerRef };
   const later = await recorded(await signedPost(m.brand, m.ingestKey, '/v1/conversions', laterBody));
   return { customerRef, first, later, laterBody };
+}
+// Another creator in the campaign, with a code of their own.
+async function secondCreator(m: Money): Promise<{ enrollmentId: string; code: string }> {
+  const other = await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/creators', { email: `mia_${uniq()}@creators.test`, handle: `mia_${uniq()}`, displayName: 'Mia' }));
+  await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.now(), m.brand.brandId, other.data.id).run();
+  const enrollment = await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: other.data.id, paymentModel: 'affiliate', status: 'active' }));
+  const code = `MIA${uniq().toUpperCase()}`.slice(0, 18);
+  expect((await m.brand.api('POST', '/api/admin/codes', { enrollmentId: enrollment.data.id, code, discountType: 'percent', discountValue: 10 })).status).toBe(201);
+  return { enrollmentId: enrollment.data.id, code };
 }
 const ledgerRows = (conversionId: string) => rowCount('SELECT count(*) AS n FROM ledger_entries WHERE conversion_id = ?', conversionId);
 
@@ -100,19 +110,15 @@ describe('returning customers (campaign returningCustomerMonths)', () => {
 
   it("gives a returning order with a code (or click) of its own to that code's creator", async () => {
     const m = await brandWithReturning(12);
-    const other = await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/creators', { email: `mia_${uniq()}@creators.test`, handle: `mia_${uniq()}`, displayName: 'Mia' }));
-    await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.now(), m.brand.brandId, other.data.id).run();
-    const enrollment = await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: other.data.id, paymentModel: 'affiliate', status: 'active' }));
-    const code = `MIA${uniq().toUpperCase()}`.slice(0, 18);
-    expect((await m.brand.api('POST', '/api/admin/codes', { enrollmentId: enrollment.data.id, code, discountType: 'percent', discountValue: 10 })).status).toBe(201);
+    const { enrollmentId, code } = await secondCreator(m);
     const customerRef = `cus_${uniq()}`;
     const first = await recorded(await order(m, { code: m.code, customerRef, occurredAt: at(Date.now() - DAY) }));
     const later = await recorded(await order(m, { code, customerRef }));
     expect(later).toMatchObject({ attribution: 'code', returningCustomerOf: null });
     expect(later.creator?.handle).not.toBe(m.handle);
-    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE conversion_id = ? AND enrollment_id = ?', later.id, enrollment.data.id)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE conversion_id = ? AND enrollment_id = ?', later.id, enrollmentId)).toBe(1);
     // A click of the other creator's link wins the same way.
-    const link = await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.data.id }));
+    const link = await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/links', { enrollmentId }));
     const clickId = `RET${uniq()}AAAAAAAAAAAAAAAA`.slice(0, 22);
     await storeRawClick({ id: clickId, brandId: m.brand.brandId, linkId: link.data.id, at: Date.now() - 60_000 });
     expect(await recorded(await order(m, { clickId, customerRef }))).toMatchObject({ attribution: 'click', returningCustomerOf: null });
@@ -139,12 +145,52 @@ describe('returning customers (campaign returningCustomerMonths)', () => {
     expect(await recorded(await order(m, { customerRef }))).toMatchObject({ attribution: 'code', returningCustomerOf: first.orderId });
   });
 
-  it("credits nothing through a first order that was the creator's own and earned nothing", async () => {
+  it("judges a returning order of the creator's own first order by the brand's self-purchase rule as it is now", async () => {
     const m = await brandWithReturning(12);
-    const { first, later } = await firstThenReturning(m, { firstFields: { customerEmail: `${m.handle}@creators.test` } });
+    const { first, later, customerRef } = await firstThenReturning(m, { firstFields: { customerEmail: `${m.handle}@creators.test` } });
     expect(first.commission).toMatchObject({ amountMinor: 0, reason: 'self_purchase' });
-    expect(later).toMatchObject({ attribution: 'none', returningCustomerOf: null });
+    // Credited to the creator as their own order, earning nothing while the brand does not let such orders earn.
+    expect(later).toMatchObject({ attribution: 'code', returningCustomerOf: first.orderId, selfPurchase: true, commission: { amountMinor: 0, reason: 'self_purchase' } });
     expect(await ledgerRows(later.id)).toBe(0);
+    expect((await m.brand.api('PATCH', '/api/admin/brand', { selfPurchasesEarn: true })).status).toBe(200);
+    const earning = await recorded(await order(m, { customerRef }));
+    expect(earning).toMatchObject({ attribution: 'code', returningCustomerOf: first.orderId, selfPurchase: true, commission: { amountMinor: 1_000 } });
+  });
+
+  it('takes no one as bringing a customer whose first order was organic: a later code order earns only itself', async () => {
+    const m = await brandWithReturning(12);
+    const customerRef = `cus_${uniq()}`;
+    const organic = await recorded(await order(m, { customerRef, occurredAt: at(Date.now() - 2 * DAY) }));
+    expect(organic.attribution).toBe('none');
+    const coded = await recorded(await order(m, { code: m.code, customerRef, occurredAt: at(Date.now() - DAY) }));
+    expect(coded).toMatchObject({ attribution: 'code', returningCustomerOf: null });
+    const last = await recorded(await order(m, { customerRef }));
+    expect(last).toMatchObject({ attribution: 'none', creator: null, returningCustomerOf: null });
+    expect(await ledgerRows(last.id)).toBe(0);
+  });
+
+  it("passes over a first order refunded in full: the customer's next standing order decides who brought them", async () => {
+    const m = await brandWithReturning(12);
+    const mia = await secondCreator(m);
+    const customerRef = `cus_${uniq()}`;
+    const refunded = await recorded(await order(m, { code: m.code, customerRef, occurredAt: at(Date.now() - 3 * DAY) }));
+    const refund = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${uniq()}`, orderId: refunded.orderId, amountMinor: 10_000, currency: 'USD', occurredAt: at(Date.now() - 2 * DAY) });
+    expect(refund.status).toBe(201);
+    const byMia = await recorded(await order(m, { code: mia.code, customerRef, occurredAt: at(Date.now() - DAY) }));
+    expect(byMia).toMatchObject({ attribution: 'code', returningCustomerOf: null });
+    const later = await recorded(await order(m, { customerRef }));
+    expect(later).toMatchObject({ attribution: 'code', returningCustomerOf: byMia.orderId });
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE conversion_id = ? AND enrollment_id = ?', later.id, mia.enrollmentId)).toBe(1);
+  });
+
+  it('takes a blank customer ref for a guest: guest orders never credit one another', async () => {
+    const m = await brandWithReturning(12);
+    for (const customerRef of ['', '   ']) {
+      await recorded(await order(m, { code: m.code, customerRef, occurredAt: at(Date.now() - DAY) }));
+      const later = await recorded(await order(m, { customerRef }));
+      expect(later, JSON.stringify(customerRef)).toMatchObject({ attribution: 'none', creator: null, returningCustomerOf: null });
+      expect(await ledgerRows(later.id)).toBe(0);
+    }
   });
 
   it("never reaches another brand's customer of the same ref", async () => {
@@ -300,8 +346,9 @@ describe('console: returning-customer months on the brief', () => {
     expect(html).toContain(`<bdi>${first.orderId}</bdi>`);
     expect(html).toContain(later.orderId);
     expect(html).not.toContain(`<bdi>${later.orderId}</bdi></a>`);
-    // Declining the first order warns that the customer's later orders stop earning; declining the later one does not.
-    expect(await (await get(`/console/orders/${first.id}/decline`, m.cookie)).text()).toContain('It is its customer’s first credited order');
-    expect(await (await get(`/console/orders/${later.id}/decline`, m.cookie)).text()).not.toContain('It is its customer’s first credited order');
+    // Declining the first order warns that the customer's later orders stop earning through it; declining the later one does not.
+    const warning = 'It is the order by which they brought its customer';
+    expect(await (await get(`/console/orders/${first.id}/decline`, m.cookie)).text()).toContain(warning);
+    expect(await (await get(`/console/orders/${later.id}/decline`, m.cookie)).text()).not.toContain(warning);
   });
 });
