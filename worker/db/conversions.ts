@@ -90,7 +90,7 @@ type CodeRow = EnrollmentTerms & {
   campaign_ends_at: number | null;
   campaign_starts_at: number | null;
 };
-type ClickRow = EnrollmentTerms & { id: string; at: number; enrollment_id: string; attribution_window_days: number };
+type ClickRow = EnrollmentTerms & { id: string; at: number; enrollment_id: string; attribution_window_days: number; counts: number };
 
 // The creator's account, the brand and its roster row are read by primary key in the same statement: the
 // self-purchase check costs no statement and no round trip of its own. Until the creator accepts the brand the
@@ -114,10 +114,12 @@ export const CLICK_COUNTS = "c.status <> 'draft' AND (c.starts_at IS NULL OR k.a
 // `orderAt` is the order's time.
 export const creditsOrderAt = (orderAt: string) =>
   `(e.status <> 'removed' OR e.removed_at > ${orderAt}) AND (c.ends_at IS NULL OR c.ends_at > ${orderAt}) AND (c.status <> 'ended' OR c.ends_at IS NOT NULL)`;
-// ?1 click id, ?2 brand, ?3 when the order was placed.
-const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS}
+// ?1 click id, ?2 brand, ?3 when the order was placed. A stored click that credits nothing (a bot's, one of
+// an ended campaign or a removed creator) is read too, with counts 0: the order waits for no click then.
+const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS},
+  k.is_bot = 0 AND ${CLICK_COUNTS} AND ${creditsOrderAt('?3')} AS counts
 FROM clicks k JOIN links l ON l.id = k.link_id AND l.brand_id = k.brand_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
-WHERE k.id = ?1 AND k.brand_id = ?2 AND k.is_bot = 0 AND ${CLICK_COUNTS} AND ${creditsOrderAt('?3')}`;
+WHERE k.id = ?1 AND k.brand_id = ?2`;
 const PENDING_REFUNDS = "SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id";
 // A subscription payment's evidence: who brought the subscription and when it started, with the terms that
 // enrollment earns on now and whether it still credits an order placed when the payment was made; and the
@@ -342,10 +344,11 @@ function evidenceReads(db: D1Database, brandId: string, input: Pick<ConversionIn
   const statements: D1PreparedStatement[] = [];
   if (normalized !== null) statements.push(db.prepare(CODE_EVIDENCE).bind(brandId, normalized));
   if (clickId !== null) statements.push(db.prepare(CLICK_EVIDENCE).bind(clickId, brandId, input.occurredAt));
-  const read = (results: D1Result[]) => ({
-    code: normalized === null ? null : firstOf<CodeRow>(results.shift()),
-    click: clickId === null ? null : firstOf<ClickRow>(results.shift()),
-  });
+  const read = (results: D1Result[]) => {
+    const code = normalized === null ? null : firstOf<CodeRow>(results.shift());
+    const stored = clickId === null ? null : firstOf<ClickRow>(results.shift());
+    return { code, click: stored?.counts === 1 ? stored : null, clickStored: stored !== null };
+  };
   return { clickId, statements, read };
 }
 
@@ -401,18 +404,20 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   }
   sameCurrency(brand.currency, input, 'This brand records orders in');
   withinAmountCap(input);
-  const { code, click } = own.read(evidence);
+  const { code, click, clickStored } = own.read(evidence);
   const referred = referral ? decideSubscriptionPayment(input, referral, first) : null;
   if (referral && !referred) return { skipped: 'renewals_ended' };
   const decided = referred ?? decide(input, code, click);
   if (byInvoice !== null && decided.attribution.kind === 'none') return { skipped: 'not_referred' };
+  // A code or click beats the returning-customer rule, and so does a click on its way: an order naming a click
+  // not stored yet is its click's to decide when it lands (settled orders are never credited twice). A stored
+  // click that credits nothing (a bot's, an ended campaign's) is not on its way: that order is its returning customer's.
+  const clickOnItsWay = own.clickId !== null && !clickStored;
+  const returning = decided.attribution.kind === 'none' && !clickOnItsWay ? decideReturningCustomer(input, firstOrder) : null;
+  const { attribution, terms } = returning ?? decided;
   // An order left waiting for its click is not credited yet, and its customer's address is not kept: which of
   // the brand's creators that address is the account of (if any) is, for when the click lands.
-  const waits = own.clickId !== null && click === null && decided.attribution.kind === 'none';
-  // A code or click beats the returning-customer rule, and so does a click on its way: a waiting order is its
-  // click's to decide when it lands (settled orders are never credited twice), not its returning customer's.
-  const returning = decided.attribution.kind === 'none' && !waits ? decideReturningCustomer(input, firstOrder) : null;
-  const { attribution, terms } = returning ?? decided;
+  const waits = own.clickId !== null && click === null && attribution.kind === 'none';
   // A later payment of a referred subscription renews its first, a returning customer's order their first
   // order; any other credited subscription payment starts the referral.
   const earnsThrough = referred ? first : returning ? firstOrder : null;

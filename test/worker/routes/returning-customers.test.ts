@@ -134,6 +134,26 @@ describe('returning customers (campaign returningCustomerMonths)', () => {
     expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE id = ? AND click_id_raw IS NOT NULL AND renewal_of IS NULL', waiting.id)).toBe(1);
   });
 
+  it("gives an order naming a stored click that credits nothing (a bot's, a removed creator's) to the returning-customer rule", async () => {
+    const m = await brandWithReturning(12);
+    const mia = await secondCreator(m);
+    const customerRef = `cus_${uniq()}`;
+    const first = await recorded(await order(m, { code: m.code, customerRef, occurredAt: at(Date.now() - DAY) }));
+    const link = await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/links', { enrollmentId: mia.enrollmentId }));
+    const botClick = `BOT${uniq()}AAAAAAAAAAAAAAAA`.slice(0, 22);
+    await storeRawClick({ id: botClick, brandId: m.brand.brandId, linkId: link.data.id, at: Date.now() - 60_000 });
+    await env.DB.prepare('UPDATE clicks SET is_bot = 1 WHERE id = ?').bind(botClick).run();
+    const byBot = await recorded(await order(m, { clickId: botClick, customerRef }));
+    expect(byBot).toMatchObject({ attribution: 'code', creator: { handle: m.handle }, returningCustomerOf: first.orderId });
+    // Settled: no longer waiting for its click.
+    expect(await rowCount("SELECT count(*) AS n FROM conversions WHERE id = ? AND attribution <> 'none' AND click_id_raw = ?", byBot.id, botClick)).toBe(1);
+
+    const removedClick = `RMV${uniq()}AAAAAAAAAAAAAAAA`.slice(0, 22);
+    await storeRawClick({ id: removedClick, brandId: m.brand.brandId, linkId: link.data.id, at: Date.now() - 60_000 });
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed', removed_at = ? WHERE id = ?").bind(Date.now() - 30_000, mia.enrollmentId).run();
+    expect(await recorded(await order(m, { clickId: removedClick, customerRef }))).toMatchObject({ attribution: 'code', creator: { handle: m.handle }, returningCustomerOf: first.orderId });
+  });
+
   it('credits nothing through a first order the brand declined, until it is reinstated', async () => {
     const m = await brandWithReturning(12);
     const customerRef = `cus_${uniq()}`;
