@@ -114,7 +114,9 @@ export function conversionListQuery(brandId: string, f: ConversionFilter, limit:
   if (f.campaignId) add('cv.enrollment_id IN (SELECT id FROM enrollments WHERE brand_id = ? AND campaign_id = ?)', brandId, f.campaignId);
   if (f.enrollmentId) add('cv.enrollment_id = ?', f.enrollmentId);
   if (f.creatorId) add('cv.enrollment_id IN (SELECT id FROM enrollments WHERE brand_id = ? AND creator_id = ?)', brandId, f.creatorId);
-  if (f.attribution) add('cv.attribution = ?', f.attribution);
+  // A renewal or returning order carries its first order's attribution, not evidence of its own: `code` and
+  // `click` are the orders a code or click credited themselves (renewals and returning orders have filters of their own).
+  if (f.attribution) add('cv.attribution = ? AND cv.renewal_of IS NULL', f.attribution);
   if (f.renewals) add(f.renewals === 'only' ? subscriptionRenewalWhere('cv.') : `NOT (${subscriptionRenewalWhere('cv.')})`);
   if (f.returningCustomers) add(f.returningCustomers === 'only' ? returningCustomerWhere('cv.') : `NOT (${returningCustomerWhere('cv.')})`);
   if (f.orderId) add('cv.external_order_id = ?', f.orderId);

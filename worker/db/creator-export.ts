@@ -236,11 +236,12 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
 
   // Orders credited to them: what the store sent (its order id, amount, time), how it came, what it earned and
   // what refunds took. Not the shopper's reference or click id.
+  // Nor a returning customer's order's code: the one sent with it credited nothing (it may be another creator's).
   yield* jsonArray(
     'orders',
       keysetItems(
         db,
-        `SELECT cv.id, cv.enrollment_id, b.name AS brand, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.source, CASE WHEN cv.attribution = 'code' THEN cv.code_raw END AS code,
+        `SELECT cv.id, cv.enrollment_id, b.name AS brand, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.source, CASE WHEN cv.attribution = 'code' AND NOT (${returningCustomerWhere('cv.')}) THEN cv.code_raw END AS code,
            cv.self_purchase, (SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of AND ${subscriptionRenewalWhere('cv.')}) AS renewal_of,
            (SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of AND ${returningCustomerWhere('cv.')}) AS returning_customer_of,
            (SELECT json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps, 'tier', l.tier, 'period', l.period)

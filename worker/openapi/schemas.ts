@@ -886,6 +886,9 @@ const returningCustomerOf = example(z.string(), 'order-1001')
       "A returning customer's order that no code or click credited, credited to the creator who brought the customer (the campaign's `returningCustomerMonths`): the id of the customer's first credited order. It adds to the creator's revenue and tier, and is no new sale. Null for every other order.",
   });
 
+const ATTRIBUTION =
+  "A redeemable code beats a click within the window, which beats none. A subscription's later payment (`renewalOf`) and a returning customer's order (`returningCustomerOf`) carry the attribution of the order they earn through, not their own: the code or click the store sent with them, if any, credited nothing.";
+
 const SELF_PURCHASE =
   "The customer's email (sent with the order, never stored) is the credited creator's account email, or the order renews a subscription that was. Unless the brand lets creators earn on their own orders (`selfPurchasesEarn`), such an order earns no commission and counts toward no tier or bonus.";
 
@@ -896,7 +899,7 @@ export const Conversion = z
     amountMinor: minor(4_999),
     currency,
     occurredAt: time.nullable(),
-    attribution: z.enum(['code', 'click', 'none']).meta({ description: 'A redeemable code beats a click within the window, which beats none.' }),
+    attribution: z.enum(['code', 'click', 'none']).meta({ description: ATTRIBUTION }),
     creator: z.object({ handle: example(z.string(), 'sarah_makes') }).nullable(),
     commission: z
       .object({
@@ -923,7 +926,7 @@ export const RecordedOrder = z
     occurredAt: time,
     recordedAt: time,
     source: z.enum(['api', 'shopify', 'stripe']),
-    attribution: z.enum(['code', 'click', 'none']).meta({ description: 'A redeemable code beats a click within the window, which beats none.' }),
+    attribution: z.enum(['code', 'click', 'none']).meta({ description: ATTRIBUTION }),
     code: example(z.string(), 'SARAH15').nullable().meta({ description: 'The code as the store sent it, matched or not.' }),
     clickId: example(z.string(), 'Qm9vdHN0cmFwcGVkQ2xpY2tJZA').nullable().meta({ description: 'The click id as the store sent it, matched or not.' }),
     awaitingClick: z.boolean().meta({ description: 'The click id names no click stored yet (clicks reach storage through a queue); the order is credited when that click lands.' }),

@@ -38,10 +38,10 @@ async function recorded(res: Response, status = 201): Promise<Order> {
   return (await json<Data<Order>>(res)).data;
 }
 // The customer's first order, by the creator's code; then their later order with no code and no click.
-async function firstThenReturning(m: Money, opts: { firstAt?: number; laterAt?: number; firstAmount?: number; firstFields?: Record<string, unknown> } = {}) {
+async function firstThenReturning(m: Money, opts: { firstAt?: number; laterAt?: number; firstAmount?: number; firstFields?: Record<string, unknown>; laterFields?: Record<string, unknown> } = {}) {
   const customerRef = `cus_${uniq()}`;
   const first = await recorded(await order(m, { code: m.code, customerRef, amountMinor: opts.firstAmount ?? 10_000, occurredAt: at(opts.firstAt ?? Date.now() - DAY), ...opts.firstFields }));
-  const laterBody = { orderId: `later-${uniq()}`, amountMinor: 10_000, currency: 'USD', occurredAt: at(opts.laterAt ?? Date.now()), customerRef };
+  const laterBody = { orderId: `later-${uniq()}`, amountMinor: 10_000, currency: 'USD', occurredAt: at(opts.laterAt ?? Date.now()), customerRef, ...opts.laterFields };
   const later = await recorded(await signedPost(m.brand, m.ingestKey, '/v1/conversions', laterBody));
   return { customerRef, first, later, laterBody };
 }
@@ -319,6 +319,24 @@ describe('creator portal', () => {
   });
 });
 
+describe('attribution of renewals and returning orders', () => {
+  portalTestDefaults();
+  it("carries the first order's attribution: the Code filters leave it out, and the creator's export shows no code sent with it", async () => {
+    const m = await signedInCreator();
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { returningCustomerMonths: 12 })).status).toBe(200);
+    const mia = await secondCreator(m);
+    // Mia's code, ended before the order: it credits nobody, and the order is the returning customer's.
+    await env.DB.prepare("UPDATE discount_codes SET status = 'disabled' WHERE brand_id = ? AND code = ?").bind(m.brand.brandId, mia.code).run();
+    const { first, later } = await firstThenReturning(m, { laterFields: { code: mia.code } });
+    expect(later).toMatchObject({ attribution: 'code', creator: { handle: m.handle }, returningCustomerOf: first.orderId });
+    const coded = await json<{ data: { orderId: string }[] }>(await m.brand.api('GET', '/api/admin/conversions?attribution=code'));
+    expect(coded.data.map((o) => o.orderId)).toEqual([first.orderId]);
+    const exported = await json<{ orders: { orderId: string; attribution: string; code: string | null; returningCustomerOfOrderId: string | null }[] }>(await get('/account/data.json', m.cookie));
+    expect(exported.orders.find((o) => o.orderId === later.orderId)).toMatchObject({ attribution: 'code', code: null, returningCustomerOfOrderId: first.orderId });
+    expect(exported.orders.find((o) => o.orderId === first.orderId)?.code).toBe(m.code);
+  });
+});
+
 describe('console: returning-customer months on the brief', () => {
   it('saves the setting from the brief form, refuses bad values, a foreign origin and a viewer', async () => {
     const m = await consoleBrand('owner');
@@ -366,6 +384,10 @@ describe('console: returning-customer months on the brief', () => {
     expect(html).toContain(`<bdi>${first.orderId}</bdi>`);
     expect(html).toContain(later.orderId);
     expect(html).not.toContain(`<bdi>${later.orderId}</bdi></a>`);
+    // Its Code filter shows orders their own code credited.
+    const byCode = await (await get('/console/orders?attribution=code', m.cookie)).text();
+    expect(byCode).toContain(first.orderId);
+    expect(byCode).not.toContain(later.orderId);
     // Declining the first order warns that the customer's later orders stop earning through it; declining the later one does not.
     const warning = 'It is the order by which they brought its customer';
     expect(await (await get(`/console/orders/${first.id}/decline`, m.cookie)).text()).toContain(warning);

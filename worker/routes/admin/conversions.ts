@@ -20,7 +20,10 @@ const filters = {
     campaignId: id.optional(),
     enrollmentId: id.optional(),
     creatorId: id.optional(),
-    attribution: z.enum(['code', 'click', 'none']).optional(),
+    attribution: z
+      .enum(['code', 'click', 'none'])
+      .optional()
+      .meta({ description: "Orders a code or click credited themselves, or none; subscription renewals and returning customers' orders (which carry their first order's attribution) are left out of `code` and `click`: see `renewals` and `returningCustomers`." }),
     renewals: z.enum(['only', 'exclude']).optional().meta({ description: "`only`: a Stripe subscription's later payments (`renewalOf` set); `exclude`: every order but them." }),
     returningCustomers: z
       .enum(['only', 'exclude'])
