@@ -171,9 +171,10 @@ export const ORDERS_CSV_HEADER = [
   'reversed',
   'customer_ref',
   'renewal_of',
-  'returning_customer_of',
   'self_purchase',
   'declined',
+  // Columns added later go last, so a sheet reading columns by position keeps reading the same ones.
+  'returning_customer_of',
 ];
 
 function orderCsvLine(o: ListedConversion, now: number): string {
@@ -203,11 +204,11 @@ function orderCsvLine(o: ListedConversion, now: number): string {
     money(o.reversed_minor),
     csvText(o.customer_ref),
     csvText(o.renewal_of),
-    csvText(o.returning_customer_of),
     // yes: the customer was the creator (commission 0 unless the brand let it earn).
     csvText(o.self_purchase === 0 ? 'no' : 'yes'),
     // The reason the brand declined its commission (db/declines.ts), or empty.
     csvText(o.decline_reason),
+    csvText(o.returning_customer_of),
   ]);
 }
 
