@@ -18,7 +18,7 @@ type Order = {
   returningCustomerOf: string | null;
   selfPurchase: boolean;
 };
-type Money = Pick<Awaited<ReturnType<typeof createMoneyBrand>>, 'brand' | 'ingestKey' | 'code' | 'campaign' | 'handle' | 'enrollment'>;
+type Money = Pick<Awaited<ReturnType<typeof createMoneyBrand>>, 'brand' | 'ingestKey' | 'code' | 'campaign' | 'handle' | 'enrollment' | 'creator'>;
 
 const DAY = 86_400_000;
 let n = 0;
@@ -94,6 +94,15 @@ describe('returning customers (campaign returningCustomerMonths)', () => {
     const [header, row] = parseCsv(csv, 10).map((r) => r.cells);
     expect(row![header!.indexOf('returning_customer_of')]).toBe(first.orderId);
     expect(row![header!.indexOf('renewal_of')]).toBe('');
+  });
+
+  it("counts a returning order's commission in its payout, but not as a sale", async () => {
+    const m = await brandWithReturning(12);
+    const sept = (day: number) => Date.UTC(2026, 8, day, 12);
+    await firstThenReturning(m, { firstAt: sept(3), laterAt: sept(10) });
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' })).status).toBe(201);
+    const payouts = await json<{ data: { payouts: { creatorId: string; commissionMinor: number; conversions: number }[] } }>(await m.brand.api('GET', '/api/admin/payouts?period=2026-10'));
+    expect(payouts.data.payouts.find((p) => p.creatorId === m.creator.id)).toMatchObject({ commissionMinor: 2_000, conversions: 1 });
   });
 
   it('stops after the months, counted in calendar months from the first order', async () => {
