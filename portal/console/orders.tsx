@@ -45,31 +45,22 @@ const SOURCE_LABELS: Record<ListedConversion['source'], string> = { api: 'API', 
 
 const COMMISSION_LABELS: Record<CommissionStatus, string> = { holding: 'Holding', available: 'Payable', in_payout: 'In payout', paid: 'Paid' };
 
+// An order that earns through an earlier one: what it is, and a link to that order.
+const EarnsThrough: FC<{ label: string; through: string; orderId: string }> = ({ label, through, orderId }) => (
+  <>
+    <strong>{label}</strong>
+    <span class="muted small block">
+      {through}{' '}
+      <a href={ordersHref({ ...NO_ORDER_FILTERS, orderId })}>
+        <bdi>{orderId}</bdi>
+      </a>
+    </span>
+  </>
+);
+
 const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
-  if (o.renewal_of !== null)
-    return (
-      <>
-        <strong>Subscription payment</strong>
-        <span class="muted small block">
-          Renews order{' '}
-          <a href={ordersHref({ ...NO_ORDER_FILTERS, orderId: o.renewal_of })}>
-            <bdi>{o.renewal_of}</bdi>
-          </a>
-        </span>
-      </>
-    );
-  if (o.returning_customer_of !== null)
-    return (
-      <>
-        <strong>Returning customer</strong>
-        <span class="muted small block">
-          First order{' '}
-          <a href={ordersHref({ ...NO_ORDER_FILTERS, orderId: o.returning_customer_of })}>
-            <bdi>{o.returning_customer_of}</bdi>
-          </a>
-        </span>
-      </>
-    );
+  if (o.renewal_of !== null) return <EarnsThrough label="Subscription payment" through="Renews order" orderId={o.renewal_of} />;
+  if (o.returning_customer_of !== null) return <EarnsThrough label="Returning customer" through="First order" orderId={o.returning_customer_of} />;
   if (o.attribution === 'code')
     return (
       <>

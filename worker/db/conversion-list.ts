@@ -1,6 +1,6 @@
 // The brand's orders as recorded: what the store sent, how it was attributed, what it earned and what
 // refunds took back. Read by the admin API and the console's Orders page, newest first, a page at a time.
-import { awaitingClickWhere, returningCustomerWhere, subscriptionRenewalWhere } from './schema';
+import { awaitingClickWhere, earnsThroughColumns, returningCustomerWhere, subscriptionRenewalWhere } from './schema';
 import { CLICK_COUNTS, creditsOrderAt } from './conversions';
 import { formatAmount } from '../domain/store-payloads';
 import { afterParams, afterSql, keysetPages, type Position } from '../lib/cursor';
@@ -90,8 +90,7 @@ const SELECT = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency
   (SELECT COALESCE(-SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed_minor,
   MIN(cv.amount_minor, (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r
     WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied' AND r.source <> 'decline')) AS refunded_minor,
-  CASE WHEN ${subscriptionRenewalWhere('cv.')} THEN first.external_order_id END AS renewal_of,
-  CASE WHEN ${returningCustomerWhere('cv.')} THEN first.external_order_id END AS returning_customer_of, cv.self_purchase,
+  ${earnsThroughColumns('cv.', 'first.external_order_id')}, cv.self_purchase,
   dc.id AS decline_id, dc.reason AS decline_reason, dc.note AS decline_note, dc.created_at AS declined_at, dc.actor_type AS declined_by_type, dc.actor_id AS declined_by_id
 FROM conversions cv
 LEFT JOIN declined_commissions dc ON dc.conversion_id = cv.id AND dc.reinstated_at IS NULL

@@ -5,7 +5,7 @@ import { codeStateIn, isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundFailureInput, RefundInput } from '../domain/orders';
 import { DAY_MS, periodOf } from '../domain/periods';
 import { isCreatorsOwn, selfPurchaseOutcome, SELF_PURCHASE_WITHHELD, type SelfPurchase } from '../domain/self-purchase';
-import { awaitingClickWhere, knownCustomerWhere, returningCustomerWhere, subscriptionRenewalWhere, type CommissionTier, type PerformanceBonus } from './schema';
+import { awaitingClickWhere, earnsThroughColumns, knownCustomerWhere, type CommissionTier, type PerformanceBonus } from './schema';
 import { ApiError, storageUnavailable } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
@@ -273,8 +273,7 @@ type StoredConversion = {
 
 const CONVERSION_ROW = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.payload_hash, cv.self_purchase, cr.handle,
   l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at,
-  CASE WHEN ${subscriptionRenewalWhere('cv.')} THEN first.external_order_id END AS renewal_of,
-  CASE WHEN ${returningCustomerWhere('cv.')} THEN first.external_order_id END AS returning_customer_of
+  ${earnsThroughColumns('cv.', 'first.external_order_id')}
 FROM conversions cv
 LEFT JOIN conversions first ON first.id = cv.renewal_of
 LEFT JOIN enrollments e ON e.id = cv.enrollment_id

@@ -93,7 +93,8 @@ FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?
 UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status, NULL, d.discount_type, d.discount_value, NULL, NULL FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
   clicks: `SELECT l.enrollment_id, SUM(r.unique_clicks) AS clicks FROM click_rollups r JOIN links l ON l.id = r.link_id JOIN enrollments e ON e.id = l.enrollment_id
 WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
-  // Orders refunded in full are not sales, nor are a subscriber's later payments, as on the brand's network page.
+  // Orders refunded in full are not sales, nor are a subscriber's later payments or a returning customer's orders
+  // (renewal_of), as on the brand's network page.
   conversions: `SELECT cv.enrollment_id, COUNT(*) AS conversions FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
     WHERE e.creator_id = ? AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor GROUP BY cv.enrollment_id`,
   // The brand's updates of the last week in each campaign (at most a few a day each: db/campaign-updates.ts),
@@ -278,9 +279,8 @@ export type PayoutRow = { id: string; period: string; currency: string; amount_m
 export type BelowMinimum = { brand_name: string; currency: string; minimum: number; owed: number };
 
 // A subscription's later payments, and a returning customer's orders no code or click credited, are commission the
-// creator earns again without a new sale, and a flat fee taken
-// back (the post was not live) or a bonus taken back (refunds or a decline took the month below its threshold) is not one
-// earned, nor is a refund's reversal given back because the refund failed: each a kind of its own
+// creator earns again without a new sale, and a flat fee taken back (the post was not live) or a bonus taken back
+// (refunds or a decline took the month below its threshold) is not one earned, nor is a refund's reversal given back because the refund failed: each a kind of its own
 // (EARNING_KIND_LABELS in portal/format.ts names them). `l` is the entry, `cv` its order (LEFT JOINed).
 // A brand's decline of an order (db/declines.ts) is a refund of source 'decline': its reversal and the give-back
 // of reinstating it are kinds of their own too, not a refund.

@@ -783,6 +783,19 @@ export const subscriptionRenewalWhere = (table = '') => `${table}renewal_of IS N
 // A customer ref that names a customer: a blank one (a store sending "" for guests) would join every guest's
 // orders into one customer. The condition of index conversions_brand_customer and of the queries it serves.
 export const knownCustomerWhere = (table = '') => `trim(${table}customer_ref) <> ''`;
+/**
+ * SQL for the order an order earns through, as its renewal_of (a subscription's renewal) and its returning_customer_of
+ * (a returning customer's order): `firstOrderId` is the SQL for that earlier order's external id, `table` the order's prefix.
+ */
+export const earnsThroughSql = (table: string, firstOrderId: string) => ({
+  renewalOf: `CASE WHEN ${subscriptionRenewalWhere(table)} THEN ${firstOrderId} END`,
+  returningCustomerOf: `CASE WHEN ${returningCustomerWhere(table)} THEN ${firstOrderId} END`,
+});
+/** earnsThroughSql as the columns renewal_of and returning_customer_of. */
+export const earnsThroughColumns = (table: string, firstOrderId: string) => {
+  const through = earnsThroughSql(table, firstOrderId);
+  return `${through.renewalOf} AS renewal_of, ${through.returningCustomerOf} AS returning_customer_of`;
+};
 
 // An order that named a click D1 did not hold yet, still unattributed: the condition of the two partial
 // indexes below and of every query that finds such orders (db/conversions.ts), written once so the
