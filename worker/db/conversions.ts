@@ -1,5 +1,5 @@
 // Recording orders and refunds exactly once: load evidence, decide attribution, write one batch, read back.
-import { attribute, withinRenewalMonths, type Attribution } from '../domain/attribution';
+import { attribute, withinEarnMonths, type Attribution } from '../domain/attribution';
 import { CLICK_ID } from '../domain/clicks';
 import { codeStateIn, isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundFailureInput, RefundInput } from '../domain/orders';
@@ -200,7 +200,7 @@ function decide(input: Pick<ConversionInput, 'occurredAt'>, code: CodeRow | null
 function decideSubscriptionPayment(input: ConversionInput, referral: ReferralRow, first: { id: string } | null): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
   // A payment dated before the recorded start (an earlier one processed later) is at the start.
   const startedAt = Math.min(referral.referred_at, input.occurredAt);
-  if (referral.credits !== 1 || (first && !withinRenewalMonths(startedAt, input.occurredAt, referral.renewal_months))) return null;
+  if (referral.credits !== 1 || (first && !withinEarnMonths(startedAt, input.occurredAt, referral.renewal_months))) return null;
   return { attribution: { kind: referral.attribution, enrollmentId: referral.enrollment_id }, terms: termsOf(referral) };
 }
 
@@ -210,7 +210,7 @@ function decideSubscriptionPayment(input: ConversionInput, referral: ReferralRow
 // now when the first order was the creator's own). Null otherwise.
 function decideReturningCustomer(input: Pick<ConversionInput, 'occurredAt'>, first: FirstOrderRow | null): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
   if (!first || first.credits !== 1) return null;
-  if (!withinRenewalMonths(first.occurred_at, input.occurredAt, first.returning_customer_months)) return null;
+  if (!withinEarnMonths(first.occurred_at, input.occurredAt, first.returning_customer_months)) return null;
   return { attribution: { kind: first.attribution, enrollmentId: first.enrollment_id }, terms: termsOf(first) };
 }
 

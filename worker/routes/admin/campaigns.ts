@@ -5,7 +5,7 @@ import { auditIfChanged, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { brands, campaigns, commissionPlans, storyFormats } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
-import { MAX_RENEWAL_MONTHS } from '../../domain/attribution';
+import { MAX_EARN_MONTHS } from '../../domain/attribution';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../domain/codes';
 import { dueAtFrom, dueDateInput } from '../../domain/content-due';
 import { canonicalRights, rightsKey, usageRightsInput } from '../../domain/usage-rights';
@@ -117,7 +117,7 @@ const declineManyBody = z.strictObject({
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
-const renewalMonths = z.int().min(0).max(MAX_RENEWAL_MONTHS);
+const earnMonths = z.int().min(0).max(MAX_EARN_MONTHS);
 
 const createCampaign = z.strictObject({
   name: plainText(CAMPAIGN_NAME_MAX).min(1),
@@ -135,8 +135,8 @@ const createCampaign = z.strictObject({
   defaultDestination: z.string().max(2048),
   attributionWindowDays: z.int().min(1).max(365).default(30),
   holdingDays: z.int().min(0).max(365).default(30),
-  renewalMonths: renewalMonths.default(0),
-  returningCustomerMonths: renewalMonths.default(0),
+  renewalMonths: earnMonths.default(0),
+  returningCustomerMonths: earnMonths.default(0),
   commissionPlanId: z.string().min(1).max(64).nullable().default(null),
   startsAt: isoDate.nullable().default(null),
   endsAt: isoDate.nullable().default(null),
@@ -186,8 +186,8 @@ const updateCampaign = z
     endsAt: isoDate.nullable().optional(),
     contentDueAt: dueDateInput.nullable().optional(),
     usageRights: usageRightsInput.nullable().optional(),
-    renewalMonths: renewalMonths.optional(),
-    returningCustomerMonths: renewalMonths.optional(),
+    renewalMonths: earnMonths.optional(),
+    returningCustomerMonths: earnMonths.optional(),
     baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().optional(),
     baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().optional(),
     applicationsOpen: z.boolean().optional(),

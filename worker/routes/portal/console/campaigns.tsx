@@ -31,7 +31,7 @@ import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { FORM_KEY, newId, randomToken } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { campaignChanged } from '../../admin/campaigns';
-import { MAX_RENEWAL_MONTHS } from '../../../domain/attribution';
+import { MAX_EARN_MONTHS } from '../../../domain/attribution';
 import { CAMPAIGN_NAME_MAX, CAMPAIGN_SLUG as SLUG, slugify } from '../../../domain/campaign-slug';
 import { canWrite, countParam, pageHtml, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type Form, flashOf } from './context';
 import { activeCreatorCount, awaitingReview, campaignEnrollments, campaignSummaries, commissionPlans, loadCampaign, type CampaignRecord } from './queries';
@@ -76,8 +76,8 @@ const campaignSchema = z.strictObject({
   defaultDestination: z.string().trim().min(1, 'Add the destination tracked links send shoppers to.').max(2048, 'The destination is too long.'),
   attributionWindowDays: days(1, 365, 'The attribution window is 1 to 365 days.'),
   holdingDays: days(0, 365, 'The holding period is 0 to 365 days.'),
-  renewalMonths: days(0, MAX_RENEWAL_MONTHS, `Subscription renewals earn for 0 to ${MAX_RENEWAL_MONTHS} months.`),
-  returningCustomerMonths: days(0, MAX_RENEWAL_MONTHS, `Returning customers earn for 0 to ${MAX_RENEWAL_MONTHS} months.`),
+  renewalMonths: days(0, MAX_EARN_MONTHS, `Subscription renewals earn for 0 to ${MAX_EARN_MONTHS} months.`),
+  returningCustomerMonths: days(0, MAX_EARN_MONTHS, `Returning customers earn for 0 to ${MAX_EARN_MONTHS} months.`),
   commissionPlanId: z.string().max(64),
   status: z.enum(['draft', 'active', 'ended'], { error: 'Pick a status: draft, active or ended.' }),
   // The admin API's rules for the same fields (browsers send a textarea's line breaks as CR LF; the limit
