@@ -163,6 +163,33 @@ describe('returning customers (campaign returningCustomerMonths)', () => {
     expect(await recorded(await order(m, { clickId: removedClick, customerRef }))).toMatchObject({ attribution: 'code', creator: { handle: m.handle }, returningCustomerOf: first.orderId });
   });
 
+  it("credits nobody once the first order's creator is removed or its campaign has ended", async () => {
+    const removed = await brandWithReturning(12);
+    const { customerRef } = await firstThenReturning(removed);
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed', removed_at = ? WHERE id = ?").bind(Date.now() - 1_000, removed.enrollment.id).run();
+    const afterRemoval = await recorded(await order(removed, { customerRef }));
+    expect(afterRemoval).toMatchObject({ attribution: 'none', creator: null, returningCustomerOf: null });
+    expect(await ledgerRows(afterRemoval.id)).toBe(0);
+
+    const ended = await brandWithReturning(12);
+    const endedCustomer = (await firstThenReturning(ended)).customerRef;
+    expect((await ended.brand.api('PATCH', `/api/admin/campaigns/${ended.campaign.id}`, { status: 'ended' })).status).toBe(200);
+    expect(await recorded(await order(ended, { customerRef: endedCustomer }))).toMatchObject({ attribution: 'none', creator: null, returningCustomerOf: null });
+  });
+
+  it('keeps returning orders under renewals=exclude, and renewals under returningCustomers=exclude', async () => {
+    const m = await brandWithReturning(12);
+    const { first, later } = await firstThenReturning(m);
+    // A subscription's first payment and its renewal, as Stripe's events record them (stripe-subscriptions.test.ts tells that story).
+    await env.DB.prepare("UPDATE conversions SET subscription_id = 'sub_x' WHERE id = ?").bind(first.id).run();
+    const renewal = await recorded(await order(m, { code: m.code }));
+    await env.DB.prepare("UPDATE conversions SET subscription_id = 'sub_x', renewal_of = ? WHERE id = ?").bind(first.id, renewal.id).run();
+    const ids = async (query: string) => (await json<{ data: { orderId: string }[] }>(await m.brand.api('GET', `/api/admin/conversions?${query}`))).data.map((o) => o.orderId).sort();
+    expect(await ids('renewals=exclude')).toEqual([first.orderId, later.orderId].sort());
+    expect(await ids('returningCustomers=exclude')).toEqual([first.orderId, renewal.orderId].sort());
+    expect(await ids('renewals=exclude&returningCustomers=exclude')).toEqual([first.orderId]);
+  });
+
   it('credits nothing through a first order the brand declined, until it is reinstated', async () => {
     const m = await brandWithReturning(12);
     const customerRef = `cus_${uniq()}`;
