@@ -129,7 +129,7 @@ export const PAYMENT_MODEL_LABELS: Record<string, string> = {
 export const ENROLLMENT_STATUS_LABELS: Record<string, string> = { invited: 'Invited', active: 'Active', paused: 'Paused', benched: 'Benched', removed: 'Removed' };
 
 // What a creator's earnings are, by the kind creatorEarnings shows (a ledger kind, or one split out of it).
-export const EARNING_KIND_LABELS: Record<string, string> = { commission: 'Commission', renewal_commission: 'Subscription renewal', reversal: 'Refund reversal', reversal_back: 'Refund reversal given back (the refund failed)', declined: 'Declined by the brand (its reason is on Stats)', declined_back: 'Declined order reinstated by the brand', flat_fee: 'Flat fee', flat_fee_back: 'Flat fee taken back (post not live)', bonus: 'Bonus', bonus_back: 'Bonus taken back (refunds or a declined order took the month below the target)', adjustment: 'From the brand' };
+export const EARNING_KIND_LABELS: Record<string, string> = { commission: 'Commission', renewal_commission: 'Subscription renewal', returning_commission: 'Returning customer', reversal: 'Refund reversal', reversal_back: 'Refund reversal given back (the refund failed)', declined: 'Declined by the brand (its reason is on Stats)', declined_back: 'Declined order reinstated by the brand', flat_fee: 'Flat fee', flat_fee_back: 'Flat fee taken back (post not live)', bonus: 'Bonus', bonus_back: 'Bonus taken back (refunds or a declined order took the month below the target)', adjustment: 'From the brand' };
 
 // A brand's allowed hosts as a creator reads them: "shop.example or one of its subdomains" for the pair of rules.
 export function hostsInWords(hosts: readonly string[]): string {

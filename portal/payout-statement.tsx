@@ -12,7 +12,7 @@ function pricedOn(e: StatementEntry, currency: string, timeZone: string): string
   if (!ORDER_KINDS.has(e.kind) || e.orderId === null) return null;
   const rate = e.rateBps === null ? '' : ` · ${formatPercent(e.rateBps)}${e.tier === null ? '' : ` (tier ${e.tier})`}`;
   const order = `Order of ${formatMoney(e.orderAmountMinor ?? 0, currency)} on ${formatDate(e.orderAt, timeZone)}`;
-  if (e.kind === 'commission' || e.kind === 'renewal_commission') return `${order}${rate}`;
+  if (e.kind === 'commission' || e.kind === 'renewal_commission' || e.kind === 'returning_commission') return `${order}${rate}`;
   const refund = formatMoney(Math.abs(e.basisMinor), currency);
   const what: Record<string, string> = { reversal_back: `${refund} refund failed, given back`, declined: 'Declined by the brand', declined_back: 'Decline reinstated by the brand, given back' };
   return `${what[e.kind] ?? `${refund} refunded`} · ${order}${rate}`;

@@ -1,7 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { CommissionTier } from '../../worker/db/schema';
 import { storyFormats } from '../../worker/db/schema';
-import { MAX_RENEWAL_MONTHS } from '../../worker/domain/attribution';
+import { MAX_EARN_MONTHS } from '../../worker/domain/attribution';
 import { formatAmount } from '../../worker/domain/store-payloads';
 import { UPDATE_BODY_MAX, UPDATE_TITLE_MAX, UPDATES_PER_DAY, type CampaignUpdateRow } from '../../worker/db/campaign-updates';
 import { countOf, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS, tiersInWords } from '../format';
@@ -24,6 +24,7 @@ export type CampaignFormValues = {
   attributionWindowDays: string;
   holdingDays: string;
   renewalMonths: string;
+  returningCustomerMonths: string;
   commissionPlanId: string;
   status: string;
   positioningAnchor: string;
@@ -54,6 +55,7 @@ export const emptyCampaignForm = (): CampaignFormValues => ({
   attributionWindowDays: '30',
   holdingDays: '30',
   renewalMonths: '0',
+  returningCustomerMonths: '0',
   commissionPlanId: '',
   status: 'active',
   positioningAnchor: '',
@@ -572,9 +574,18 @@ export const CampaignBriefPage: FC<{
             label="Subscription renewals earn for"
             value={values.renewalMonths}
             min={0}
-            max={MAX_RENEWAL_MONTHS}
+            max={MAX_EARN_MONTHS}
             suffix="months"
             hint="Stripe subscriptions: a subscription's payments earn the creator who brought it this long after it started. 0: the first payment only."
+          />
+          <NumberField
+            id="returningCustomerMonths"
+            label="Returning customers earn for"
+            value={values.returningCustomerMonths}
+            min={0}
+            max={MAX_EARN_MONTHS}
+            suffix="months"
+            hint="A customer's later orders with no code or link earn the creator who brought them this long after their first order (by the store's customer id). 0: off. Applies to orders recorded from now on."
           />
           <div class="two-fields">
             <div class="field">

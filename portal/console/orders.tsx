@@ -11,12 +11,13 @@ import { SELF_PURCHASE_EARNS, SELF_PURCHASE_WITHHELD } from '../../worker/domain
 import { DECLINE_NOTE_MAX, DECLINE_REASON_LABELS, declineReasons } from '../../worker/db/declines';
 import { ErrorSummary, FlashNotice, type Flash, type FormError } from '../layout';
 
-// `renewal` stands beside the attributions in the page's one select: a subscription's later payments.
+// `renewal` and `returning` stand beside the attributions in the page's one select: a subscription's later
+// payments, and returning customers' orders credited through their first order.
 // `enrollment`: one creator's orders in one campaign (the console's creator page links here); `from` and
 // `to`: the brand's calendar days (YYYY-MM-DD), both included.
 export type OrderFilters = {
   campaignId: string | null;
-  attribution: 'code' | 'click' | 'none' | 'renewal' | null;
+  attribution: 'code' | 'click' | 'none' | 'renewal' | 'returning' | null;
   orderId: string | null;
   enrollmentId: string | null;
   from: string | null;
@@ -44,19 +45,22 @@ const SOURCE_LABELS: Record<ListedConversion['source'], string> = { api: 'API', 
 
 const COMMISSION_LABELS: Record<CommissionStatus, string> = { holding: 'Holding', available: 'Payable', in_payout: 'In payout', paid: 'Paid' };
 
+// An order that earns through an earlier one: what it is, and a link to that order.
+const EarnsThrough: FC<{ label: string; through: string; orderId: string }> = ({ label, through, orderId }) => (
+  <>
+    <strong>{label}</strong>
+    <span class="muted small block">
+      {through}{' '}
+      <a href={ordersHref({ ...NO_ORDER_FILTERS, orderId })}>
+        <bdi>{orderId}</bdi>
+      </a>
+    </span>
+  </>
+);
+
 const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
-  if (o.renewal_of !== null)
-    return (
-      <>
-        <strong>Subscription payment</strong>
-        <span class="muted small block">
-          Renews order{' '}
-          <a href={ordersHref({ ...NO_ORDER_FILTERS, orderId: o.renewal_of })}>
-            <bdi>{o.renewal_of}</bdi>
-          </a>
-        </span>
-      </>
-    );
+  if (o.renewal_of !== null) return <EarnsThrough label="Subscription payment" through="Renews order" orderId={o.renewal_of} />;
+  if (o.returning_customer_of !== null) return <EarnsThrough label="Returning customer" through="First order" orderId={o.returning_customer_of} />;
   if (o.attribution === 'code')
     return (
       <>
@@ -243,6 +247,9 @@ export const OrdersPage: FC<{
               <option value="renewal" selected={filters.attribution === 'renewal'}>
                 Subscription payments
               </option>
+              <option value="returning" selected={filters.attribution === 'returning'}>
+                Returning customers
+              </option>
             </select>
             <label for="f-order" class="visually-hidden">
               Order id
@@ -358,7 +365,7 @@ export type DeclineFormValues = { reason: string; note: string };
 export const DeclineOrderPage: FC<{
   viewer: Viewer;
   o: ListedConversion;
-  stakes: { bonusMinor: number; startsSubscription: boolean };
+  stakes: { bonusMinor: number; startsSubscription: boolean; bringsCustomer: boolean };
   formKey: string;
   values: DeclineFormValues;
   errors?: FormError[];
@@ -409,6 +416,11 @@ export const DeclineOrderPage: FC<{
             )}
           </li>
           <li>The order stops counting in their results: their tier in the order’s month, bounties, your network page and ranking, and the weekly report. A bounty it helped reach stays awarded: take that back with a correction on the creator’s page if you mean to.</li>
+          {stakes.bringsCustomer ? (
+            <li>
+              It is the order by which they brought its customer: while the decline stands, the customer’s later orders no longer earn them through the campaign’s returning-customer months (the customer’s next order that stands decides who brought them, if anyone). Reinstating it lets the orders recorded after that earn again, not those recorded meanwhile.
+            </li>
+          ) : null}
           {stakes.startsSubscription ? (
             <li>
               It is the first payment of a Stripe subscription: while the decline stands, the subscription’s renewals earn them nothing and are not recorded. Reinstating it lets the renewals after that earn again, not those paid meanwhile.

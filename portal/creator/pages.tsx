@@ -813,6 +813,9 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment; updates?: BriefUpdate[]
             <dd>
               Commissions become payable {e.holding_days} days after the order (the return window). Sales count for {e.attribution_window_days} days after a click on your link.
               {e.renewal_months > 0 && e.tiers && (e.payment_model === 'affiliate' || e.payment_model === 'hybrid') ? ` A subscription you bring earns you commission on its payments for ${e.renewal_months === 1 ? 'a month' : `${e.renewal_months} months`} after it starts.` : ''}
+              {e.returning_customer_months > 0 && e.tiers && (e.payment_model === 'affiliate' || e.payment_model === 'hybrid')
+                ? ` A customer you bring earns you commission on their later orders, even without your code or link, for ${e.returning_customer_months === 1 ? 'a month' : `${e.returning_customer_months} months`} after their first order.`
+                : ''}
             </dd>
           </dl>
         </section>

@@ -17,7 +17,8 @@ const rate = (orders: number, clicks: number) => (clicks === 0 ? '—' : `${((or
 /** How many of their latest orders the page lists. */
 export const CREATOR_ORDERS_SHOWN = 25;
 
-const how = (o: ListedConversion) => (o.renewal_of !== null ? 'Subscription payment' : o.attribution === 'code' ? `Code ${o.code_raw ?? ''}`.trim() : 'Your link');
+const how = (o: ListedConversion) =>
+  o.renewal_of !== null ? 'Subscription payment' : o.returning_customer_of !== null ? 'Returning customer' : o.attribution === 'code' ? `Code ${o.code_raw ?? ''}`.trim() : 'Your link';
 
 const Earned: FC<{ o: ListedConversion; e: CreatorEnrollment; now: number }> = ({ o, e, now }) => {
   // The brand declined its commission (a test order, fraud, a duplicate): it earns nothing and counts toward nothing.

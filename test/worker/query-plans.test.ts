@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { consoleBrand } from './console-fixtures';
 import worker from '../../worker/index';
 import { releaseClaims } from '../../worker/db/webhooks';
+import { RETURNING_CUSTOMER_SQL } from '../../worker/db/conversions';
 import { GIFT_ADDRESS_SQL } from '../../worker/jobs/gift-addresses';
 import { encodeCursor } from '../../worker/lib/cursor';
 import { brandThreads, UNREAD_THREADS_SQL } from '../../worker/db/message-threads';
@@ -183,6 +184,26 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     }, []);
     const m = await signedInCreator();
     await expectNarrow(async () => expect((await get('/earnings', m.cookie)).status).toBe(200), []);
+  });
+
+  it("a returning customer's order finds the customer's first order in one indexed read", async () => {
+    const o = await consoleBrand('owner');
+    expect((await o.brand.api('PATCH', `/api/admin/campaigns/${o.campaign.id}`, { returningCustomerMonths: 12 })).status).toBe(200);
+    const first = { orderId: 'plan-first', amountMinor: 10_000, currency: 'USD', occurredAt: new Date(Date.now() - 86_400_000).toISOString(), code: o.code, customerRef: 'cus_plan' };
+    expect((await signed(o.brand, o.ingestKey, '/v1/conversions', first)).status).toBe(201);
+    const ran = await statementsOf(async () => {
+      const res = await signed(o.brand, o.ingestKey, '/v1/conversions', { orderId: 'plan-returning', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), customerRef: 'cus_plan' });
+      expect(res.status).toBe(201);
+      expect(((await res.json()) as { data: { returningCustomerOf: string | null } }).data.returningCustomerOf).toBe('plan-first');
+    });
+    const plans = await plansOf(ran);
+    const lookup = plans.find((p) => p.sql === RETURNING_CUSTOMER_SQL.FIRST_ORDER)!;
+    // The customer's orders in time order from the partial index: the LIMIT stops at the first that stands (only
+    // orders of one moment are sorted, by id); that one is then read by its id.
+    expect(lookup.plan, lookup.text).toMatch(/SEARCH o USING INDEX conversions_brand_customer \(brand_id=\? AND customer_ref=\? AND occurred_at<\?\)/);
+    expect(lookup.plan, lookup.text).toMatch(/SEARCH f USING INDEX sqlite_autoindex_conversions_1 \(id=\?\)/);
+    expect(lookup.plan, lookup.text).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
+    await expectNarrowPlans(plans, [['conversions_brand_at', /customer_ref = \?2/]]);
   });
 
   it("a payout's statement reads that payout's entries, for the creator, the console and the API", async () => {

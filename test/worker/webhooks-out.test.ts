@@ -377,6 +377,7 @@ describe('events are written with the business write', () => {
       occurredAt: body.occurredAt,
       attribution: 'code',
       renewalOf: null,
+      returningCustomerOf: null,
       creator: { id: m.creator.id, handle: m.handle },
       commission: { amountMinor: conversion.commission.amountMinor, rateBps: conversion.commission.rateBps, tier: 1 },
     });

@@ -39,6 +39,7 @@ export const COPIED_COLUMNS = [
   'commission_plan_id',
   'holding_days',
   'renewal_months',
+  'returning_customer_months',
   'baseline_cost_minor',
   'baseline_engaged',
   'gifting_open',

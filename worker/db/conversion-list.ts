@@ -1,6 +1,6 @@
 // The brand's orders as recorded: what the store sent, how it was attributed, what it earned and what
 // refunds took back. Read by the admin API and the console's Orders page, newest first, a page at a time.
-import { awaitingClickWhere } from './schema';
+import { awaitingClickWhere, earnsThroughColumns, returningCustomerWhere, subscriptionRenewalWhere } from './schema';
 import { CLICK_COUNTS, creditsOrderAt } from './conversions';
 import { formatAmount } from '../domain/store-payloads';
 import { afterParams, afterSql, keysetPages, type Position } from '../lib/cursor';
@@ -20,8 +20,10 @@ export type ConversionFilter = {
   enrollmentId?: string;
   creatorId?: string;
   attribution?: 'code' | 'click' | 'none';
-  // A Stripe subscription's later payments (renewal_of set) only, or every order but them.
+  // A Stripe subscription's later payments only, or every order but them.
   renewals?: 'only' | 'exclude';
+  // A returning customer's orders credited through their first order only, or every order but them.
+  returningCustomers?: 'only' | 'exclude';
   orderId?: string;
   from?: number; // occurred at or after (epoch ms)
   to?: number; // occurred before
@@ -54,6 +56,8 @@ export type ListedConversion = {
   reversed_minor: number;
   refunded_minor: number;
   renewal_of: string | null;
+  /** A returning customer's order credited through their first order (db/conversions.ts): that order's id. */
+  returning_customer_of: string | null;
   /** domain/self-purchase.ts: 0 not the creator's own order, 1 theirs and earning nothing, 2 theirs and earning. */
   self_purchase: SelfPurchase;
   /** The brand's standing decline of its commission (db/declines.ts), or nulls. */
@@ -86,7 +90,7 @@ const SELECT = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency
   (SELECT COALESCE(-SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed_minor,
   MIN(cv.amount_minor, (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r
     WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied' AND r.source <> 'decline')) AS refunded_minor,
-  first.external_order_id AS renewal_of, cv.self_purchase,
+  ${earnsThroughColumns('cv.', 'first.external_order_id')}, cv.self_purchase,
   dc.id AS decline_id, dc.reason AS decline_reason, dc.note AS decline_note, dc.created_at AS declined_at, dc.actor_type AS declined_by_type, dc.actor_id AS declined_by_id
 FROM conversions cv
 LEFT JOIN declined_commissions dc ON dc.conversion_id = cv.id AND dc.reinstated_at IS NULL
@@ -109,8 +113,11 @@ export function conversionListQuery(brandId: string, f: ConversionFilter, limit:
   if (f.campaignId) add('cv.enrollment_id IN (SELECT id FROM enrollments WHERE brand_id = ? AND campaign_id = ?)', brandId, f.campaignId);
   if (f.enrollmentId) add('cv.enrollment_id = ?', f.enrollmentId);
   if (f.creatorId) add('cv.enrollment_id IN (SELECT id FROM enrollments WHERE brand_id = ? AND creator_id = ?)', brandId, f.creatorId);
-  if (f.attribution) add('cv.attribution = ?', f.attribution);
-  if (f.renewals) add(f.renewals === 'only' ? 'cv.renewal_of IS NOT NULL' : 'cv.renewal_of IS NULL');
+  // A renewal or returning order carries its first order's attribution, not evidence of its own: `code` and
+  // `click` are the orders a code or click credited themselves (renewals and returning orders have filters of their own).
+  if (f.attribution) add('cv.attribution = ? AND cv.renewal_of IS NULL', f.attribution);
+  if (f.renewals) add(f.renewals === 'only' ? subscriptionRenewalWhere('cv.') : `NOT (${subscriptionRenewalWhere('cv.')})`);
+  if (f.returningCustomers) add(f.returningCustomers === 'only' ? returningCustomerWhere('cv.') : `NOT (${returningCustomerWhere('cv.')})`);
   if (f.orderId) add('cv.external_order_id = ?', f.orderId);
   if (f.from !== undefined) add('cv.occurred_at >= ?', f.from);
   if (f.to !== undefined) add('cv.occurred_at < ?', f.to);
@@ -165,6 +172,8 @@ export const ORDERS_CSV_HEADER = [
   'renewal_of',
   'self_purchase',
   'declined',
+  // Columns added later go last, so a sheet reading columns by position keeps reading the same ones.
+  'returning_customer_of',
 ];
 
 function orderCsvLine(o: ListedConversion, now: number): string {
@@ -198,6 +207,7 @@ function orderCsvLine(o: ListedConversion, now: number): string {
     csvText(o.self_purchase === 0 ? 'no' : 'yes'),
     // The reason the brand declined its commission (db/declines.ts), or empty.
     csvText(o.decline_reason),
+    csvText(o.returning_customer_of),
   ]);
 }
 

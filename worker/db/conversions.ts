@@ -1,11 +1,11 @@
 // Recording orders and refunds exactly once: load evidence, decide attribution, write one batch, read back.
-import { attribute, withinRenewalMonths, type Attribution } from '../domain/attribution';
+import { attribute, withinEarnMonths, type Attribution } from '../domain/attribution';
 import { CLICK_ID } from '../domain/clicks';
 import { codeStateIn, isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundFailureInput, RefundInput } from '../domain/orders';
 import { DAY_MS, periodOf } from '../domain/periods';
 import { isCreatorsOwn, selfPurchaseOutcome, SELF_PURCHASE_WITHHELD, type SelfPurchase } from '../domain/self-purchase';
-import { awaitingClickWhere, type CommissionTier, type PerformanceBonus } from './schema';
+import { awaitingClickWhere, earnsThroughColumns, knownCustomerWhere, type CommissionTier, type PerformanceBonus } from './schema';
 import { ApiError, storageUnavailable } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
@@ -90,7 +90,7 @@ type CodeRow = EnrollmentTerms & {
   campaign_ends_at: number | null;
   campaign_starts_at: number | null;
 };
-type ClickRow = EnrollmentTerms & { id: string; at: number; enrollment_id: string; attribution_window_days: number };
+type ClickRow = EnrollmentTerms & { id: string; at: number; enrollment_id: string; attribution_window_days: number; counts: number };
 
 // The creator's account, the brand and its roster row are read by primary key in the same statement: the
 // self-purchase check costs no statement and no round trip of its own. Until the creator accepts the brand the
@@ -114,10 +114,12 @@ export const CLICK_COUNTS = "c.status <> 'draft' AND (c.starts_at IS NULL OR k.a
 // `orderAt` is the order's time.
 export const creditsOrderAt = (orderAt: string) =>
   `(e.status <> 'removed' OR e.removed_at > ${orderAt}) AND (c.ends_at IS NULL OR c.ends_at > ${orderAt}) AND (c.status <> 'ended' OR c.ends_at IS NOT NULL)`;
-// ?1 click id, ?2 brand, ?3 when the order was placed.
-const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS}
+// ?1 click id, ?2 brand, ?3 when the order was placed. A stored click that credits nothing (a bot's, one of
+// an ended campaign or a removed creator) is read too, with counts 0: the order waits for no click then.
+const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS},
+  k.is_bot = 0 AND ${CLICK_COUNTS} AND ${creditsOrderAt('?3')} AS counts
 FROM clicks k JOIN links l ON l.id = k.link_id AND l.brand_id = k.brand_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
-WHERE k.id = ?1 AND k.brand_id = ?2 AND k.is_bot = 0 AND ${CLICK_COUNTS} AND ${creditsOrderAt('?3')}`;
+WHERE k.id = ?1 AND k.brand_id = ?2`;
 const PENDING_REFUNDS = "SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id";
 // A subscription payment's evidence: who brought the subscription and when it started, with the terms that
 // enrollment earns on now and whether it still credits an order placed when the payment was made; and the
@@ -131,6 +133,27 @@ WHERE s.brand_id = ?1 AND s.subscription_id = ?2`;
 const FIRST_PAYMENT = `SELECT id, self_purchase,
   EXISTS (SELECT 1 FROM declined_commissions d WHERE d.conversion_id = conversions.id AND d.reinstated_at IS NULL) AS declined
 FROM conversions WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS NULL AND attribution <> 'none' AND occurred_at <= ?3 ORDER BY occurred_at, id LIMIT 1`;
+// Who brought a customer: their earliest order at the brand placed by `at` that stands (not refunded in full; a
+// decline is a whole-order refund), if a code or click credited that order itself (not a renewal or another
+// returning order). An organic earliest order means nobody brought them. Shared by FIRST_ORDER and the decline
+// form (db/declines.ts) so the two never drift. `f` the candidate conversion row; `brand`, `customer` and `at`
+// SQL for the brand id, its customer ref and the latest time. Index conversions_brand_customer, earliest first.
+export const broughtCustomerWhere = (f: string, brand: string, customer: string, at: string) => `${f}.id = (SELECT o.id FROM conversions o
+    WHERE o.brand_id = ${brand} AND o.customer_ref = ${customer} AND ${knownCustomerWhere('o.')} AND o.occurred_at <= ${at} AND ${refundedOf('o')} < o.amount_minor
+    ORDER BY o.occurred_at, o.id LIMIT 1)
+  AND ${f}.attribution <> 'none' AND ${f}.renewal_of IS NULL`;
+/** A customer ref the returning-customer rule follows: a blank one is a guest's (db/schema.ts knownCustomerWhere). */
+export const isKnownCustomer = (ref: string | null): ref is string => ref !== null && ref.trim() !== '';
+// The order at ?3's customer's first order, if a creator brought them by it (broughtCustomerWhere): its creator,
+// the terms that enrollment earns on now and whether it still credits an order placed at ?3, and the campaign's
+// returning-customer months. ?1 brand, ?2 the order's customer ref. Nothing at all (the lookup is skipped) while
+// none of the brand's campaigns has the rule on.
+type FirstOrderRow = EnrollmentTerms & { id: string; enrollment_id: string; attribution: 'code' | 'click'; occurred_at: number; self_purchase: SelfPurchase; returning_customer_months: number; credits: number };
+const FIRST_ORDER = `SELECT f.id, f.enrollment_id, f.attribution, f.occurred_at, f.self_purchase, c.returning_customer_months, ${TERMS}, ${creditsOrderAt('?3')} AS credits
+FROM conversions f JOIN enrollments e ON e.id = f.enrollment_id ${TERMS_JOINS}
+WHERE EXISTS (SELECT 1 FROM campaigns r WHERE r.brand_id = ?1 AND r.returning_customer_months > 0) AND ${broughtCustomerWhere('f', '?1', '?2', '?3')}`;
+// Exported for the query-plan test.
+export const RETURNING_CUSTOMER_SQL = { FIRST_ORDER };
 // ?1 referral id, then its columns. Written with the subscription's first credited payment (only if this
 // batch inserted conversion ?9), or alone for a subscription that started without one (a free trial; ?9 null).
 // ?10: for a subscription that starts without a payment, the capped code it redeems, which must still have a
@@ -177,8 +200,18 @@ function decide(input: Pick<ConversionInput, 'occurredAt'>, code: CodeRow | null
 function decideSubscriptionPayment(input: ConversionInput, referral: ReferralRow, first: { id: string } | null): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
   // A payment dated before the recorded start (an earlier one processed later) is at the start.
   const startedAt = Math.min(referral.referred_at, input.occurredAt);
-  if (referral.credits !== 1 || (first && !withinRenewalMonths(startedAt, input.occurredAt, referral.renewal_months))) return null;
+  if (referral.credits !== 1 || (first && !withinEarnMonths(startedAt, input.occurredAt, referral.renewal_months))) return null;
   return { attribution: { kind: referral.attribution, enrollmentId: referral.enrollment_id }, terms: termsOf(referral) };
+}
+
+// An order no code or click credits, of a customer a creator brought (FIRST_ORDER) within the first order's
+// campaign's returning-customer months before it, earns that creator while their enrollment still credits
+// orders, as a subscription's renewal does (and, like one, is judged by the brand's self-purchase rule as it is
+// now when the first order was the creator's own). Null otherwise.
+function decideReturningCustomer(input: Pick<ConversionInput, 'occurredAt'>, first: FirstOrderRow | null): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
+  if (!first || first.credits !== 1) return null;
+  if (!withinEarnMonths(first.occurred_at, input.occurredAt, first.returning_customer_months)) return null;
+  return { attribution: { kind: first.attribution, enrollmentId: first.enrollment_id }, terms: termsOf(first) };
 }
 
 type Priced = Pick<ConversionInput, 'occurredAt' | 'amountMinor' | 'currency'>;
@@ -216,6 +249,8 @@ export type ConversionView = {
   selfPurchase: boolean;
   /** A subscription's later payment, credited to whoever brought the subscription: its first credited payment's order id. */
   renewalOf: string | null;
+  /** A returning customer's order no code or click credited, credited to whoever brought the customer: their first credited order's id. */
+  returningCustomerOf: string | null;
 };
 
 type StoredConversion = {
@@ -232,11 +267,13 @@ type StoredConversion = {
   tier: number | null;
   available_at: number | null;
   renewal_of: string | null;
+  returning_customer_of: string | null;
   self_purchase: SelfPurchase;
 };
 
 const CONVERSION_ROW = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.payload_hash, cv.self_purchase, cr.handle,
-  l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at, first.external_order_id AS renewal_of
+  l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at,
+  ${earnsThroughColumns('cv.', 'first.external_order_id')}
 FROM conversions cv
 LEFT JOIN conversions first ON first.id = cv.renewal_of
 LEFT JOIN enrollments e ON e.id = cv.enrollment_id
@@ -258,6 +295,7 @@ function conversionView(row: StoredConversion): ConversionView {
     commission: commissionView(row),
     selfPurchase: row.self_purchase !== 0,
     renewalOf: row.renewal_of,
+    returningCustomerOf: row.returning_customer_of,
   };
 }
 
@@ -305,10 +343,11 @@ function evidenceReads(db: D1Database, brandId: string, input: Pick<ConversionIn
   const statements: D1PreparedStatement[] = [];
   if (normalized !== null) statements.push(db.prepare(CODE_EVIDENCE).bind(brandId, normalized));
   if (clickId !== null) statements.push(db.prepare(CLICK_EVIDENCE).bind(clickId, brandId, input.occurredAt));
-  const read = (results: D1Result[]) => ({
-    code: normalized === null ? null : firstOf<CodeRow>(results.shift()),
-    click: clickId === null ? null : firstOf<ClickRow>(results.shift()),
-  });
+  const read = (results: D1Result[]) => {
+    const code = normalized === null ? null : firstOf<CodeRow>(results.shift());
+    const stored = clickId === null ? null : firstOf<ClickRow>(results.shift());
+    return { code, click: stored?.counts === 1 ? stored : null, clickStored: stored !== null };
+  };
   return { clickId, statements, read };
 }
 
@@ -338,6 +377,9 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const byInvoice = sub?.via === 'invoice' ? sub.subscriptionId : null;
   const reads = [conversionRow(db, brand.id, input.orderId), db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)];
   if (byInvoice !== null) reads.push(db.prepare(REFERRAL).bind(brand.id, byInvoice, input.occurredAt), db.prepare(FIRST_PAYMENT).bind(brand.id, byInvoice, input.occurredAt));
+  // Subscription payments have their own rule (renewals): the returning-customer rule is for other orders.
+  const byCustomer = sub === null && isKnownCustomer(input.customerRef);
+  if (byCustomer) reads.push(db.prepare(FIRST_ORDER).bind(brand.id, input.customerRef, input.occurredAt));
   reads.push(...own.statements);
   const [existingRows, pendingRows, ...evidence] = await runBatch(db, reads);
   const existing = firstOf<StoredConversion>(existingRows);
@@ -352,6 +394,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   }
   const referral = byInvoice === null ? null : firstOf<ReferralRow>(evidence.shift());
   const first = byInvoice === null ? null : firstOf<{ id: string; self_purchase: SelfPurchase; declined: number }>(evidence.shift());
+  const firstOrder = byCustomer ? firstOf<FirstOrderRow>(evidence.shift()) : null;
   // Most of a store's subscriptions came through no creator: told apart before anything else is checked.
   if (byInvoice !== null && !referral && own.statements.length === 0) return { skipped: 'not_referred' };
   if (input.currency !== brand.currency) {
@@ -360,22 +403,31 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   }
   sameCurrency(brand.currency, input, 'This brand records orders in');
   withinAmountCap(input);
-  const { code, click } = own.read(evidence);
+  const { code, click, clickStored } = own.read(evidence);
   const referred = referral ? decideSubscriptionPayment(input, referral, first) : null;
   if (referral && !referred) return { skipped: 'renewals_ended' };
-  const { attribution, terms } = referred ?? decide(input, code, click);
-  if (byInvoice !== null && attribution.kind === 'none') return { skipped: 'not_referred' };
-  // A later payment of a referred subscription renews its first; any other credited one starts the referral.
-  const renewalOf = referred ? (first?.id ?? null) : null;
-  if (renewalOf !== null && first!.declined === 1) return { skipped: 'first_payment_declined' };
-  // The creator's own order (their address at checkout, or a renewal of a subscription that was their own)
-  // earns nothing unless their brand lets it, as the brand has it now: no commission, bonus or tier revenue.
-  const selfPurchase: SelfPurchase = terms
-    ? selfPurchaseOutcome(isCreatorsOwn(input.customerEmail, terms.creator_email) || (renewalOf !== null && first!.self_purchase !== 0), terms.self_purchases_earn === 1)
-    : 0;
+  const decided = referred ?? decide(input, code, click);
+  if (byInvoice !== null && decided.attribution.kind === 'none') return { skipped: 'not_referred' };
+  // A code or click beats the returning-customer rule, and so does a click on its way: an order naming a click
+  // not stored yet is its click's to decide when it lands (settled orders are never credited twice). A stored
+  // click that credits nothing (a bot's, an ended campaign's) is not on its way: that order is its returning customer's.
+  const clickOnItsWay = own.clickId !== null && !clickStored;
+  const returning = decided.attribution.kind === 'none' && !clickOnItsWay ? decideReturningCustomer(input, firstOrder) : null;
+  const { attribution, terms } = returning ?? decided;
   // An order left waiting for its click is not credited yet, and its customer's address is not kept: which of
   // the brand's creators that address is the account of (if any) is, for when the click lands.
   const waits = own.clickId !== null && click === null && attribution.kind === 'none';
+  // A later payment of a referred subscription renews its first, a returning customer's order their first
+  // order; any other credited subscription payment starts the referral.
+  const earnsThrough = referred ? first : returning ? firstOrder : null;
+  const renewalOf = earnsThrough?.id ?? null;
+  if (referred && renewalOf !== null && first!.declined === 1) return { skipped: 'first_payment_declined' };
+  // The creator's own order (their address at checkout, or a renewal of a subscription, or a returning order of
+  // a customer, that was their own) earns nothing unless their brand lets it, as the brand has it now: no
+  // commission, bonus or tier revenue.
+  const selfPurchase: SelfPurchase = terms
+    ? selfPurchaseOutcome(isCreatorsOwn(input.customerEmail, terms.creator_email) || (earnsThrough !== null && earnsThrough.self_purchase !== 0), terms.self_purchases_earn === 1)
+    : 0;
   const buyer = waits && input.customerEmail ? await creatorsWithAddress(db, brand.id, input.customerEmail) : null;
   const startsReferral = sub !== null && !referral && attribution.kind !== 'none';
   const now = Date.now();
@@ -383,7 +435,9 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const period = periodOf(input.occurredAt, brand.timezone);
   // A subscription counts its code's use with the referral it starts, once; any other order with its own row.
   const referralId = startsReferral ? newId('sref') : null;
-  const capped = attribution.kind === 'code' && (!sub || referralId) ? capOf(code) : null;
+  // A returning customer's order redeems no code: its own (if any) was not redeemable.
+  const redeems = attribution.kind === 'code' && returning === null;
+  const capped = redeems && (!sub || referralId) ? capOf(code) : null;
   const statements = [
     db
       .prepare(INSERT_CONVERSION)
@@ -415,7 +469,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
     ...(terms && selfPurchase !== SELF_PURCHASE_WITHHELD ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
   if (referralId && attribution.kind !== 'none') statements.push(db.prepare(INSERT_REFERRAL).bind(referralId, brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId, null));
-  if (attribution.kind === 'code' && code && !sub) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
+  if (redeems && code && !sub) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
   if (attribution.kind === 'code' && code && referralId) statements.push(db.prepare(COUNT_REFERRAL_REDEMPTION).bind(code.id, referralId));
   // Last of the order's writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
   statements.push(...eventStatements(db, 'conversion.created', conversionId, now));
@@ -436,7 +490,8 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
     // Its capped code's last use went to another order meanwhile: decided again, the code is used up (the
     // order falls back to its click, or credits nobody). Uses only grow, so this happens once.
     if (capped && (await usedUp(db, capped))) return record(db, brand, input, source, sub);
-    // The brand declined the first payment it renews meanwhile: decided again, it is skipped.
+    // The brand declined the first payment it renews (or the returning customer's first order) meanwhile:
+    // decided again, it is skipped (or credits nobody).
     if (renewalOf !== null && (await standingDecline(db, renewalOf))) return record(db, brand, input, source, sub);
     throw retryWithSamePayload();
   }

@@ -16,6 +16,7 @@ import { maskedTaxDetails, type TaxDetails } from '../domain/tax-details';
 import type { SavedPayoutDetails } from './sealed-details';
 import { factorOf, recoveryCodesLeft } from './two-step';
 import { SHOWN_KIND } from './creator-portal';
+import { earnsThroughColumns, returningCustomerWhere } from './schema';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
 // never one per enrollment or link: a D1 invocation runs at most 1,000 queries, which a long history would pass.
@@ -235,12 +236,13 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
 
   // Orders credited to them: what the store sent (its order id, amount, time), how it came, what it earned and
   // what refunds took. Not the shopper's reference or click id.
+  // Nor a returning customer's order's code: the one sent with it credited nothing (it may be another creator's).
   yield* jsonArray(
     'orders',
       keysetItems(
         db,
-        `SELECT cv.id, cv.enrollment_id, b.name AS brand, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.source, CASE WHEN cv.attribution = 'code' THEN cv.code_raw END AS code,
-           cv.self_purchase, (SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of) AS renewal_of,
+        `SELECT cv.id, cv.enrollment_id, b.name AS brand, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.source, CASE WHEN cv.attribution = 'code' AND NOT (${returningCustomerWhere('cv.')}) THEN cv.code_raw END AS code,
+           cv.self_purchase, ${earnsThroughColumns('cv.', '(SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of)')},
            (SELECT json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps, 'tier', l.tier, 'period', l.period)
               FROM ledger_entries l WHERE l.conversion_id = cv.id AND l.kind = 'commission' LIMIT 1) AS commission,
            (SELECT json_group_array(json_object('refundId', r.external_refund_id, 'amountMinor', r.amount_minor, 'currency', r.currency, 'occurredAt', r.occurred_at, 'status', r.status))
@@ -264,6 +266,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
           source: r.source,
           yourOwnOrder: r.self_purchase !== 0,
           renewalOfOrderId: r.renewal_of,
+          returningCustomerOfOrderId: r.returning_customer_of,
           commission: parse(r.commission),
           refunds: ((parse(r.refunds) ?? []) as Row[]).map((f) => ({ ...f, occurredAt: iso(f.occurredAt as number) })),
           // The brand declining its commission (a test order, fraud…), with its reason and note, and undoing that.

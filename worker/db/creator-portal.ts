@@ -3,7 +3,7 @@
 import { creatorEndedSql } from './audit';
 import { currentVersionSql } from './program-terms';
 import { inRunningCampaign } from './payouts';
-import type { CommissionTier } from './schema';
+import { returningCustomerWhere, subscriptionRenewalWhere, type CommissionTier } from './schema';
 import type { DailyPoint } from '../domain/network';
 import { DAY_MS, periodOf } from '../domain/periods';
 import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
@@ -33,6 +33,7 @@ export type CreatorEnrollment = {
   attribution_window_days: number;
   holding_days: number;
   renewal_months: number;
+  returning_customer_months: number;
   starts_at: number | null;
   ends_at: number | null;
   campaign_status: string;
@@ -65,7 +66,7 @@ export type CreatorEnrollment = {
 
 const ENROLLMENTS_SQL = `SELECT e.id AS enrollment_id, e.payment_model, e.flat_fee_minor, e.brief_section, e.status AS enrollment_status,
   c.id AS campaign_id, c.name AS campaign_name, c.slug AS campaign_slug, c.hashtag, c.positioning_anchor, c.non_negotiables, c.disclosure_text,
-  c.story_formats, c.usage_rights, c.attribution_window_days, c.holding_days, c.renewal_months, c.starts_at, c.ends_at, c.status AS campaign_status,
+  c.story_formats, c.usage_rights, c.attribution_window_days, c.holding_days, c.renewal_months, c.returning_customer_months, c.starts_at, c.ends_at, c.status AS campaign_status,
   b.id AS brand_id, b.name AS brand_name, b.currency, b.timezone, b.self_purchases_earn, p.tiers, p.period AS plan_period, p.bonus,
   r.accepted_at IS NOT NULL AS brand_accepted, ${currentVersionSql('e.brand_id')} AS terms_version, coalesce(e.content_due_at, c.content_due_at) AS content_due_at,
   (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing,
@@ -92,7 +93,8 @@ FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?
 UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status, NULL, d.discount_type, d.discount_value, NULL, NULL FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
   clicks: `SELECT l.enrollment_id, SUM(r.unique_clicks) AS clicks FROM click_rollups r JOIN links l ON l.id = r.link_id JOIN enrollments e ON e.id = l.enrollment_id
 WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
-  // Orders refunded in full are not sales, nor are a subscriber's later payments, as on the brand's network page.
+  // Orders refunded in full are not sales, nor are a subscriber's later payments or a returning customer's orders
+  // (renewal_of), as on the brand's network page.
   conversions: `SELECT cv.enrollment_id, COUNT(*) AS conversions FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
     WHERE e.creator_id = ? AND ${isSale('cv')} GROUP BY cv.enrollment_id`,
   // The brand's updates of the last week in each campaign (at most a few a day each: db/campaign-updates.ts),
@@ -276,13 +278,14 @@ export type PayoutRow = { id: string; period: string; currency: string; amount_m
 // close counts it): its closes carry the amount forward until it reaches the minimum.
 export type BelowMinimum = { brand_name: string; currency: string; minimum: number; owed: number };
 
-// A subscription's later payments are commission the creator earns again without a new sale, and a flat fee taken
-// back (the post was not live) or a bonus taken back (refunds or a decline took the month below its threshold) is not one
-// earned, nor is a refund's reversal given back because the refund failed: each a kind of its own
+// A subscription's later payments, and a returning customer's orders no code or click credited, are commission the
+// creator earns again without a new sale, and a flat fee taken back (the post was not live) or a bonus taken back
+// (refunds or a decline took the month below its threshold) is not one earned, nor is a refund's reversal given back because the refund failed: each a kind of its own
 // (EARNING_KIND_LABELS in portal/format.ts names them). `l` is the entry, `cv` its order (LEFT JOINed).
 // A brand's decline of an order (db/declines.ts) is a refund of source 'decline': its reversal and the give-back
 // of reinstating it are kinds of their own too, not a refund.
-export const SHOWN_KIND = `CASE WHEN l.kind = 'commission' AND cv.renewal_of IS NOT NULL THEN 'renewal_commission' WHEN l.kind = 'flat_fee' AND l.amount_minor < 0 THEN 'flat_fee_back'
+export const SHOWN_KIND = `CASE WHEN l.kind = 'commission' AND ${subscriptionRenewalWhere('cv.')} THEN 'renewal_commission'
+  WHEN l.kind = 'commission' AND ${returningCustomerWhere('cv.')} THEN 'returning_commission' WHEN l.kind = 'flat_fee' AND l.amount_minor < 0 THEN 'flat_fee_back'
   WHEN l.kind = 'reversal' AND EXISTS (SELECT 1 FROM declined_commissions d WHERE d.refund_id = l.refund_id) THEN CASE WHEN l.event_key = 'refund_failed:' || l.refund_id THEN 'declined_back' ELSE 'declined' END
   WHEN l.kind = 'reversal' AND l.event_key = 'refund_failed:' || l.refund_id THEN 'reversal_back'
   WHEN l.kind = 'bonus' AND l.amount_minor < 0 THEN 'bonus_back' ELSE l.kind END`;

@@ -18,7 +18,7 @@ import { ApiError, notFound } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { auditIfChanged, type Actor } from './audit';
-import { reversalStatements, type Booking } from './conversions';
+import { broughtCustomerWhere, isKnownCustomer, reversalStatements, type Booking } from './conversions';
 import { BONUS_AT_STAKE, BONUS_GIVEN_BACK, declinedOf, REVERSAL_GIVEN_BACK } from './money';
 import { refundedOf } from './sales';
 import { declineReasons } from './schema';
@@ -137,17 +137,24 @@ export async function declineConversion(db: D1Database, brandId: string, convers
   return { orderId: after.external_order_id, declined: false };
 }
 
+// The order by which a creator brought its customer (db/conversions.ts broughtCustomerWhere, as FIRST_ORDER reads
+// it), of a campaign whose returning-customer rule is on; its customer ref, which must name a customer.
+const BRINGS_CUSTOMER = `SELECT cv.customer_ref FROM conversions cv JOIN enrollments e ON e.id = cv.enrollment_id JOIN campaigns c ON c.id = e.campaign_id
+WHERE cv.id = ?1 AND cv.brand_id = ?2 AND c.returning_customer_months > 0 AND ${broughtCustomerWhere('cv', 'cv.brand_id', 'cv.customer_ref', 'cv.occurred_at')}`;
+
 /**
  * What declining conversion `conversionId` now would take beyond its commission: its month's performance bonus (0
- * when the order keeps the month at no threshold), and whether it is a Stripe subscription's first payment, whose
- * renewals then earn nothing (db/conversions.ts).
+ * when the order keeps the month at no threshold), whether it is a Stripe subscription's first payment, whose
+ * renewals then earn nothing, and whether it is the order by which the creator brought its customer, whose later
+ * orders then no longer earn through it as a returning customer's (db/conversions.ts).
  */
-export async function declineStakes(db: D1Database, brandId: string, conversionId: string): Promise<{ bonusMinor: number; startsSubscription: boolean }> {
-  const [bonus, first] = await db.batch([
+export async function declineStakes(db: D1Database, brandId: string, conversionId: string): Promise<{ bonusMinor: number; startsSubscription: boolean; bringsCustomer: boolean }> {
+  const [bonus, first, customer] = await db.batch([
     db.prepare(BONUS_AT_STAKE).bind(conversionId, brandId),
     db.prepare('SELECT 1 AS found FROM conversions WHERE id = ? AND brand_id = ? AND subscription_id IS NOT NULL AND renewal_of IS NULL').bind(conversionId, brandId),
+    db.prepare(BRINGS_CUSTOMER).bind(conversionId, brandId),
   ]);
-  return { bonusMinor: (bonus?.results[0] as { bonus: number } | undefined)?.bonus ?? 0, startsSubscription: (first?.results.length ?? 0) > 0 };
+  return { bonusMinor: (bonus?.results[0] as { bonus: number } | undefined)?.bonus ?? 0, startsSubscription: (first?.results.length ?? 0) > 0, bringsCustomer: isKnownCustomer((customer?.results[0] as { customer_ref: string | null } | undefined)?.customer_ref ?? null) };
 }
 
 /**

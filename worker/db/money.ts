@@ -31,8 +31,8 @@ SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?1
   -- ?20: the capped code this order redeems; it must still have a use left when the order is written, not only
   -- when its evidence was read (two orders at once would both take the last one).
   AND (?20 IS NULL OR EXISTS (SELECT 1 FROM discount_codes WHERE id = ?20 AND redemptions < max_redemptions))
-  -- A renewal of a first payment the brand declined (db/declines.ts) earns nothing: a decline landing since the
-  -- evidence was read stops it too.
+  -- A renewal of a first payment, or a returning customer's order of a first order, the brand declined
+  -- (db/declines.ts) earns nothing: a decline landing since the evidence was read stops it too.
   AND (?18 IS NULL OR NOT EXISTS (SELECT 1 FROM declined_commissions WHERE conversion_id = ?18 AND reinstated_at IS NULL))
 ON CONFLICT(brand_id, external_order_id) DO NOTHING`;
 

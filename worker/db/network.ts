@@ -55,7 +55,8 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
        FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 GROUP BY l.enrollment_id`,
     ).bind(campaignId, brandId, stallDay),
     db.prepare(
-      // A subscription payment (renewal_of) adds to the creator's revenue, not to their sales: it is no new customer.
+      // A subscription's later payment or a returning customer's order (renewal_of) adds to the creator's revenue,
+      // not to their sales: it is no new customer.
       `SELECT o.enrollment_id, SUM(${sale}) AS total, SUM(${netOf('o', 'o.refunded')}) AS revenue, SUM(o.renewal_of IS NULL AND o.occurred_at >= ?3) AS recent,
          SUM(${sale} AND o.occurred_at <= ?4) AS validated,
          SUM(${sale} AND o.attribution = 'click') AS by_link

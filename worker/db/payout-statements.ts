@@ -12,10 +12,10 @@ import { iso } from '../lib/validate';
 import { SHOWN_KIND } from './creator-portal';
 
 // The groups in the order a statement lists them: what was earned, then what was taken back or given back.
-export const STATEMENT_KINDS = ['commission', 'renewal_commission', 'reversal', 'reversal_back', 'declined', 'declined_back', 'flat_fee', 'flat_fee_back', 'bonus', 'bonus_back', 'adjustment'] as const;
+export const STATEMENT_KINDS = ['commission', 'renewal_commission', 'returning_commission', 'reversal', 'reversal_back', 'declined', 'declined_back', 'flat_fee', 'flat_fee_back', 'bonus', 'bonus_back', 'adjustment'] as const;
 
 // The kinds priced on an order (a bonus names the order that reached its target, but was not priced on it).
-export const ORDER_KINDS: ReadonlySet<string> = new Set(['commission', 'renewal_commission', 'reversal', 'reversal_back', 'declined', 'declined_back']);
+export const ORDER_KINDS: ReadonlySet<string> = new Set(['commission', 'renewal_commission', 'returning_commission', 'reversal', 'reversal_back', 'declined', 'declined_back']);
 
 export type StatementPayout = {
   id: string;

@@ -141,7 +141,8 @@ SELECT page.*,
   -- Performance bonuses and the brand's own adjustments (db/adjustments.ts), which can be negative.
   COALESCE(SUM(CASE WHEN l.kind IN ('bonus', 'adjustment') THEN l.amount_minor END), 0) AS bonuses,
   COALESCE(SUM(l.amount_minor), 0) AS net,
-  COUNT(DISTINCT CASE WHEN l.kind = 'commission' THEN l.conversion_id END) AS conversions
+  -- Sales: a subscription's later payment or a returning customer's order (renewal_of) earns commission but is no new sale.
+  COUNT(DISTINCT CASE WHEN l.kind = 'commission' AND NOT EXISTS (SELECT 1 FROM conversions x WHERE x.id = l.conversion_id AND x.renewal_of IS NOT NULL) THEN l.conversion_id END) AS conversions
 FROM page LEFT JOIN ledger_entries l ON l.payout_id = page.id
 GROUP BY page.id ORDER BY page.handle, page.id`;
 

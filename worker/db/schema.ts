@@ -310,6 +310,9 @@ export const campaigns = sqliteTable(
     // How many months after a Stripe subscription started its later payments still earn the creator who
     // brought it; 0: the first payment only (db/conversions.ts decideSubscriptionPayment).
     renewalMonths: integer('renewal_months').notNull().default(0),
+    // How many months after a customer's first order their later orders that no code or click credits still
+    // earn the creator who brought them; 0: off (db/conversions.ts decideReturningCustomer).
+    returningCustomerMonths: integer('returning_customer_months').notNull().default(0),
     startsAt: integer('starts_at'),
     endsAt: integer('ends_at'),
     status: text('status', { enum: ['draft', 'active', 'ended'] }).notNull().default('active'),
@@ -770,11 +773,33 @@ export const discountCodes = sqliteTable(
   (t) => [uniqueIndex('discount_codes_brand_code').on(t.brandId, t.code), index('discount_codes_enrollment').on(t.enrollmentId), index('discount_codes_brand_at').on(t.brandId, t.createdAt, t.id)],
 );
 
+/** SQL for the day a click row counts on: its own, or for a click from before migration 0030 its UTC day. */
+export const clickDaySql = (table = '') => `coalesce(${table}day, strftime('%Y-%m-%d', ${table}at / 1000, 'unixepoch'))`;
+// A returning customer's order (db/conversions.ts): credited through the customer's first order, not a
+// subscription's renewal. `table` is a prefix such as 'cv.'.
+export const returningCustomerWhere = (table = '') => `${table}renewal_of IS NOT NULL AND ${table}subscription_id IS NULL`;
+// renewal_of serves both rules: the subscription tells a subscription's renewal from a returning order.
+export const subscriptionRenewalWhere = (table = '') => `${table}renewal_of IS NOT NULL AND ${table}subscription_id IS NOT NULL`;
+// A customer ref that names a customer: a blank one (a store sending "" for guests) would join every guest's
+// orders into one customer. The condition of index conversions_brand_customer and of the queries it serves.
+export const knownCustomerWhere = (table = '') => `trim(${table}customer_ref) <> ''`;
+/**
+ * SQL for the order an order earns through, as its renewal_of (a subscription's renewal) and its returning_customer_of
+ * (a returning customer's order): `firstOrderId` is the SQL for that earlier order's external id, `table` the order's prefix.
+ */
+export const earnsThroughSql = (table: string, firstOrderId: string) => ({
+  renewalOf: `CASE WHEN ${subscriptionRenewalWhere(table)} THEN ${firstOrderId} END`,
+  returningCustomerOf: `CASE WHEN ${returningCustomerWhere(table)} THEN ${firstOrderId} END`,
+});
+/** earnsThroughSql as the columns renewal_of and returning_customer_of. */
+export const earnsThroughColumns = (table: string, firstOrderId: string) => {
+  const through = earnsThroughSql(table, firstOrderId);
+  return `${through.renewalOf} AS renewal_of, ${through.returningCustomerOf} AS returning_customer_of`;
+};
+
 // An order that named a click D1 did not hold yet, still unattributed: the condition of the two partial
 // indexes below and of every query that finds such orders (db/conversions.ts), written once so the
 // queries keep matching the indexes. `table` qualifies the columns ('cv.').
-/** SQL for the day a click row counts on: its own, or for a click from before migration 0030 its UTC day. */
-export const clickDaySql = (table = '') => `coalesce(${table}day, strftime('%Y-%m-%d', ${table}at / 1000, 'unixepoch'))`;
 export const awaitingClickWhere = (table = '') => `${table}attribution = 'none' AND ${table}click_id IS NULL AND ${table}click_id_raw IS NOT NULL`;
 const awaitingClick = sql.raw(awaitingClickWhere());
 
@@ -801,8 +826,10 @@ export const conversions = sqliteTable(
     // When the cron sweep next looks for the click an order waits for (null: at created_at); pushed further
     // out after each look that finds none, and to the end of time after the last (db/conversions.ts).
     clickLookAt: integer('click_look_at'),
-    // The Stripe subscription a payment belongs to (null: any other order), and for its later payments the
-    // subscription's first credited payment, whose creator they earn (db/conversions.ts recordSubscriptionPayment).
+    // The Stripe subscription a payment belongs to (null: any other order). renewal_of: the earlier credited
+    // order whose creator this one earns through, and so no new sale: for a subscription's later payment, the
+    // subscription's first credited payment (db/conversions.ts recordSubscriptionPayment); for an order of no
+    // subscription, its returning customer's first credited order (returningCustomerWhere).
     subscriptionId: text('subscription_id'),
     renewalOf: text('renewal_of'),
     // Whether the customer was the credited creator (domain/self-purchase.ts): 0 no (or not known), 1 yes and
@@ -820,6 +847,8 @@ export const conversions = sqliteTable(
     index('conversions_brand_subscription').on(t.brandId, t.subscriptionId, t.occurredAt).where(sql`subscription_id IS NOT NULL`),
     index('conversions_enrollment_at').on(t.enrollmentId, t.occurredAt),
     index('conversions_brand_at').on(t.brandId, t.occurredAt),
+    // A customer's orders, earliest first, which their next order reads from the start for their first order.
+    index('conversions_brand_customer').on(t.brandId, t.customerRef, t.occurredAt).where(sql.raw(knownCustomerWhere())),
     // Orders that named a click D1 did not hold yet: what the click consumer looks up as clicks land, and
     // the ones due for the cron sweep's next look (db/conversions.ts).
     index('conversions_awaiting_click').on(t.clickIdRaw).where(awaitingClick),

@@ -6,7 +6,7 @@
 // request (which writes nothing) writes no event. Event ids derive from that row ("evt_<row id>"), so
 // even a repeated statement cannot mint a second event for the same fact. Payloads are built in SQL from
 // the rows as committed, including what the batch itself computed (a commission's tier, a payout's sum).
-import { TEST_EVENT_TYPE, type WebhookEventType } from './schema';
+import { earnsThroughSql, TEST_EVENT_TYPE, type WebhookEventType } from './schema';
 import { auditIfChanged, type AuditInput } from './audit';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
 import { SELF_PURCHASE_WITHHELD } from '../domain/self-purchase';
@@ -59,12 +59,13 @@ const attributedExtras = `, 'reversals', json_object(
         WHERE x.conversion_id = cv.id AND x.event_key = 'reversal:' || x.refund_id AND xr.status <> 'failed'))`;
 // The customer was the credited creator (db/schema.ts conversions.self_purchase), as a JSON boolean.
 const selfPurchaseJson = (cv: string) => `json(CASE WHEN ${cv}.self_purchase <> 0 THEN 'true' ELSE 'false' END)`;
+const firstOrder = earnsThroughSql('cv.', '(SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of)');
 // A self-purchase that earns nothing has no ledger entry: its commission is a 0 with the reason, as the API answers it.
 const conversionEvent = (type: 'conversion.created' | 'conversion.attributed') => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, cv.brand_id, '${type}', json_object('conversion', json_object(
     'id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency,
     'occurredAt', ${iso('cv.occurred_at')}, 'attribution', cv.attribution, 'source', cv.source,
-    'renewalOf', (SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of),
+    'renewalOf', ${firstOrder.renewalOf}, 'returningCustomerOf', ${firstOrder.returningCustomerOf},
     'enrollmentId', cv.enrollment_id, 'campaignId', en.campaign_id, 'creator', ${creatorJson('cr')},
     'selfPurchase', ${selfPurchaseJson('cv')},
     'commission', CASE WHEN l.id IS NOT NULL THEN json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps,

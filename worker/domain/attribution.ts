@@ -23,12 +23,13 @@ export function withinWindow(clickAt: number, occurredAt: number, windowDays: nu
   return clickAt <= occurredAt && occurredAt - clickAt <= windowDays * DAY_MS;
 }
 
-// How long a campaign's subscription renewals may earn; ten years covers "for the life of the subscription".
-export const MAX_RENEWAL_MONTHS = 120;
+// How long a campaign's subscription renewals, and its returning customers' orders, may earn; ten years covers
+// "for the life of the subscription" (or of the customer).
+export const MAX_EARN_MONTHS = 120;
 
-// A subscription payment made before `months` calendar months (UTC) have passed since the subscription
-// started: with 12, a monthly plan's first twelve payments earn, the thirteenth does not.
-export function withinRenewalMonths(startedAt: number, paidAt: number, months: number): boolean {
+// A payment made before `months` calendar months (UTC) have passed since the subscription started (or since the
+// returning customer's first order): with 12, a monthly plan's first twelve payments earn, the thirteenth does not.
+export function withinEarnMonths(startedAt: number, paidAt: number, months: number): boolean {
   if (months <= 0 || paidAt < startedAt) return false;
   const start = new Date(startedAt);
   const y = start.getUTCFullYear();

@@ -124,6 +124,10 @@ export const Campaign = z
       description:
         "How long a Stripe subscription's later payments (invoice.paid) earn the creator who brought the subscription: months from when it started, 0 to 120. 0, the default, pays on its first payment only.",
     }),
+    returningCustomerMonths: count(12).meta({
+      description:
+        "How long a customer's later orders that no code or click credits earn the creator who brought them: calendar months from the customer's first credited order at the brand (by `customerRef`), 0 to 120. 0, the default, is off. A change applies to orders recorded from then on.",
+    }),
     commissionPlanId: id('plan').nullable(),
     startsAt: time.nullable(),
     endsAt: time.nullable(),
@@ -843,7 +847,7 @@ export const PayoutEntry = z
     id: id('le'),
     kind: z.enum(STATEMENT_KINDS).meta({
       description:
-        "As the creator's Earnings page groups it: `renewal_commission` a Stripe subscription's later payment, `reversal_back` what a failed refund gave back, `declined` what your brand's decline of an order took back and `declined_back` what reinstating it gave back, `flat_fee_back` a fee taken back (the post was not live), `bonus_back` a bonus taken back (refunds, or your brand declining an order, took the month below the threshold), `adjustment` your brand's own (with its `note`).",
+        "As the creator's Earnings page groups it: `renewal_commission` a Stripe subscription's later payment, `returning_commission` a returning customer's order no code or click credited (the campaign's `returningCustomerMonths`), `reversal_back` what a failed refund gave back, `declined` what your brand's decline of an order took back and `declined_back` what reinstating it gave back, `flat_fee_back` a fee taken back (the post was not live), `bonus_back` a bonus taken back (refunds, or your brand declining an order, took the month below the threshold), `adjustment` your brand's own (with its `note`).",
     }),
     amountMinor: minor(499),
     currency,
@@ -875,6 +879,16 @@ const renewalOf = example(z.string(), 'in_1QspringFirstInvoice')
   .nullable()
   .meta({ description: "A Stripe subscription's later payment, credited to the creator who brought the subscription: the id of the subscription's first credited payment. Null for every other order." });
 
+const returningCustomerOf = example(z.string(), 'order-1001')
+  .nullable()
+  .meta({
+    description:
+      "A returning customer's order that no code or click credited, credited to the creator who brought the customer (the campaign's `returningCustomerMonths`): the id of the customer's first credited order. It adds to the creator's revenue and tier, and is no new sale. Null for every other order.",
+  });
+
+const ATTRIBUTION =
+  "A redeemable code beats a click within the window, which beats none. A subscription's later payment (`renewalOf`) and a returning customer's order (`returningCustomerOf`) carry the attribution of the order they earn through, not their own: the code or click the store sent with them, if any, credited nothing.";
+
 const SELF_PURCHASE =
   "The customer's email (sent with the order, never stored) is the credited creator's account email, or the order renews a subscription that was. Unless the brand lets creators earn on their own orders (`selfPurchasesEarn`), such an order earns no commission and counts toward no tier or bonus.";
 
@@ -885,7 +899,7 @@ export const Conversion = z
     amountMinor: minor(4_999),
     currency,
     occurredAt: time.nullable(),
-    attribution: z.enum(['code', 'click', 'none']).meta({ description: 'A redeemable code beats a click within the window, which beats none.' }),
+    attribution: z.enum(['code', 'click', 'none']).meta({ description: ATTRIBUTION }),
     creator: z.object({ handle: example(z.string(), 'sarah_makes') }).nullable(),
     commission: z
       .object({
@@ -899,6 +913,7 @@ export const Conversion = z
       .meta({ description: 'The ledger entry this order earned, payable from availableAt (end of the holding period), or a 0 with its reason. Null when the order earns nothing on its terms (not attributed, or a creator paid by the product or a flat fee).' }),
     selfPurchase: z.boolean().meta({ description: SELF_PURCHASE }),
     renewalOf,
+    returningCustomerOf,
   })
   .meta({ id: 'Conversion' });
 
@@ -911,7 +926,7 @@ export const RecordedOrder = z
     occurredAt: time,
     recordedAt: time,
     source: z.enum(['api', 'shopify', 'stripe']),
-    attribution: z.enum(['code', 'click', 'none']).meta({ description: 'A redeemable code beats a click within the window, which beats none.' }),
+    attribution: z.enum(['code', 'click', 'none']).meta({ description: ATTRIBUTION }),
     code: example(z.string(), 'SARAH15').nullable().meta({ description: 'The code as the store sent it, matched or not.' }),
     clickId: example(z.string(), 'Qm9vdHN0cmFwcGVkQ2xpY2tJZA').nullable().meta({ description: 'The click id as the store sent it, matched or not.' }),
     awaitingClick: z.boolean().meta({ description: 'The click id names no click stored yet (clicks reach storage through a queue); the order is credited when that click lands.' }),
@@ -934,6 +949,7 @@ export const RecordedOrder = z
     refundedMinor: minor(0).meta({ description: "The order's applied refunds from the store, at most its amount (a brand's decline is none: see `declined`)." }),
     reversedMinor: minor(0).meta({ description: 'Commission taken back for those refunds and for a standing decline.' }),
     renewalOf,
+    returningCustomerOf,
     selfPurchase: z.boolean().meta({ description: `${SELF_PURCHASE} With \`commission\` null it earned nothing for that reason; with a commission, the brand let it earn.` }),
     declined: z
       .object({

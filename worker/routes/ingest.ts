@@ -27,7 +27,13 @@ export const conversionBody = z.strictObject({
   occurredAt: occurredAt.meta({ description: 'When the order was placed, ISO 8601 with an offset; from 2000 to at most 24 hours ahead of our clock.' }),
   code: cleanText(64).nullable().default(null).meta({ description: 'The discount code the shopper used, as typed; matched case-insensitively.' }),
   clickId: cleanText(64).nullable().default(null).meta({ description: 'The click id the landing URL carried (`cid`; /sdk.js keeps it for checkout). A click not stored yet (clicks arrive seconds behind the redirect) credits the order when it lands, with a `conversion.attributed` webhook.' }),
-  customerRef: cleanText(128).nullable().default(null).meta({ description: 'Your customer reference, stored with the order.' }),
+  customerRef: cleanText(128)
+    .nullable()
+    .default(null)
+    .meta({
+      description:
+        "Your id of the customer, stored with the order: stable and unique per customer; null for guests (blank counts as none). With a campaign's `returningCustomerMonths`, it lets the customer's later orders without a code or click earn the creator who brought them.",
+    }),
   // Evidence, not part of the order: a text that is no address is simply no evidence (an order is never refused
   // over it), and it is left out of the payload a replay is compared by (db/conversions.ts payloadHash).
   customerEmail: z

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withinRenewalMonths } from '../../../worker/domain/attribution';
+import { withinEarnMonths } from '../../../worker/domain/attribution';
 import { chargeRefundSlice, decimalToMinor, pricedShare, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription } from '../../../worker/domain/store-payloads';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
@@ -248,21 +248,21 @@ describe('Stripe invoices', () => {
   });
 });
 
-describe('withinRenewalMonths', () => {
+describe('withinEarnMonths', () => {
   const at = (s: string) => Date.parse(s);
   it("counts calendar months from the subscription's start, to the same time of day, the thirteenth monthly payment outside twelve", () => {
     const first = at('2026-01-15T09:30:00Z');
-    expect(withinRenewalMonths(first, at('2026-12-15T09:30:00Z'), 12)).toBe(true);
-    expect(withinRenewalMonths(first, at('2027-01-15T09:29:59Z'), 12)).toBe(true);
-    expect(withinRenewalMonths(first, at('2027-01-15T09:30:00Z'), 12)).toBe(false);
-    expect(withinRenewalMonths(first, first, 0)).toBe(false);
-    expect(withinRenewalMonths(first, first - 1, 12)).toBe(false);
+    expect(withinEarnMonths(first, at('2026-12-15T09:30:00Z'), 12)).toBe(true);
+    expect(withinEarnMonths(first, at('2027-01-15T09:29:59Z'), 12)).toBe(true);
+    expect(withinEarnMonths(first, at('2027-01-15T09:30:00Z'), 12)).toBe(false);
+    expect(withinEarnMonths(first, first, 0)).toBe(false);
+    expect(withinEarnMonths(first, first - 1, 12)).toBe(false);
   });
 
   it("ends on a shorter month's last day", () => {
-    expect(withinRenewalMonths(at('2026-01-31T00:00:00Z'), at('2026-02-27T23:59:59Z'), 1)).toBe(true);
-    expect(withinRenewalMonths(at('2026-01-31T00:00:00Z'), at('2026-02-28T00:00:00Z'), 1)).toBe(false);
-    expect(withinRenewalMonths(at('2027-12-31T12:00:00Z'), at('2028-02-29T11:59:59Z'), 2)).toBe(true);
-    expect(withinRenewalMonths(at('2026-03-01T00:00:00Z'), at('2036-02-29T23:59:59Z'), 120)).toBe(true);
+    expect(withinEarnMonths(at('2026-01-31T00:00:00Z'), at('2026-02-27T23:59:59Z'), 1)).toBe(true);
+    expect(withinEarnMonths(at('2026-01-31T00:00:00Z'), at('2026-02-28T00:00:00Z'), 1)).toBe(false);
+    expect(withinEarnMonths(at('2027-12-31T12:00:00Z'), at('2028-02-29T11:59:59Z'), 2)).toBe(true);
+    expect(withinEarnMonths(at('2026-03-01T00:00:00Z'), at('2036-02-29T23:59:59Z'), 120)).toBe(true);
   });
 });

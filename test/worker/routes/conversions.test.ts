@@ -345,7 +345,7 @@ describe('GET /api/admin/conversions/export.csv', () => {
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="chorus-orders-${m.brand.slug}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`));
     const [header, ...rows] = parseCsv(await res.text(), 5_000).map((r) => r.cells);
-    expect(header).toEqual(['order_id', 'occurred_at', 'recorded_at', 'source', 'currency', 'amount', 'attribution', 'code_sent', 'click_id_sent', 'awaiting_click', 'creator_handle', 'campaign', 'commission', 'rate_percent', 'tier', 'commission_status', 'payable_from', 'bonus', 'refunded', 'reversed', 'customer_ref', 'renewal_of', 'self_purchase', 'declined']);
+    expect(header).toEqual(['order_id', 'occurred_at', 'recorded_at', 'source', 'currency', 'amount', 'attribution', 'code_sent', 'click_id_sent', 'awaiting_click', 'creator_handle', 'campaign', 'commission', 'rate_percent', 'tier', 'commission_status', 'payable_from', 'bonus', 'refunded', 'reversed', 'customer_ref', 'renewal_of', 'self_purchase', 'declined', 'returning_customer_of']);
     expect(rows).toHaveLength(1_205);
     expect(new Set(rows.map((r) => r[0])).size).toBe(1_205);
     const row = Object.fromEntries(header!.map((h, i) => [h, rows.find((r) => r[0] === coded)![i]]));

@@ -161,7 +161,7 @@ const creatorWithEveryKind = () =>
   creatorWithPayout(async ({ m, conversionOf, refundRowId, submissionId, orders }) => {
     const first = await conversionOf(orders[0]!.orderId);
     return [
-      env.DB.prepare("UPDATE conversions SET renewal_of = 'in_first_payment' WHERE id = ?").bind(await conversionOf(orders[1]!.orderId)),
+      env.DB.prepare("UPDATE conversions SET renewal_of = 'in_first_payment', subscription_id = 'sub_every_kind' WHERE id = ?").bind(await conversionOf(orders[1]!.orderId)),
       ledgerRow(m, { kind: 'reversal', amountMinor: 400, at: SEPT(22), conversionId: first, refundId: refundRowId, eventKey: `refund_failed:${refundRowId}`, basisMinor: 4_000, basisPeriod: '2026-09' }),
       ledgerRow(m, { kind: 'flat_fee', amountMinor: -5_000, at: SEPT(23), submissionId }),
       ledgerRow(m, { kind: 'bonus', amountMinor: -1_500, at: SEPT(24), conversionId: first, basisPeriod: '2026-08' }),

@@ -14,7 +14,7 @@ import { signTimestamped } from '../../../worker/lib/signatures';
 import { adminUser, get, signIn } from '../console-fixtures';
 import { signedInCreator } from '../portal-fixtures';
 import { recordSubscriptionPayment, type IngestBrand } from '../../../worker/db/conversions';
-import { BASE, createMoneyBrand, heldBatches, json, rowCount } from '../fixtures';
+import { BASE, createMoneyBrand, heldBatches, json, rowCount, signedPost } from '../fixtures';
 
 let n = 0;
 const uniq = () => `${Date.now()}${n++}`;
@@ -110,6 +110,18 @@ describe('Stripe subscription payments (invoice.paid)', () => {
     const listed = await json<{ data: { orderId: string; renewalOf: string | null }[] }>(await m.brand.api('GET', `/api/admin/conversions?orderId=${renewal.invoiceId}`));
     expect(listed.data).toEqual([expect.objectContaining({ orderId: renewal.invoiceId, renewalOf: start.invoice })]);
     await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE brand_id = ?').bind(m.brand.brandId).run();
+  });
+
+  it("takes a subscription's credited first payment as its customer's first order: their one-off orders are returning ones, its renewals stay renewals", async () => {
+    const m = await subscriptionBrand();
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { returningCustomerMonths: 12 })).status).toBe(200);
+    const start = checkout(m, Date.now() - DAY);
+    expect((await receipt(await stripe(m.account, start.event))).data).toMatchObject({ orderId: start.invoice, attribution: 'code' });
+    const oneOff = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `one-off-${uniq()}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), customerRef: m.customer });
+    expect(oneOff.status).toBe(201);
+    expect((await json<{ data: Order & { returningCustomerOf: string | null } }>(oneOff)).data).toMatchObject({ attribution: 'code', creator: { handle: m.handle }, renewalOf: null, returningCustomerOf: start.invoice });
+    const renewal = invoicePaid(start.subscription, { customer: m.customer });
+    expect((await receipt(await stripe(m.account, renewal.event))).data).toMatchObject({ renewalOf: start.invoice, returningCustomerOf: null });
   });
 
   it('shows the creator their renewals as a line of their own on the earnings page', async () => {

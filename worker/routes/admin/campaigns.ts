@@ -5,7 +5,7 @@ import { auditIfChanged, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { brands, campaigns, commissionPlans, storyFormats } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
-import { MAX_RENEWAL_MONTHS } from '../../domain/attribution';
+import { MAX_EARN_MONTHS } from '../../domain/attribution';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../domain/codes';
 import { dueAtFrom, dueDateInput } from '../../domain/content-due';
 import { canonicalRights, rightsKey, usageRightsInput } from '../../domain/usage-rights';
@@ -117,7 +117,7 @@ const declineManyBody = z.strictObject({
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
-const renewalMonths = z.int().min(0).max(MAX_RENEWAL_MONTHS);
+const earnMonths = z.int().min(0).max(MAX_EARN_MONTHS);
 
 const createCampaign = z.strictObject({
   name: plainText(CAMPAIGN_NAME_MAX).min(1),
@@ -135,7 +135,8 @@ const createCampaign = z.strictObject({
   defaultDestination: z.string().max(2048),
   attributionWindowDays: z.int().min(1).max(365).default(30),
   holdingDays: z.int().min(0).max(365).default(30),
-  renewalMonths: renewalMonths.default(0),
+  renewalMonths: earnMonths.default(0),
+  returningCustomerMonths: earnMonths.default(0),
   commissionPlanId: z.string().min(1).max(64).nullable().default(null),
   startsAt: isoDate.nullable().default(null),
   endsAt: isoDate.nullable().default(null),
@@ -185,7 +186,8 @@ const updateCampaign = z
     endsAt: isoDate.nullable().optional(),
     contentDueAt: dueDateInput.nullable().optional(),
     usageRights: usageRightsInput.nullable().optional(),
-    renewalMonths: renewalMonths.optional(),
+    renewalMonths: earnMonths.optional(),
+    returningCustomerMonths: earnMonths.optional(),
     baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().optional(),
     baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().optional(),
     applicationsOpen: z.boolean().optional(),
@@ -227,6 +229,7 @@ export function campaignView(c: CampaignRow) {
     attributionWindowDays: c.attributionWindowDays,
     holdingDays: c.holdingDays,
     renewalMonths: c.renewalMonths,
+    returningCustomerMonths: c.returningCustomerMonths,
     commissionPlanId: c.commissionPlanId,
     startsAt: iso(c.startsAt),
     endsAt: iso(c.endsAt),
@@ -323,7 +326,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id/copy',
     op({
       summary: 'Copy a campaign',
-      description: `A new wave of a campaign: a \`draft\` with its brief (hashtag, positioning anchor, non-negotiables, disclosure, story formats, default destination), commission plan, attribution window, holding period, renewal months, mid-tier baseline, usage rights, gift settings and the gift products it offers now (archived ones are not copied), named \`name\` or "<name> (copy)", with a slug made from the name. The old wave's dates (start, end, first drafts due) are cleared and applications start closed. Nothing of the old wave's work is copied: no enrollments, links, codes, submissions, orders, ledger entries, updates, messages, gift requests, applications or bounties (their windows belong to the old wave: create the new wave's on its Bounties tab). \`inviteCreatorIds\` (or \`all\`) invites creators who are still in the source (not removed or erased) as the roster import would: an enrollment as an invitation paid as in the source, with their own brief section, a tracked link and a code in the source's style (or a pattern from the copy's name when they hold that code already); then their invitations are mailed as \`…/invitations/mail\` mails them. At most ${MAX_COPIED_CREATORS}. An id of no creator of yours is a 404, one of your creators who is not in the source a 422 naming them; either writes nothing. Inviting needs an \`Idempotency-Key\` (400 \`idempotency_key_required\` without one); the copy is made once per key: the same key with the same body again answers 200 with the same campaign and invites only who is missing (after a 503 \`copy_incomplete\`, which leaves the campaign copied and some creators invited, that finishes the invitations; creators removed from the copy meanwhile are not invited again), with another name or other creators 409 \`idempotency_conflict\`, and with invitations into a copy that has ended 409 \`campaign_ended\`. A default destination no longer on the brand's allowed hosts is 422 \`invalid_destination\`. Audited as \`campaign.copied\`.`,
+      description: `A new wave of a campaign: a \`draft\` with its brief (hashtag, positioning anchor, non-negotiables, disclosure, story formats, default destination), commission plan, attribution window, holding period, renewal and returning-customer months, mid-tier baseline, usage rights, gift settings and the gift products it offers now (archived ones are not copied), named \`name\` or "<name> (copy)", with a slug made from the name. The old wave's dates (start, end, first drafts due) are cleared and applications start closed. Nothing of the old wave's work is copied: no enrollments, links, codes, submissions, orders, ledger entries, updates, messages, gift requests, applications or bounties (their windows belong to the old wave: create the new wave's on its Bounties tab). \`inviteCreatorIds\` (or \`all\`) invites creators who are still in the source (not removed or erased) as the roster import would: an enrollment as an invitation paid as in the source, with their own brief section, a tracked link and a code in the source's style (or a pattern from the copy's name when they hold that code already); then their invitations are mailed as \`…/invitations/mail\` mails them. At most ${MAX_COPIED_CREATORS}. An id of no creator of yours is a 404, one of your creators who is not in the source a 422 naming them; either writes nothing. Inviting needs an \`Idempotency-Key\` (400 \`idempotency_key_required\` without one); the copy is made once per key: the same key with the same body again answers 200 with the same campaign and invites only who is missing (after a 503 \`copy_incomplete\`, which leaves the campaign copied and some creators invited, that finishes the invitations; creators removed from the copy meanwhile are not invited again), with another name or other creators 409 \`idempotency_conflict\`, and with invitations into a copy that has ended 409 \`campaign_ended\`. A default destination no longer on the brand's allowed hosts is 422 \`invalid_destination\`. Audited as \`campaign.copied\`.`,
       params: campaignId,
       headers: z.object({
         'Idempotency-Key': z.string().optional().meta({ description: '1 to 255 visible ASCII characters; required when `inviteCreatorIds` names anyone. The same key names the same copy (200 with it again, inviting only who is missing).', examples: ['summer-drop-2026'] }),
@@ -358,7 +361,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id',
     op({
       summary: 'Update a campaign',
-      description: "Change its status, end date, renewal months, mid-tier baseline, whether it takes applications or when first drafts are due (`contentDueAt`: a date such as `2026-12-12`, due at the end of that day in the brand's timezone, or an exact date-time with its offset; null clears it; a new one already over is a 422). Creators in the campaign who have sent no draft that stands (a rejected one does not) are due until then and overdue after it, on the console's Network tab; each is emailed once, three days before, with a link to submit. A date given to one creator on their enrollment comes before it. Other fields are fixed once creators are briefed. A change of `renewalMonths` applies to subscription payments recorded from then on. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Ending one that has not started yet cancels it. Reopening one whose end date has passed clears the date. A draft's links and codes stay closed (a link answers as a paused one) until it is launched (`active`), which dates its start now unless it has a later one; a launched campaign cannot return to draft.",
+      description: "Change its status, end date, renewal months, returning-customer months, mid-tier baseline, whether it takes applications or when first drafts are due (`contentDueAt`: a date such as `2026-12-12`, due at the end of that day in the brand's timezone, or an exact date-time with its offset; null clears it; a new one already over is a 422). Creators in the campaign who have sent no draft that stands (a rejected one does not) are due until then and overdue after it, on the console's Network tab; each is emailed once, three days before, with a link to submit. A date given to one creator on their enrollment comes before it. Other fields are fixed once creators are briefed. A change of `renewalMonths` applies to subscription payments recorded from then on, one of `returningCustomerMonths` to orders recorded from then on. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Ending one that has not started yet cancels it. Reopening one whose end date has passed clears the date. A draft's links and codes stay closed (a link answers as a paused one) until it is launched (`active`), which dates its start now unless it has a later one; a launched campaign cannot return to draft.",
       params: campaignId,
       example: { status: 'ended', endsAt: '2026-06-30T23:59:59Z' },
       responses: { 200: { description: 'The updated campaign.', schema: dataOf(Campaign) } },

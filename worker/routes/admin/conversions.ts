@@ -20,8 +20,15 @@ const filters = {
     campaignId: id.optional(),
     enrollmentId: id.optional(),
     creatorId: id.optional(),
-    attribution: z.enum(['code', 'click', 'none']).optional(),
+    attribution: z
+      .enum(['code', 'click', 'none'])
+      .optional()
+      .meta({ description: "Orders a code or click credited themselves, or none; subscription renewals and returning customers' orders (which carry their first order's attribution) are left out of `code` and `click`: see `renewals` and `returningCustomers`." }),
     renewals: z.enum(['only', 'exclude']).optional().meta({ description: "`only`: a Stripe subscription's later payments (`renewalOf` set); `exclude`: every order but them." }),
+    returningCustomers: z
+      .enum(['only', 'exclude'])
+      .optional()
+      .meta({ description: "`only`: returning customers' orders credited through their first order (`returningCustomerOf` set); `exclude`: every order but them." }),
     orderId: z.string().regex(ORDER_ID_FILTER, '1-128 characters, no control characters').optional().meta({ description: "The store's order id, exactly as it was sent." }),
     from: instant.optional().meta({ description: 'Orders that occurred at or after this instant (ISO 8601).' }),
     to: instant.optional().meta({ description: 'Orders that occurred before this instant (ISO 8601).' }),
@@ -74,6 +81,7 @@ export function recordedOrderView(row: ListedConversion, now: number) {
     refundedMinor: row.refunded_minor,
     reversedMinor: row.reversed_minor,
     renewalOf: row.renewal_of,
+    returningCustomerOf: row.returning_customer_of,
     selfPurchase: row.self_purchase !== 0,
     declined:
       row.decline_reason === null || row.declined_at === null || row.declined_by_type === null || row.declined_by_id === null

@@ -31,7 +31,7 @@ import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { FORM_KEY, newId, randomToken } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { campaignChanged } from '../../admin/campaigns';
-import { MAX_RENEWAL_MONTHS } from '../../../domain/attribution';
+import { MAX_EARN_MONTHS } from '../../../domain/attribution';
 import { CAMPAIGN_NAME_MAX, CAMPAIGN_SLUG as SLUG, slugify } from '../../../domain/campaign-slug';
 import { canWrite, countParam, pageHtml, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type Form, flashOf } from './context';
 import { activeCreatorCount, awaitingReview, campaignEnrollments, campaignSummaries, commissionPlans, loadCampaign, type CampaignRecord } from './queries';
@@ -76,7 +76,8 @@ const campaignSchema = z.strictObject({
   defaultDestination: z.string().trim().min(1, 'Add the destination tracked links send shoppers to.').max(2048, 'The destination is too long.'),
   attributionWindowDays: days(1, 365, 'The attribution window is 1 to 365 days.'),
   holdingDays: days(0, 365, 'The holding period is 0 to 365 days.'),
-  renewalMonths: days(0, MAX_RENEWAL_MONTHS, `Subscription renewals earn for 0 to ${MAX_RENEWAL_MONTHS} months.`),
+  renewalMonths: days(0, MAX_EARN_MONTHS, `Subscription renewals earn for 0 to ${MAX_EARN_MONTHS} months.`),
+  returningCustomerMonths: days(0, MAX_EARN_MONTHS, `Returning customers earn for 0 to ${MAX_EARN_MONTHS} months.`),
   commissionPlanId: z.string().max(64),
   status: z.enum(['draft', 'active', 'ended'], { error: 'Pick a status: draft, active or ended.' }),
   // The admin API's rules for the same fields (browsers send a textarea's line breaks as CR LF; the limit
@@ -101,8 +102,9 @@ function formValues(form: Form): CampaignFormValues {
     defaultDestination: form.get('defaultDestination'),
     attributionWindowDays: form.get('attributionWindowDays'),
     holdingDays: form.get('holdingDays'),
-    // The new-campaign form leaves renewals at the default; the brief editor offers them.
+    // The new-campaign form leaves renewals and returning customers at the default; the brief editor offers them.
     renewalMonths: form.get('renewalMonths') || '0',
+    returningCustomerMonths: form.get('returningCustomerMonths') || '0',
     commissionPlanId: form.get('commissionPlanId'),
     status: form.get('status') || 'active',
     positioningAnchor: form.get('positioningAnchor'),
@@ -210,8 +212,8 @@ campaignRoutes.post('/campaigns', async (c) => {
     await c.env.DB.batch([
       c.env.DB.prepare(
         `INSERT INTO campaigns (id, brand_id, slug, name, hashtag, positioning_anchor, non_negotiables, disclosure_text, story_formats, default_destination,
-           attribution_window_days, commission_plan_id, holding_days, renewal_months, starts_at, ends_at, status, baseline_cost_minor, baseline_engaged, usage_rights, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
+           attribution_window_days, commission_plan_id, holding_days, renewal_months, returning_customer_months, starts_at, ends_at, status, baseline_cost_minor, baseline_engaged, usage_rights, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
       ).bind(
         id,
         c.var.user.brandId,
@@ -227,6 +229,7 @@ campaignRoutes.post('/campaigns', async (c) => {
         input.commissionPlanId || null,
         input.holdingDays,
         input.renewalMonths,
+        input.returningCustomerMonths,
         campaignEndsAtFor({ status: 'draft', endsAt: null }, { status: input.status }, now) ?? null,
         input.status,
         input.baselineCostMinor,
@@ -265,6 +268,7 @@ const valuesOf = (r: CampaignRecord, currency: string, timezone: string): Campai
   attributionWindowDays: String(r.attribution_window_days),
   holdingDays: String(r.holding_days),
   renewalMonths: String(r.renewal_months),
+  returningCustomerMonths: String(r.returning_customer_months),
   commissionPlanId: r.commission_plan_id ?? '',
   status: r.status,
   positioningAnchor: r.positioning_anchor,
@@ -321,6 +325,7 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
     attribution_window_days: campaign.attribution_window_days,
     holding_days: campaign.holding_days,
     renewal_months: campaign.renewal_months,
+    returning_customer_months: campaign.returning_customer_months,
     starts_at: campaign.starts_at,
     ends_at: campaign.ends_at,
     campaign_status: campaign.status,
@@ -477,6 +482,7 @@ const BRIEF_COLUMNS: [keyof CampaignInput, string][] = [
   ['attributionWindowDays', 'attribution_window_days'],
   ['holdingDays', 'holding_days'],
   ['renewalMonths', 'renewal_months'],
+  ['returningCustomerMonths', 'returning_customer_months'],
   ['status', 'status'],
   ['positioningAnchor', 'positioning_anchor'],
   ['baselineCostMinor', 'baseline_cost_minor'],
@@ -521,8 +527,13 @@ function dueOfDay(day: string, timezone: string, current: number | null, now: nu
 campaignRoutes.post('/campaigns/:id', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const form = await readForm(c);
-  // A form drawn before the renewals field existed keeps the campaign's setting rather than clearing it.
-  const values = { ...formValues(form), slug: campaign.slug, renewalMonths: form.get('renewalMonths') || String(campaign.renewal_months) };
+  // A form drawn before the renewals (or returning-customer) field existed keeps the campaign's setting rather than clearing it.
+  const values = {
+    ...formValues(form),
+    slug: campaign.slug,
+    renewalMonths: form.get('renewalMonths') || String(campaign.renewal_months),
+    returningCustomerMonths: form.get('returningCustomerMonths') || String(campaign.returning_customer_months),
+  };
   // What the form was first drawn with, carried through every re-render: drawn afresh from the campaign, fields
   // the brand left alone would read as changes on the next save and write what was first drawn over a change made
   // meanwhile (through the API or another tab).

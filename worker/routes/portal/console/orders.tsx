@@ -18,7 +18,7 @@ import { awaitingReview, campaignOptions } from './queries';
 export const orderRoutes = new Hono<ConsoleEnv>();
 
 const ORDERS_PER_PAGE = 50;
-const ATTRIBUTIONS = ['code', 'click', 'none', 'renewal'] as const;
+const ATTRIBUTIONS = ['code', 'click', 'none', 'renewal', 'returning'] as const;
 
 // A filter the page did not offer (an edited URL) is dropped rather than refused, as the review queue does.
 const queryOf = (c: ConsoleContext, name: string) => (c.req.query(name) ?? '').trim();
@@ -43,7 +43,7 @@ function dayRange(from: string, to: string): Pick<OrderFilters, 'from' | 'to'> {
 // Days are the brand's: from the start of `from` to the end of `to`, in its timezone.
 const asFilter = (f: OrderFilters, timeZone: string) => ({
   campaignId: f.campaignId ?? undefined,
-  ...(f.attribution === 'renewal' ? { renewals: 'only' as const } : { attribution: f.attribution ?? undefined }),
+  ...(f.attribution === 'renewal' ? { renewals: 'only' as const } : f.attribution === 'returning' ? { returningCustomers: 'only' as const } : { attribution: f.attribution ?? undefined }),
   orderId: f.orderId ?? undefined,
   enrollmentId: f.enrollmentId ?? undefined,
   from: f.from ? dayStart(f.from, zoneOrUtc(timeZone)) : undefined,

@@ -80,6 +80,7 @@ export type CampaignRecord = {
   commission_plan_id: string | null;
   holding_days: number;
   renewal_months: number;
+  returning_customer_months: number;
   starts_at: number | null;
   ends_at: number | null;
   status: 'draft' | 'active' | 'ended';

@@ -1,0 +1,2 @@
+ALTER TABLE `campaigns` ADD `returning_customer_months` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+CREATE INDEX `conversions_brand_customer` ON `conversions` (`brand_id`,`customer_ref`,`occurred_at`) WHERE trim(customer_ref) <> '';
