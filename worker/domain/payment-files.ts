@@ -1,12 +1,14 @@
 // Payment files finance uploads to pay a closed month in one go: a SEPA credit transfer (ISO 20022
-// pain.001.001.03) for bank transfers, PayPal's Payouts file and Wise's batch "send by email" file. Pure: which
+// pain.001.001.03) for bank transfers, a NACHA (ACH) file for US bank accounts, PayPal's Payouts file and Wise's
+// batch "send by email" file. Pure: which
 // payout goes in which file (or why none), and the files' bytes. Amounts are integer minor units throughout.
 import { csvLine, csvNumber, csvText, looksLikeFormula } from '../lib/csv';
+import { US_BANK_ACCOUNT, type UsBankAccount } from './aba';
 import { sepaReachOf } from './iban';
 import { localDateTimeOf } from './periods';
 import { formatAmount, minorUnitsOf } from './store-payloads';
 
-export const PAYMENT_FORMATS = ['sepa', 'paypal', 'wise'] as const;
+export const PAYMENT_FORMATS = ['sepa', 'ach', 'paypal', 'wise'] as const;
 export type PaymentFormat = (typeof PAYMENT_FORMATS)[number];
 export const isPaymentFormat = (raw: string): raw is PaymentFormat => (PAYMENT_FORMATS as readonly string[]).includes(raw);
 
@@ -22,7 +24,8 @@ export const paypalWritesFraction = (currency: string) => !PAYPAL_WHOLE_UNITS.ha
 const lostToWholeUnits = (minor: number, currency: string) => PAYPAL_WHOLE_UNITS.has(currency) && minor % 10 ** minorUnitsOf(currency) !== 0;
 
 // The most rows each service takes in one upload.
-export const FORMAT_MAX_ROWS: Record<PaymentFormat, number> = { sepa: 10_000, paypal: 5_000, wise: 1_000 };
+// NACHA sets no limit (its trace numbers run to 9,999,999): 10,000 is what banks' own portals commonly take in one file.
+export const FORMAT_MAX_ROWS: Record<PaymentFormat, number> = { sepa: 10_000, ach: 10_000, paypal: 5_000, wise: 1_000 };
 
 // ---------- SEPA text ----------
 
@@ -83,6 +86,8 @@ export type PayoutForFile = {
   holder: string | null;
   /** The legal name of the creator's readable tax details, the holder's stand-in for details saved without one. */
   legalName: string | null;
+  /** A US bank account's routing number, account number and type (payoutMethod us_bank_account). */
+  usAccount: UsBankAccount | null;
   currency: string;
   netMinor: number;
 };
@@ -101,9 +106,11 @@ export type LeftOutReason =
   | 'failed_same_details'
   | 'other_currency'
   | 'account_unsafe'
-  | 'paypal_whole_units';
+  | 'paypal_whole_units'
+  | 'ach_unavailable'
+  | 'ach_amount_too_large';
 
-export type Placement = { file: PaymentFormat; creditorName: string | null } | { file: null; reason: LeftOutReason } | { file: null; reason: 'settled' };
+export type Placement = { file: PaymentFormat; creditorName: string | null; usAccount?: UsBankAccount } | { file: null; reason: LeftOutReason } | { file: null; reason: 'settled' };
 
 // A payout is still to pay while pending, or failed once the creator saved other details since (the payouts
 // export's detailsChangedSinceFailure); paid and given-up ones are settled.
@@ -113,8 +120,11 @@ export function stillToPay(p: Pick<PayoutForFile, 'status' | 'givenUp' | 'detail
   return true;
 }
 
-/** Which file pays the payout, or why none does. `sepaOffered`: the brand pays in EUR. */
-export function placePayout(p: PayoutForFile, brandCurrency: string, sepaOffered: boolean): Placement {
+/** Which files the brand's currency allows: SEPA's are in euros, ACH's in US dollars. */
+export type FilesOffered = { sepa: boolean; ach: boolean };
+
+/** Which file pays the payout, or why none does. */
+export function placePayout(p: PayoutForFile, brandCurrency: string, offered: FilesOffered): Placement {
   const due = stillToPay(p);
   if (due === false) return { file: null, reason: 'settled' };
   if (due === 'failed_same_details') return { file: null, reason: due };
@@ -124,7 +134,7 @@ export function placePayout(p: PayoutForFile, brandCurrency: string, sepaOffered
   if (method === '') return { file: null, reason: 'no_details' };
   if (method === 'not_shared' || method === 'erased' || method === 'unreadable') return { file: null, reason: method };
   if (method === 'bank_transfer') {
-    if (!sepaOffered) return { file: null, reason: 'sepa_unavailable' };
+    if (!offered.sepa) return { file: null, reason: 'sepa_unavailable' };
     const reach = sepaReachOf(p.payoutAccount);
     if (reach === 'none') return { file: null, reason: 'iban_not_sepa' };
     if (reach === 'outside_eea') return { file: null, reason: 'payer_address_needed' };
@@ -132,6 +142,14 @@ export function placePayout(p: PayoutForFile, brandCurrency: string, sepaOffered
     if (creditorName !== null) return { file: 'sepa', creditorName };
     // No holder, and a legal name in another script: the creator reads "add the holder", finance reads why.
     return { file: null, reason: p.holder === null && p.legalName !== null ? 'legal_name_not_latin' : 'holder_missing' };
+  }
+  if (method === US_BANK_ACCOUNT) {
+    if (!offered.ach) return { file: null, reason: 'ach_unavailable' };
+    if (p.usAccount === null) return { file: null, reason: 'no_details' };
+    if (p.netMinor > ACH_AMOUNT_MAX) return { file: null, reason: 'ach_amount_too_large' };
+    const creditorName = achName(p.holder ?? p.legalName ?? '');
+    if (creditorName === null) return { file: null, reason: p.holder === null && p.legalName !== null ? 'legal_name_not_latin' : 'holder_missing' };
+    return { file: 'ach', creditorName, usAccount: p.usAccount };
   }
   const file = method === 'paypal' ? 'paypal' : method === 'wise' ? 'wise' : null;
   if (file === null) return { file: null, reason: 'no_details' };
@@ -145,7 +163,7 @@ export function placePayout(p: PayoutForFile, brandCurrency: string, sepaOffered
 
 // ---------- The files ----------
 
-export type FileLine = { payoutId: string; amountMinor: number; account: string; name: string };
+export type FileLine = { payoutId: string; amountMinor: number; account: string; name: string; usAccount?: UsBankAccount };
 
 /** What every file says the payment is for, as the creator reads it on their statement. */
 export const paymentNote = (period: string, brandName: string) => `Chorus payout ${period} ${brandName}`;
@@ -252,4 +270,87 @@ export const WISE_HEADER = ['name', 'recipientEmail', 'paymentReference', 'recei
 export function wiseBatchCsv(lines: FileLine[], currency: string, reference: string): string {
   const rows = lines.map((l) => csvLine([csvText(l.name), csvText(l.account), csvText(reference.slice(0, 18)), csvText('PERSON'), csvText('target'), csvNumber(formatAmount(l.amountMinor, currency)), csvText(currency), csvText(currency)]));
   return csvLine(WISE_HEADER) + rows.join('');
+}
+
+// ---------- NACHA (ACH) ----------
+
+// An entry's amount field holds 10 digits of cents: $99,999,999.99 at most; a larger payout is paid by hand (wire).
+export const ACH_AMOUNT_MAX = 9_999_999_999;
+// The batch and file totals hold 12 digits of cents.
+export const ACH_TOTAL_MAX = 999_999_999_999;
+const NACHA_RECORD = 94;
+const NACHA_BLOCK = 10;
+/** The individual name field of an entry (PPD): 22 characters. */
+export const ACH_NAME_MAX = 22;
+// Records end CRLF: NACHA's own guidelines and banks' upload specifications ask for it, and the banks that take bare
+// LF take CRLF too.
+export const NACHA_EOL = '\r\n';
+
+/** A name as an ACH entry carries it: SEPA's transliteration (its set is within NACHA's), upper case, 22 characters. */
+export function achName(name: string): string | null {
+  const text = toSepaText(name);
+  return text === null ? null : text.toUpperCase().slice(0, ACH_NAME_MAX).trim();
+}
+
+// Text NACHA takes in its alphanumeric fields: printable ASCII. What a brand types for its company and bank is
+// checked against it (and its length) when saved; the file writes it in upper case, as banks print it.
+export const isNachaText = (text: string, max: number) => text.length >= 1 && text.length <= max && /^[\x20-\x7E]+$/.test(text) && text.trim() !== '';
+
+// The 15 characters of an entry's individual identification number: `PO` and the first 13 of the payout id's random
+// part, upper case (a bank statement and a return file show it so). Reconcile reads it back to the one payout of the
+// brand whose id starts so (payoutPrefixFromAch); 13 characters of a random id leave no two alike in a brand.
+export const achPayoutReference = (payoutId: string) => `PO${payoutId.slice(3, 16).toUpperCase()}`;
+export const payoutPrefixFromAch = (text: string): string | null => (/^PO[A-Z0-9]{13}$/i.test(text) ? `po_${text.slice(2).toLowerCase()}` : null);
+
+export type AchFile = {
+  createdAt: number;
+  /** The brand's timezone, which the file's creation date and time are written in. */
+  timeZone: string;
+  /** The day the bank should settle the credits (YYYY-MM-DD): the batch's effective entry date. */
+  executionDate: string;
+  /** The period paid (YYYY-MM), as the batch's descriptive date (OCT 26). */
+  period: string;
+  origin: { companyName: string; companyId: string; odfiRouting: string; odfiName: string };
+  lines: FileLine[];
+};
+
+const alpha = (text: string, width: number) => text.toUpperCase().slice(0, width).padEnd(width, ' ');
+const numeric = (value: number | string, width: number) => {
+  const digits = String(value);
+  if (!/^\d+$/.test(digits) || digits.length > width) throw new RangeError(`${digits} does not fit ${width} digits`);
+  return digits.padStart(width, '0');
+};
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const yymmdd = (day: string) => day.slice(2, 4) + day.slice(5, 7) + day.slice(8, 10);
+
+/** The entry hash: the RDFIs' 8-digit routing numbers summed, its last 10 digits. */
+export const achEntryHash = (routings: string[]) => routings.reduce((sum, r) => sum + Number(r.slice(0, 8)), 0) % 10_000_000_000;
+
+/** A NACHA file of one PPD batch of credits (service class 220): an entry per payout, blocked to 10 records of 94 characters. */
+export function nachaFile(f: AchFile): string {
+  const { companyName, companyId, odfiRouting, odfiName } = f.origin;
+  const odfi8 = odfiRouting.slice(0, 8);
+  const created = localDateTimeOf(f.createdAt, f.timeZone);
+  const total = f.lines.reduce((sum, l) => sum + l.amountMinor, 0);
+  if (total > ACH_TOTAL_MAX) throw new RangeError('ACH batch total exceeds 12 digits');
+  const month = Number(f.period.slice(5, 7));
+  const hash = achEntryHash(f.lines.map((l) => l.usAccount!.routing));
+  const records = [
+    // File header: priority 01, destination the ODFI (a space, then its routing number), origin the company id,
+    // created (YYMMDD HHMM, the brand's wall clock), file id modifier A, record size 094, blocking factor 10, format 1.
+    `101 ${odfiRouting}${alpha(companyId, 10)}${yymmdd(created)}${created.slice(11, 13)}${created.slice(14, 16)}A094101${alpha(odfiName, 23)}${alpha(companyName, 23)}${alpha('', 8)}`,
+    // Batch header: credits only (220), PPD, PAYOUT, the period as descriptive date, effective on the execution date;
+    // settlement date blank (the ACH operator fills it), originator status 1, batch 1.
+    `5220${alpha(companyName, 16)}${alpha('', 20)}${alpha(companyId, 10)}PPD${alpha('PAYOUT', 10)}${alpha(`${MONTHS[month - 1]} ${f.period.slice(2, 4)}`, 6)}${yymmdd(f.executionDate)}${alpha('', 3)}1${odfi8}${numeric(1, 7)}`,
+    ...f.lines.map((l, i) => {
+      const us = l.usAccount!;
+      return `6${us.type === 'savings' ? '32' : '22'}${us.routing}${alpha(us.accountNumber, 17)}${numeric(l.amountMinor, 10)}${alpha(achPayoutReference(l.payoutId), 15)}${alpha(l.name, 22)}${alpha('', 2)}0${odfi8}${numeric(i + 1, 7)}`;
+    }),
+    `8220${numeric(f.lines.length, 6)}${numeric(hash, 10)}${numeric(0, 12)}${numeric(total, 12)}${alpha(companyId, 10)}${alpha('', 19)}${alpha('', 6)}${odfi8}${numeric(1, 7)}`,
+  ];
+  const blocks = Math.ceil((records.length + 1) / NACHA_BLOCK);
+  records.push(`9${numeric(1, 6)}${numeric(blocks, 6)}${numeric(f.lines.length, 8)}${numeric(hash, 10)}${numeric(0, 12)}${numeric(total, 12)}${alpha('', 39)}`);
+  while (records.length % NACHA_BLOCK !== 0) records.push('9'.repeat(NACHA_RECORD));
+  for (const r of records) if (r.length !== NACHA_RECORD) throw new RangeError(`NACHA record of ${r.length} characters: ${r.slice(0, 1)}`);
+  return records.map((r) => r + NACHA_EOL).join('');
 }
