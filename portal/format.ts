@@ -137,7 +137,7 @@ export function hostsInWords(hosts: readonly string[]): string {
   return bases.map((b) => (hosts.includes(`*.${b}`) ? (hosts.includes(b) ? `${b} or one of its subdomains` : `a subdomain of ${b}`) : b)).join(', ');
 }
 
-export const PAYOUT_METHOD_LABELS: Record<string, string> = { paypal: 'PayPal', bank_transfer: 'Bank transfer (IBAN)', wise: 'Wise' };
+export const PAYOUT_METHOD_LABELS: Record<string, string> = { paypal: 'PayPal', bank_transfer: 'Bank transfer (IBAN)', us_bank_account: 'US bank account (ACH)', wise: 'Wise' };
 
 // Enough to recognise an account, not to use it: the first character and domain of an email, the last four
 // of an IBAN (nothing of one too short to hide anything).

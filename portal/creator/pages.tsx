@@ -9,6 +9,7 @@ import type { CreatorThreadRow } from '../../worker/db/message-threads';
 import type { Owed } from '../../worker/db/creator-erasure';
 import type { SavedPayoutDetails } from '../../worker/db/sealed-details';
 import { SEPA_NAME_MAX, sepaName } from '../../worker/domain/payment-files';
+import { US_ACCOUNT_TYPES } from '../../worker/domain/aba';
 import { EXPORTS_PER_HOUR } from '../../worker/db/creator-export';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
@@ -1382,13 +1383,16 @@ export type PayoutDetails = SavedPayoutDetails | 'unreadable' | null;
 // After a refused save the form shows what was typed (`entered`), not the details on file: a creator who
 // pressed Save again would otherwise store the old account believing the new one was kept.
 /** Payout details as typed into the form, shown back after a refused save. */
-export type EnteredPayoutDetails = { method: string; account: string; holder: string };
+export type EnteredPayoutDetails = { method: string; account: string; holder: string; routing?: string; accountType?: string };
 
 // `namedByLegalName`: their tax details hold a legal name a bank file can write, which it pays under while no holder is given.
-const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDetails; errors?: string[]; namedByLegalName: boolean }> = ({ details, entered, errors, namedByLegalName }) => {
+// `errorField`: the field a refused save was refused for, marked invalid (the account, when none is named).
+const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDetails; errors?: string[]; errorField?: string; namedByLegalName: boolean }> = ({ details, entered, errors, errorField, namedByLegalName }) => {
   const known = details === 'unreadable' ? null : details;
   const shown = entered ?? known;
-  const invalid = errors && errors.length > 0 ? 'true' : undefined;
+  const refused = errors && errors.length > 0;
+  const invalidAt = (field: string) => (refused && (errorField ?? 'account') === field ? 'true' : undefined);
+  const invalid = invalidAt('account');
   // Bank details saved before the holder's name was asked: a SEPA payment file pays them under the legal name of the
   // tax details if they have one it can write, and not at all otherwise.
   const lacksHolder = known?.method === 'bank_transfer' && !known.holder && !entered;
@@ -1427,14 +1431,31 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDet
         <label for="account">Account</label>
         <input id="account" name="account" type="text" required maxlength={120} value={shown?.account ?? ''} autocomplete="off" aria-describedby="account-hint" aria-invalid={invalid} />
         <p id="account-hint" class="hint">
-          Your PayPal or Wise email, or your IBAN.
+          Your PayPal or Wise email, your IBAN, or your US account number.
         </p>
       </div>
       <div class="field">
+        <label for="routing">Routing number (US bank account)</label>
+        <input id="routing" name="routing" type="text" inputmode="numeric" maxlength={20} value={shown?.routing ?? ''} autocomplete="off" aria-describedby="routing-hint" aria-invalid={invalidAt('routing')} />
+        <p id="routing-hint" class="hint">
+          For a US bank account: the 9-digit ABA routing number (bottom left of a check, or in your bank app).
+        </p>
+      </div>
+      <fieldset class="field" aria-invalid={invalidAt('accountType')}>
+        <legend>Account type (US bank account)</legend>
+        <div class="radios">
+          {US_ACCOUNT_TYPES.map((type) => (
+            <label class="radio">
+              <input type="radio" name="accountType" value={type} checked={shown?.accountType === type} /> {type === 'checking' ? 'Checking' : 'Savings'}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <div class="field">
         <label for="holder">Account holder (bank transfer)</label>
-        <input id="holder" name="holder" type="text" maxlength={SEPA_NAME_MAX} value={shown && 'holder' in shown ? (shown.holder ?? '') : ''} autocomplete="name" aria-describedby="holder-hint" aria-invalid={holderNeeded ? 'true' : invalid} />
+        <input id="holder" name="holder" type="text" maxlength={SEPA_NAME_MAX} value={shown && 'holder' in shown ? (shown.holder ?? '') : ''} autocomplete="name" aria-describedby="holder-hint" aria-invalid={holderNeeded ? 'true' : invalidAt('holder')} />
         <p id="holder-hint" class="hint">
-          For a bank transfer: the name your account is held under, as on your bank statement (yours, or your business's). Not needed for PayPal or Wise.
+          For a bank account (IBAN or US): the name your account is held under, as on your bank statement (yours, or your business's). Not needed for PayPal or Wise.
         </p>
       </div>
       <button type="submit" class="button button-primary">
@@ -1566,7 +1587,7 @@ function earningsStatus(r: EarningsRow): string {
   return parts.map((p) => `${formatMoney(p.amount, r.currency)} ${p.label}`).join(' · ');
 }
 
-export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; belowMinimum: BelowMinimum[]; details: PayoutDetails; tax: TaxDetailsState; entered?: EnteredPayoutDetails; notice?: string; errors?: string[] }> = ({
+export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; belowMinimum: BelowMinimum[]; details: PayoutDetails; tax: TaxDetailsState; entered?: EnteredPayoutDetails; errorField?: string; notice?: string; errors?: string[] }> = ({
   who,
   ledger,
   payouts,
@@ -1574,6 +1595,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
   details,
   tax,
   entered,
+  errorField,
   notice,
   errors,
 }) => {
@@ -1694,7 +1716,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
           </div>
         )}
       </section>
-      <PayoutDetailsForm details={details} entered={entered} errors={errors} namedByLegalName={!!tax.saved && tax.saved !== 'unreadable' && sepaName(tax.saved.legalName) !== null} />
+      <PayoutDetailsForm details={details} entered={entered} errors={errors} errorField={errorField} namedByLegalName={!!tax.saved && tax.saved !== 'unreadable' && sepaName(tax.saved.legalName) !== null} />
       <TaxDetailsForm state={tax} />
     </Page>
   );

@@ -8,6 +8,7 @@ import { consoleBrand } from './console-fixtures';
 import worker from '../../worker/index';
 import { releaseClaims } from '../../worker/db/webhooks';
 import { GIFT_ADDRESS_SQL } from '../../worker/jobs/gift-addresses';
+import { ACH_REFERENCE_SQL } from '../../worker/routes/admin/payouts';
 import { encodeCursor } from '../../worker/lib/cursor';
 import { brandThreads, UNREAD_THREADS_SQL } from '../../worker/db/message-threads';
 import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
@@ -171,6 +172,12 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     // Entries are read in index order; only those sharing one moment are sorted by id, as the LIMIT stops early.
     expect(statement.plan).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
     await expectNarrow(async () => (await get('/earnings/statement.csv', m.cookie)).text(), []);
+  });
+
+  it("Reconcile finds an ACH reference's payout by a range of the payout ids, not by walking the brand's payouts", async () => {
+    const [p] = await plansOf([{ sql: ACH_REFERENCE_SQL, args: ['brd_x', 'po_0123456789abc', 'po_0123456789abc{'], bound: true }]);
+    expect(p!.plan, p!.text).toMatch(/SEARCH payouts USING INDEX sqlite_autoindex_payouts_1 \(id>\? AND id<\?\)/);
+    await expectNarrowPlans([p!], []);
   });
 
   it('a refund finds its reversal by the refund, and a creator their payouts by the creator', async () => {

@@ -43,6 +43,10 @@ export const Brand = z
     payerName: example(z.string(), 'Fernway Botanicals GmbH').nullable().meta({ description: "The name your bank holds the account you pay creators from under: the debtor of your SEPA payment files. In Latin letters, accents allowed, as typed: the file writes it in SEPA's character set (accents dropped, & as +), at most 70 characters so written." }),
     payerIban: example(z.string(), 'DE89370400440532013000').nullable().meta({ description: 'The IBAN your SEPA payment files pay from, compacted (no spaces, upper case). Null until you add it; SEPA files need it.' }),
     payerBic: example(z.string(), 'COBADEFFXXX').nullable().meta({ description: "Your bank's BIC (8 or 11 characters), if it asks for one; files without it say NOTPROVIDED." }),
+    achCompanyName: example(z.string(), 'FERNWAY').nullable().meta({ description: 'Your company name for ACH origination (at most 16 characters, printable ASCII): the originator your NACHA payment files name, written upper case. Null until you add it; ACH files need it.' }),
+    achCompanyId: example(z.string(), '1123456789').nullable().meta({ description: 'Your ACH company identification as your bank gave it: 10 letters and digits, usually 1 followed by your EIN. ACH files need it.' }),
+    achOdfiRouting: example(z.string(), '011000015').nullable().meta({ description: "The ABA routing number (9 digits, check digit verified) of the bank that originates your ACH files: the file's immediate destination. ACH files need it." }),
+    achOdfiName: example(z.string(), 'FIRST BANK').nullable().meta({ description: 'The name of that bank, at most 23 characters (printable ASCII). ACH files need it.' }),
     createdAt: time,
   })
   .meta({ id: 'Brand' });
