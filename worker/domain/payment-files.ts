@@ -1,11 +1,11 @@
-// Payment files finance uploads to pay a closed month in one go: a SEPA credit transfer (ISO 20022
-// pain.001.001.03) for bank transfers, a NACHA (ACH) file for US bank accounts, PayPal's Payouts file and Wise's
-// batch "send by email" file. Pure: which
-// payout goes in which file (or why none), and the files' bytes. Amounts are integer minor units throughout.
+// Payment files finance uploads to pay a closed month in one go: a SEPA credit transfer (ISO 20022 pain.001.001.03)
+// for bank transfers, a NACHA (ACH) file for US bank accounts, PayPal's Payouts file and Wise's batch "send by email"
+// file. Pure: which payout goes in which file (or why none), and the files' bytes. Amounts are integer minor units.
 import { csvLine, csvNumber, csvText, looksLikeFormula } from '../lib/csv';
-import { US_BANK_ACCOUNT, type UsBankAccount } from './aba';
+import { sipHash128Hex, sipKey } from '../lib/siphash';
+import { isAbaRouting, isUsAccountNumber, US_BANK_ACCOUNT, type UsBankAccount } from './aba';
 import { sepaReachOf } from './iban';
-import { localDateTimeOf } from './periods';
+import { addDays, localDateTimeOf } from './periods';
 import { formatAmount, minorUnitsOf } from './store-payloads';
 
 export const PAYMENT_FORMATS = ['sepa', 'ach', 'paypal', 'wise'] as const;
@@ -23,8 +23,8 @@ const PAYPAL_WHOLE_UNITS = new Set(['HUF', 'JPY', 'TWD']);
 export const paypalWritesFraction = (currency: string) => !PAYPAL_WHOLE_UNITS.has(currency) && minorUnitsOf(currency) > 0;
 const lostToWholeUnits = (minor: number, currency: string) => PAYPAL_WHOLE_UNITS.has(currency) && minor % 10 ** minorUnitsOf(currency) !== 0;
 
-// The most rows each service takes in one upload.
-// NACHA sets no limit (its trace numbers run to 9,999,999): 10,000 is what banks' own portals commonly take in one file.
+// The most rows each service takes in one upload. ACH's 10,000 is Chorus's own cap, not NACHA's (which sets none):
+// it keeps a file within what banks' upload portals commonly take, and leaves the trace sequence room (nachaFile).
 export const FORMAT_MAX_ROWS: Record<PaymentFormat, number> = { sepa: 10_000, ach: 10_000, paypal: 5_000, wise: 1_000 };
 
 // ---------- SEPA text ----------
@@ -46,11 +46,12 @@ const SPELLED: Record<string, string> = {
 // way). A letter with no Latin form (Cyrillic, CJK) is refused instead: dropping it would name someone else.
 // Punctuation outside the set becomes a space. `strict` false drops such letters too (free text, not names).
 // NFKD, not NFD: compatibility forms (ﬁ, fullwidth Ａ, ²) become the plain letters and digits they stand for.
-export function toSepaText(text: string, strict = true): string | null {
+// `allowed`: the file's own set (ACH's keeps the ampersand SEPA spells '+').
+export function toSepaText(text: string, strict = true, allowed = SEPA_CHAR): string | null {
   let out = '';
   for (const ch of text.normalize('NFKD')) {
     if (/\p{M}/u.test(ch)) continue;
-    if (SEPA_CHAR.test(ch)) out += ch;
+    if (allowed.test(ch)) out += ch;
     else if (SPELLED[ch] !== undefined) out += SPELLED[ch];
     else if (strict && /[\p{L}\p{N}]/u.test(ch)) return null;
     else out += ' ';
@@ -59,11 +60,14 @@ export function toSepaText(text: string, strict = true): string | null {
   return spaced === '' ? null : spaced;
 }
 
-/** A name as a SEPA file carries it (at most 70 characters), or null when it cannot be written in the set. */
-export function sepaName(name: string): string | null {
-  const text = toSepaText(name);
-  return text === null ? null : text.slice(0, SEPA_NAME_MAX).trim();
+/** A name transliterated into a file's character set and cut to its field, or null when it cannot be written in it. */
+function fileName(name: string, allowed: RegExp, max: number): string | null {
+  const text = toSepaText(name, true, allowed);
+  return text === null ? null : text.slice(0, max).trim();
 }
+
+/** A name as a SEPA file carries it (at most 70 characters), or null when it cannot be written in the set. */
+export const sepaName = (name: string): string | null => fileName(name, SEPA_CHAR, SEPA_NAME_MAX);
 
 // A name someone types for a SEPA file (an account holder, the brand's payer) is refused rather than cut when its
 // transliteration runs past 70 (ß is ss, ﬁ is fi): the bank would check a name that is not the one given.
@@ -123,6 +127,14 @@ export function stillToPay(p: Pick<PayoutForFile, 'status' | 'givenUp' | 'detail
 /** Which files the brand's currency allows: SEPA's are in euros, ACH's in US dollars. */
 export type FilesOffered = { sepa: boolean; ach: boolean };
 
+// A bank file names the account holder the creator gave, else the legal name of their tax details. No holder, and a
+// legal name in another script: the creator reads "add the holder", finance reads why.
+function creditorOf(p: PayoutForFile, writtenAs: (name: string) => string | null): { name: string } | { reason: LeftOutReason } {
+  const name = writtenAs(p.holder ?? p.legalName ?? '');
+  if (name !== null) return { name };
+  return { reason: p.holder === null && p.legalName !== null ? 'legal_name_not_latin' : 'holder_missing' };
+}
+
 /** Which file pays the payout, or why none does. */
 export function placePayout(p: PayoutForFile, brandCurrency: string, offered: FilesOffered): Placement {
   const due = stillToPay(p);
@@ -138,18 +150,15 @@ export function placePayout(p: PayoutForFile, brandCurrency: string, offered: Fi
     const reach = sepaReachOf(p.payoutAccount);
     if (reach === 'none') return { file: null, reason: 'iban_not_sepa' };
     if (reach === 'outside_eea') return { file: null, reason: 'payer_address_needed' };
-    const creditorName = sepaName(p.holder ?? p.legalName ?? '');
-    if (creditorName !== null) return { file: 'sepa', creditorName };
-    // No holder, and a legal name in another script: the creator reads "add the holder", finance reads why.
-    return { file: null, reason: p.holder === null && p.legalName !== null ? 'legal_name_not_latin' : 'holder_missing' };
+    const creditor = creditorOf(p, sepaName);
+    return 'reason' in creditor ? { file: null, reason: creditor.reason } : { file: 'sepa', creditorName: creditor.name };
   }
   if (method === US_BANK_ACCOUNT) {
     if (!offered.ach) return { file: null, reason: 'ach_unavailable' };
     if (p.usAccount === null) return { file: null, reason: 'no_details' };
     if (p.netMinor > ACH_AMOUNT_MAX) return { file: null, reason: 'ach_amount_too_large' };
-    const creditorName = achName(p.holder ?? p.legalName ?? '');
-    if (creditorName === null) return { file: null, reason: p.holder === null && p.legalName !== null ? 'legal_name_not_latin' : 'holder_missing' };
-    return { file: 'ach', creditorName, usAccount: p.usAccount };
+    const creditor = creditorOf(p, achName);
+    return 'reason' in creditor ? { file: null, reason: creditor.reason } : { file: 'ach', creditorName: creditor.name, usAccount: p.usAccount };
   }
   const file = method === 'paypal' ? 'paypal' : method === 'wise' ? 'wise' : null;
   if (file === null) return { file: null, reason: 'no_details' };
@@ -282,19 +291,18 @@ const NACHA_RECORD = 94;
 const NACHA_BLOCK = 10;
 /** The individual name field of an entry (PPD): 22 characters. */
 export const ACH_NAME_MAX = 22;
-// Records end CRLF: NACHA's own guidelines and banks' upload specifications ask for it, and the banks that take bare
-// LF take CRLF too.
+// Records end CRLF: most banks' upload specifications accept or expect it.
 export const NACHA_EOL = '\r\n';
 
-/** A name as an ACH entry carries it: SEPA's transliteration (its set is within NACHA's), upper case, 22 characters. */
-export function achName(name: string): string | null {
-  const text = toSepaText(name);
-  return text === null ? null : text.toUpperCase().slice(0, ACH_NAME_MAX).trim();
-}
+// SEPA's set and the ampersand (NACHA takes any printable ASCII; banks print names with few more).
+const ACH_CHAR = /^[A-Za-z0-9/\-?:().,'+& ]$/;
+
+/** A name as an ACH entry carries it: transliterated as for SEPA, upper case, 22 characters. */
+export const achName = (name: string): string | null => fileName(name, ACH_CHAR, ACH_NAME_MAX)?.toUpperCase() ?? null;
 
 // Text NACHA takes in its alphanumeric fields: printable ASCII. What a brand types for its company and bank is
-// checked against it (and its length) when saved; the file writes it in upper case, as banks print it.
-export const isNachaText = (text: string, max: number) => text.length >= 1 && text.length <= max && /^[\x20-\x7E]+$/.test(text) && text.trim() !== '';
+// checked against it when saved (trimmed, its length by the schema); the file writes it in upper case, as banks print it.
+export const isNachaText = (text: string) => /^[\x20-\x7E]+$/.test(text);
 
 // The 15 characters of an entry's individual identification number: `PO` and the first 13 of the payout id's random
 // part, upper case (a bank statement and a return file show it so). Reconcile reads it back to the one payout of the
@@ -314,7 +322,28 @@ export type AchFile = {
   lines: FileLine[];
 };
 
+// The effective entry date: a weekday (the ACH operators settle none at weekends) up to 30 days ahead, as banks take
+// them; bank holidays the bank itself moves to the next business day.
+export const ACH_DAYS_AHEAD = 30;
+export const isWeekend = (day: string) => [0, 6].includes(new Date(`${day}T00:00:00Z`).getUTCDay());
+export function nextBusinessDay(day: string): string {
+  let next = addDays(day, 1);
+  while (isWeekend(next)) next = addDays(next, 1);
+  return next;
+}
+/** The day a file pays on when none is asked: SEPA's banks execute today, ACH credits settle the next business day. */
+export const defaultExecutionDate = (format: PaymentFormat, today: string) => (format === 'ach' ? nextBusinessDay(today) : today);
+
 const alpha = (text: string, width: number) => text.toUpperCase().slice(0, width).padEnd(width, ' ');
+// Account and routing numbers are written whole or not at all: a cut one would pay someone else's account.
+const accountField = (account: string) => {
+  if (!isUsAccountNumber(account)) throw new RangeError(`not a US account number of at most 17 digits: ${account.length} characters`);
+  return account.padEnd(17, ' ');
+};
+const routingField = (routing: string) => {
+  if (!isAbaRouting(routing)) throw new RangeError('not a 9-digit ABA routing number');
+  return routing;
+};
 const numeric = (value: number | string, width: number) => {
   const digits = String(value);
   if (!/^\d+$/.test(digits) || digits.length > width) throw new RangeError(`${digits} does not fit ${width} digits`);
@@ -326,25 +355,41 @@ const yymmdd = (day: string) => day.slice(2, 4) + day.slice(5, 7) + day.slice(8,
 /** The entry hash: the RDFIs' 8-digit routing numbers summed, its last 10 digits. */
 export const achEntryHash = (routings: string[]) => routings.reduce((sum, r) => sum + Number(r.slice(0, 8)), 0) % 10_000_000_000;
 
+// Not a secret: the hash only spreads one file's contents over the modifier and trace seed.
+const FILE_SPREAD_KEY = sipKey(new Uint8Array(16));
+const MODIFIERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+// Room for the entries under the trace seed: the 7-digit sequence is the seed's 2 digits and 5 of entry number.
+const TRACE_ENTRIES = 100_000;
+
+/**
+ * The file id modifier and the first trace number's seed of a file paying these payouts for this period: the same file
+ * downloaded again is the same (its bank refuses it as a duplicate), another file of the same day another (which its
+ * bank would otherwise refuse as one, and its returns would not tell apart).
+ */
+export function achFileIdentity(period: string, payoutIds: string[]): { modifier: string; traceSeed: number } {
+  const hex = sipHash128Hex(FILE_SPREAD_KEY, period, payoutIds.join(','));
+  return { modifier: MODIFIERS[parseInt(hex.slice(0, 8), 16) % MODIFIERS.length]!, traceSeed: parseInt(hex.slice(8, 16), 16) % 100 };
+}
+
 /** A NACHA file of one PPD batch of credits (service class 220): an entry per payout, blocked to 10 records of 94 characters. */
 export function nachaFile(f: AchFile): string {
-  const { companyName, companyId, odfiRouting, odfiName } = f.origin;
+  const { companyName, companyId, odfiName } = f.origin;
+  const odfiRouting = routingField(f.origin.odfiRouting);
   const odfi8 = odfiRouting.slice(0, 8);
   const created = localDateTimeOf(f.createdAt, f.timeZone);
   const total = f.lines.reduce((sum, l) => sum + l.amountMinor, 0);
   if (total > ACH_TOTAL_MAX) throw new RangeError('ACH batch total exceeds 12 digits');
+  if (f.lines.length >= TRACE_ENTRIES) throw new RangeError(`an ACH file of at most ${TRACE_ENTRIES - 1} entries`);
   const month = Number(f.period.slice(5, 7));
   const hash = achEntryHash(f.lines.map((l) => l.usAccount!.routing));
+  const { modifier, traceSeed } = achFileIdentity(f.period, f.lines.map((l) => l.payoutId));
+  // The settlement date (batch header, after the effective date) is left blank: the ACH operator fills it.
   const records = [
-    // File header: priority 01, destination the ODFI (a space, then its routing number), origin the company id,
-    // created (YYMMDD HHMM, the brand's wall clock), file id modifier A, record size 094, blocking factor 10, format 1.
-    `101 ${odfiRouting}${alpha(companyId, 10)}${yymmdd(created)}${created.slice(11, 13)}${created.slice(14, 16)}A094101${alpha(odfiName, 23)}${alpha(companyName, 23)}${alpha('', 8)}`,
-    // Batch header: credits only (220), PPD, PAYOUT, the period as descriptive date, effective on the execution date;
-    // settlement date blank (the ACH operator fills it), originator status 1, batch 1.
+    `101 ${odfiRouting}${alpha(companyId, 10)}${yymmdd(created)}${created.slice(11, 13)}${created.slice(14, 16)}${modifier}094101${alpha(odfiName, 23)}${alpha(companyName, 23)}${alpha('', 8)}`,
     `5220${alpha(companyName, 16)}${alpha('', 20)}${alpha(companyId, 10)}PPD${alpha('PAYOUT', 10)}${alpha(`${MONTHS[month - 1]} ${f.period.slice(2, 4)}`, 6)}${yymmdd(f.executionDate)}${alpha('', 3)}1${odfi8}${numeric(1, 7)}`,
     ...f.lines.map((l, i) => {
       const us = l.usAccount!;
-      return `6${us.type === 'savings' ? '32' : '22'}${us.routing}${alpha(us.accountNumber, 17)}${numeric(l.amountMinor, 10)}${alpha(achPayoutReference(l.payoutId), 15)}${alpha(l.name, 22)}${alpha('', 2)}0${odfi8}${numeric(i + 1, 7)}`;
+      return `6${us.type === 'savings' ? '32' : '22'}${routingField(us.routing)}${accountField(us.accountNumber)}${numeric(l.amountMinor, 10)}${alpha(achPayoutReference(l.payoutId), 15)}${alpha(l.name, 22)}${alpha('', 2)}0${odfi8}${numeric(traceSeed * TRACE_ENTRIES + i + 1, 7)}`;
     }),
     `8220${numeric(f.lines.length, 6)}${numeric(hash, 10)}${numeric(0, 12)}${numeric(total, 12)}${alpha(companyId, 10)}${alpha('', 19)}${alpha('', 6)}${odfi8}${numeric(1, 7)}`,
   ];

@@ -2,7 +2,7 @@
 // names as an entry carries them, and the transaction code of a checking or savings account.
 import { describe, expect, it } from 'vitest';
 import { compactDigits, isAbaRouting, isUsAccountNumber } from '../../../worker/domain/aba';
-import { ACH_NAME_MAX, achEntryHash, achName, achPayoutReference, nachaFile, payoutPrefixFromAch, type FileLine } from '../../../worker/domain/payment-files';
+import { ACH_NAME_MAX, achEntryHash, achFileIdentity, achName, achPayoutReference, defaultExecutionDate, isWeekend, nachaFile, nextBusinessDay, payoutPrefixFromAch, type FileLine } from '../../../worker/domain/payment-files';
 
 describe('ABA routing numbers', () => {
   it.each(['011000015', '021000021', '121000358', '026009593', '322271627', '999999992'])('%s checks out', (routing) => {
@@ -53,7 +53,8 @@ describe('the NACHA file', () => {
   it("heads the file with the ODFI, the company id and the brand's wall clock, and batches PPD credits effective on the execution date", () => {
     const [header, batch] = recordsOf(file([line(1, '021000021', 'checking', 100)]));
     // 14:05 UTC on 3 Nov 2026 is 09:05 in New York (EST).
-    expect(header).toBe(`101 0110000151123456789261103` + `0905A094101${'FIRST BANK'.padEnd(23)}${'FERNWAY'.padEnd(23)}${' '.repeat(8)}`);
+    const { modifier } = achFileIdentity('2026-10', [line(1, '021000021', 'checking', 100).payoutId]);
+    expect(header).toBe(`101 0110000151123456789261103` + `0905${modifier}094101${'FIRST BANK'.padEnd(23)}${'FERNWAY'.padEnd(23)}${' '.repeat(8)}`);
     expect(batch!.slice(0, 4)).toBe('5220');
     expect(batch!.slice(4, 20)).toBe('FERNWAY'.padEnd(16));
     expect(batch!.slice(40, 50)).toBe('1123456789');
@@ -67,11 +68,13 @@ describe('the NACHA file', () => {
   });
 
   it('credits checking with 22 and savings with 32, and sums the batch and file', () => {
-    const records = recordsOf(file([line(1, '021000021', 'checking', 5), line(2, '121000358', 'savings', 123_456_789), line(3, '322271627', 'checking', 1230)]));
+    const lines = [line(1, '021000021', 'checking', 5), line(2, '121000358', 'savings', 123_456_789), line(3, '322271627', 'checking', 1230)];
+    const records = recordsOf(file(lines));
     const entries = records.filter((r) => r.startsWith('6'));
     expect(entries.map((e) => e.slice(1, 3))).toEqual(['22', '32', '22']);
     expect(entries.map((e) => e.slice(29, 39))).toEqual(['0000000005', '0123456789', '0000001230']);
-    expect(entries.map((e) => e.slice(79, 94))).toEqual(['011000010000001', '011000010000002', '011000010000003']);
+    const seed = String(achFileIdentity('2026-10', lines.map((l) => l.payoutId)).traceSeed).padStart(2, '0');
+    expect(entries.map((e) => e.slice(79, 94))).toEqual([`01100001${seed}00001`, `01100001${seed}00002`, `01100001${seed}00003`]);
     const batchControl = records.find((r) => r.startsWith('8'))!;
     const hash = String(2100002 + 12100035 + 32227162).padStart(10, '0');
     expect(batchControl.slice(4, 10)).toBe('000003');
@@ -94,7 +97,7 @@ describe('the NACHA file', () => {
   });
 
   it('writes names in NACHA letters, upper case, 22 characters', () => {
-    expect(achName('Zoë O’Brien & Søn')).toBe("ZOE O'BRIEN + SON");
+    expect(achName('Zoë O’Brien & Søn')).toBe("ZOE O'BRIEN & SON");
     expect(achName('Maximilian Alexander Featherstonehaugh')).toHaveLength(ACH_NAME_MAX);
     expect(achName('Иван')).toBeNull();
     const [entry] = recordsOf(file([line(1, '021000021', 'checking', 1, achName('Łukasz Straße')!)])).filter((r) => r.startsWith('6'));
@@ -107,5 +110,46 @@ describe('the NACHA file', () => {
     expect(payoutPrefixFromAch('PO0123456789ABC')).toBe('po_0123456789abc');
     expect(payoutPrefixFromAch('po0123456789abc')).toBe('po_0123456789abc');
     for (const bad of ['PO0123456789AB', 'PO0123456789ABCD', 'XX0123456789ABC', 'PO01234-6789ABC']) expect(payoutPrefixFromAch(bad)).toBeNull();
+  });
+
+  it('gives each file its own file id modifier and trace numbers, and the same file the same ones', () => {
+    const ids = (from: number, count: number) => Array.from({ length: count }, (_, i) => line(from + i, '021000021', 'checking', 100).payoutId);
+    expect(achFileIdentity('2026-10', ids(1, 3))).toEqual(achFileIdentity('2026-10', ids(1, 3)));
+    const identities = Array.from({ length: 40 }, (_, k) => achFileIdentity('2026-10', ids(k * 3, 3)));
+    for (const { modifier, traceSeed } of identities) {
+      expect(modifier).toMatch(/^[A-Z0-9]$/);
+      expect(traceSeed).toBeGreaterThanOrEqual(0);
+      expect(traceSeed).toBeLessThan(100);
+    }
+    // Forty files land on more than a few modifiers and seeds, and another period is another file.
+    expect(new Set(identities.map((i) => i.modifier)).size).toBeGreaterThan(10);
+    expect(new Set(identities.map((i) => i.traceSeed)).size).toBeGreaterThan(10);
+    expect(achFileIdentity('2026-11', ids(1, 3))).not.toEqual(achFileIdentity('2026-10', ids(1, 3)));
+    const one = file([line(1, '021000021', 'checking', 100)]);
+    expect(file([line(1, '021000021', 'checking', 100)])).toBe(one);
+  });
+
+  it('refuses an account or routing number it would have to cut, rather than pay another account', () => {
+    const withAccount = (accountNumber: string, routing = '021000021'): FileLine => ({ ...line(1, routing, 'checking', 100), usAccount: { routing, accountNumber, type: 'checking' } });
+    expect(() => file([withAccount('123456789012345678')])).toThrow(RangeError);
+    expect(() => file([withAccount('12345', '02100002')])).toThrow(RangeError);
+    expect(() => file([withAccount('12345', '0210000211')])).toThrow(RangeError);
+    expect(() => nachaFile({ createdAt: 0, timeZone: 'UTC', executionDate: '2026-11-05', period: '2026-10', origin: { ...ORIGIN, odfiRouting: '01100001' }, lines: [line(1, '021000021', 'checking', 1)] })).toThrow(RangeError);
+    const [entry] = recordsOf(file([withAccount('12345678901234567')])).filter((r) => r.startsWith('6'));
+    expect(entry!.slice(12, 29)).toBe('12345678901234567');
+  });
+});
+
+describe('the effective entry date', () => {
+  it('defaults ACH files to the next weekday, and SEPA files to today', () => {
+    // 2026-11-06 is a Friday.
+    expect(nextBusinessDay('2026-11-05')).toBe('2026-11-06');
+    expect(nextBusinessDay('2026-11-06')).toBe('2026-11-09');
+    expect(nextBusinessDay('2026-11-07')).toBe('2026-11-09');
+    expect(nextBusinessDay('2026-11-08')).toBe('2026-11-09');
+    expect(defaultExecutionDate('ach', '2026-11-06')).toBe('2026-11-09');
+    expect(defaultExecutionDate('sepa', '2026-11-06')).toBe('2026-11-06');
+    expect(['2026-11-07', '2026-11-08'].every(isWeekend)).toBe(true);
+    expect(['2026-11-06', '2026-11-09'].some(isWeekend)).toBe(false);
   });
 });

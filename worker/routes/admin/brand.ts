@@ -67,7 +67,7 @@ export const updateBrand = z
       .refine(isBic, 'A BIC of 8 or 11 letters and digits, as COBADEFFXXX.')
       .nullable(),
     // ACH origination for the brand's NACHA payment files (US dollars), as its bank set it up; null removes one.
-    achCompanyName: z.string().max(16).refine((t) => isNachaText(t, 16), 'At most 16 characters: letters, digits, spaces and plain punctuation (ASCII).').nullable(),
+    achCompanyName: z.string().trim().max(16).refine(isNachaText, 'At most 16 characters: letters, digits, spaces and plain punctuation (ASCII).').nullable(),
     achCompanyId: z
       .string()
       .max(20)
@@ -75,7 +75,7 @@ export const updateBrand = z
       .refine((id) => /^[A-Z0-9]{10}$/.test(id), '10 letters and digits, as your bank gave it: usually 1 followed by your EIN (1123456789).')
       .nullable(),
     achOdfiRouting: z.string().max(20).transform(compactDigits).refine(isAbaRouting, 'A 9-digit ABA routing number whose check digit holds, as 011000015.').nullable(),
-    achOdfiName: z.string().max(23).refine((t) => isNachaText(t, 23), 'At most 23 characters: letters, digits, spaces and plain punctuation (ASCII).').nullable(),
+    achOdfiName: z.string().trim().max(23).refine(isNachaText, 'At most 23 characters: letters, digits, spaces and plain punctuation (ASCII).').nullable(),
   })
   .partial();
 
