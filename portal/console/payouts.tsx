@@ -7,8 +7,9 @@ import { Badge, Notice } from '../layout';
 import { StatementBody } from '../payout-statement';
 import type { PayoutStatement } from '../../worker/db/payout-statements';
 import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
-import type { AchOriginField, PaymentRun } from '../../worker/db/payment-files';
-import { FORMAT_MAX_ROWS, PAYMENT_FORMATS, paypalWritesFraction, type LeftOutReason, type PaymentFormat } from '../../worker/domain/payment-files';
+import { ACH_ORIGIN_LABELS, type PaymentRun } from '../../worker/db/payment-files';
+import { addDays } from '../../worker/domain/periods';
+import { ACH_DAYS_AHEAD, defaultExecutionDate, FORMAT_MAX_ROWS, PAYMENT_FORMATS, paypalWritesFraction, type LeftOutReason, type PaymentFormat } from '../../worker/domain/payment-files';
 
 export type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
 export type ReconcileLine = { line: number | null; payoutId: string; outcome: string; handle: string | null; period: string | null };
@@ -453,9 +454,6 @@ export const LEFT_OUT_LABELS: Record<LeftOutReason, string> = {
   ach_amount_too_large: 'More than one ACH entry carries ($99,999,999.99): pay it by wire',
 };
 
-/** The brand's ACH origination settings as the Settings page names them. */
-export const ACH_ORIGIN_LABELS: Record<AchOriginField, string> = { achCompanyName: 'company name', achCompanyId: 'company ID', achOdfiRouting: 'bank routing number', achOdfiName: 'bank name' };
-
 const hrefOf = (period: string, format: PaymentFormat) => `/console/payouts/payment-file?period=${period}&format=${format}`;
 
 // A file's download that asks one thing first (the SEPA pay-on date, PayPal's decimal mark): a GET form.
@@ -513,7 +511,12 @@ const PaymentFileCard: FC<{ format: PaymentFormat; run: PaymentRun; today: strin
               <label for={`${format}-date`} class="small">
                 Pay on
               </label>
-              <input id={`${format}-date`} name="executionDate" type="date" required min={today} value={today} />
+              <input id={`${format}-date`} name="executionDate" type="date" required min={today} max={format === 'ach' ? addDays(today, ACH_DAYS_AHEAD) : undefined} value={defaultExecutionDate(format, today)} aria-describedby={format === 'ach' ? 'ach-date-hint' : undefined} />
+              {format === 'ach' ? (
+                <p id="ach-date-hint" class="hint small">
+                  A weekday up to {ACH_DAYS_AHEAD} days ahead: ACH credits settle on business days.
+                </p>
+              ) : null}
             </FileForm>
           ) : format === 'paypal' && paypalWritesFraction(run.currency) ? (
             <FileForm period={period} format="paypal" button={label.button}>

@@ -31,6 +31,8 @@ export const sepaOfferOf = (b: Pick<PayingBrand, 'currency' | 'payerName' | 'pay
 
 export const ACH_ORIGIN_FIELDS = ['achCompanyName', 'achCompanyId', 'achOdfiRouting', 'achOdfiName'] as const;
 export type AchOriginField = (typeof ACH_ORIGIN_FIELDS)[number];
+/** The origination settings as Settings, the Payouts page and the API's refusal name them. */
+export const ACH_ORIGIN_LABELS: Record<AchOriginField, string> = { achCompanyName: 'ACH company name', achCompanyId: 'ACH company ID', achOdfiRouting: 'ACH bank routing number', achOdfiName: 'ACH bank name' };
 type AchOrigin = Pick<PayingBrand, 'currency' | AchOriginField>;
 
 /** Whether the brand's ACH file is offered, or why not: it pays in USD only, with the origination settings its bank gave it (`missing`). */
@@ -104,7 +106,7 @@ export async function paymentFile(db: D1Database, secretsKey: string, brand: Pay
     const offer = achOfferOf(brand);
     if (offer.state === 'not_usd') throw new ApiError(409, 'ach_needs_usd', `ACH files pay in US dollars; your brand pays in ${brand.currency}.`);
     if (offer.state === 'no_origin_settings')
-      throw new ApiError(409, 'ach_origin_missing', `Add your ACH origination settings (${offer.missing.join(', ')}) to your brand settings first: your bank gives them when it sets up ACH origination.`, { missing: offer.missing });
+      throw new ApiError(409, 'ach_origin_missing', `Add your ACH origination settings (${offer.missing.map((f) => ACH_ORIGIN_LABELS[f]).join(', ')}) to your brand settings first: your bank gives them when it sets up ACH origination.`, { missing: offer.missing });
   }
   const run = await paymentRun(db, secretsKey, brand, period);
   const { lines, totalMinor } = run.files[format];

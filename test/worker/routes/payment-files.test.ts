@@ -8,7 +8,7 @@ import { adminUser, signIn } from '../console-fixtures';
 import { get, post, tag } from '../forms';
 import { parseXml, xmlAll, xmlText, type XmlElement } from '../xml';
 import { addDays, dayOf } from '../../../worker/domain/periods';
-import { FORMAT_MAX_ROWS } from '../../../worker/domain/payment-files';
+import { achFileIdentity, FORMAT_MAX_ROWS, isWeekend, nextBusinessDay } from '../../../worker/domain/payment-files';
 import { creatorDetails } from '../../../worker/db/sealed-details';
 import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
@@ -649,7 +649,9 @@ const ACH_MIXED: Seed[] = [
 describe('the ACH (NACHA) file', () => {
   it('pays the US bank accounts of a USD brand, every field at its offset, and Reconcile reads its reference back to the payout', async () => {
     const m = await closedPeriod(ACH_MIXED, { currency: 'USD', ach: true });
-    const later = addDays(dayOf(Date.now(), 'UTC'), 3);
+    const later = nextBusinessDay(addDays(dayOf(Date.now(), 'UTC'), 2));
+    const { modifier, traceSeed } = achFileIdentity(PERIOD, m.payouts.slice(0, 2));
+    const trace = (n: number) => `01100001${String(traceSeed).padStart(2, '0')}${String(n).padStart(5, '0')}`;
     const res = await fileOf(m, 'ach', `&executionDate=${later}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=us-ascii');
@@ -664,7 +666,7 @@ describe('the ACH (NACHA) file', () => {
     expect(header.slice(13, 23)).toBe('1123456789');
     expect(header.slice(23, 29)).toBe(yymmdd(dayOf(Date.now(), 'UTC')));
     expect(header.slice(29, 33)).toMatch(/^([01]\d|2[0-3])[0-5]\d$/);
-    expect(header.slice(33, 40)).toBe('A094101');
+    expect(header.slice(33, 40)).toBe(`${modifier}094101`);
     expect(header.slice(40, 63)).toBe('FIRST BANK OF BOSTON   ');
     expect(header.slice(63, 86)).toBe('FERNWAY INC            ');
     // Batch header: credits only, PPD, effective on the execution date.
@@ -677,8 +679,8 @@ describe('the ACH (NACHA) file', () => {
     // Entries: checking 22, savings 32, the RDFI's routing, the account left-justified, cents, the reference, the name.
     const entry = (r: string) => ({ code: r.slice(1, 3), rdfi: r.slice(3, 11), check: r.slice(11, 12), account: r.slice(12, 29), amount: r.slice(29, 39), id: r.slice(39, 54), name: r.slice(54, 76), addenda: r.slice(78, 79), trace: r.slice(79, 94) });
     const reference = (id: string) => `PO${id.slice(3, 16).toUpperCase()}`;
-    expect(entry(first)).toEqual({ code: '22', rdfi: '02100002', check: '1', account: '000123456789     ', amount: '0000012345', id: reference(m.payouts[0]!), name: "CHERYL O'NEIL-OSTER + ", addenda: '0', trace: '011000010000001' });
-    expect(entry(second)).toEqual({ code: '32', rdfi: '12100035', check: '8', account: '98765432109876543', amount: '0000000005', id: reference(m.payouts[1]!), name: 'SAM SAVER'.padEnd(22), addenda: '0', trace: '011000010000002' });
+    expect(entry(first)).toEqual({ code: '22', rdfi: '02100002', check: '1', account: '000123456789     ', amount: '0000012345', id: reference(m.payouts[0]!), name: "CHERYL O'NEIL-OSTER & ", addenda: '0', trace: trace(1) });
+    expect(entry(second)).toEqual({ code: '32', rdfi: '12100035', check: '8', account: '98765432109876543', amount: '0000000005', id: reference(m.payouts[1]!), name: 'SAM SAVER'.padEnd(22), addenda: '0', trace: trace(2) });
     // Batch and file control: 2 entries, hash of the two 8-digit routings, no debits, 123.50 of credits.
     const hash = String(2100002 + 12100035).padStart(10, '0');
     expect(batchControl).toBe(`8220000002${hash}${'0'.repeat(12)}${'12350'.padStart(12, '0')}1123456789${' '.repeat(25)}011000010000001`);
@@ -713,6 +715,36 @@ describe('the ACH (NACHA) file', () => {
     expect(statuses.results.filter((p) => p.status === 'paid')).toEqual([{ id: m.payouts[1], status: 'paid', reference: 'ACH-TRACE-2' }]);
   });
 
+  it('is effective on the next weekday unless asked, and refuses a weekend, a past day or one more than 30 days ahead', async () => {
+    const m = await closedPeriod(ACH_MIXED, { currency: 'USD', ach: true });
+    const today = dayOf(Date.now(), 'UTC');
+    const effective = async (extra = '') => achRecords(await (await fileOf(m, 'ach', extra)).text())[1]!.slice(69, 75);
+    expect(await effective()).toBe(yymmdd(nextBusinessDay(today)));
+    let saturday = addDays(today, 1);
+    while (!isWeekend(saturday) || isWeekend(addDays(saturday, -1))) saturday = addDays(saturday, 1);
+    for (const weekend of [saturday, addDays(saturday, 1)]) {
+      const res = await fileOf(m, 'ach', `&executionDate=${weekend}`);
+      expect(res.status, weekend).toBe(422);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('ach_weekend_date');
+    }
+    let lastDay = addDays(today, 30);
+    while (isWeekend(lastDay)) lastDay = addDays(lastDay, -1);
+    expect(await effective(`&executionDate=${lastDay}`)).toBe(yymmdd(lastDay));
+    for (const bad of [addDays(today, -1), nextBusinessDay(addDays(today, 30))]) {
+      const res = await fileOf(m, 'ach', `&executionDate=${bad}`);
+      expect(res.status, bad).toBe(422);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('invalid_execution_date');
+    }
+    // The console refuses the weekend on the Payouts page, and its Pay on field offers the next weekday.
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const cookie = await signIn(owner.email);
+    const refused = await get(`/console/payouts/payment-file?period=${PERIOD}&format=ach&executionDate=${saturday}`, cookie);
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain('ACH credits settle on weekdays only');
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, cookie)).text();
+    expect(page).toContain(`id="ach-date" name="executionDate" type="date" required="" min="${today}" max="${addDays(today, 30)}" value="${nextBusinessDay(today)}"`);
+  });
+
   it('is refused outside USD and without the origination settings, each with its code; the page says what is missing', async () => {
     const eur = await closedPeriod([{ name: 'Cheryl', details: us('000123456789', '021000021', 'checking', 'Cheryl'), net: 100 }], { ach: true });
     const notUsd = await fileOf(eur, 'ach');
@@ -732,11 +764,11 @@ describe('the ACH (NACHA) file', () => {
     const owner = await adminUser(bare.brand.brandId, 'owner');
     const cookie = await signIn(owner.email);
     const page = await (await get(`/console/payouts?period=${PERIOD}`, cookie)).text();
-    expect(page).toContain('Add your ACH origination settings (<a href="/console/settings#ach-h">Settings</a>, an owner) to download it: missing bank routing number, bank name.');
+    expect(page).toContain('Add your ACH origination settings (<a href="/console/settings#ach-h">Settings</a>, an owner) to download it: missing ACH bank routing number, ACH bank name.');
     expect(page).toContain('title="Add your ACH origination settings in Settings first"');
     const refused = await get(`/console/payouts/payment-file?period=${PERIOD}&format=ach`, cookie);
     expect(refused.status).toBe(409);
-    expect(await refused.text()).toContain('Add your ACH origination settings (achOdfiRouting, achOdfiName)');
+    expect(await refused.text()).toContain('Add your ACH origination settings (ACH bank routing number, ACH bank name)');
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id IN (?, ?) AND action = 'payout.payment_file_exported'", eur.brand.brandId, bare.brand.brandId)).toBe(0);
   });
 
@@ -757,7 +789,7 @@ describe('the ACH (NACHA) file', () => {
 describe('the ACH origination settings', () => {
   it('are saved compacted through the API and read back; null removes one', async () => {
     const m = await createMoneyBrand();
-    const res = await m.brand.api('PATCH', '/api/admin/brand', { achCompanyName: 'Fernway Inc.', achCompanyId: ' 1-12-3456789 ', achOdfiRouting: '0110 0001 5', achOdfiName: 'First Bank of Boston' });
+    const res = await m.brand.api('PATCH', '/api/admin/brand', { achCompanyName: ' Fernway Inc.   ', achCompanyId: ' 1-12-3456789 ', achOdfiRouting: '0110 0001 5', achOdfiName: 'First Bank of Boston      ' });
     expect(res.status).toBe(200);
     expect((await json<{ data: Record<string, unknown> }>(res)).data).toMatchObject({ achCompanyName: 'Fernway Inc.', achCompanyId: '1123456789', achOdfiRouting: '011000015', achOdfiName: 'First Bank of Boston' });
     expect((await json<{ data: Record<string, unknown> }>(await m.brand.api('PATCH', '/api/admin/brand', { achOdfiName: null }))).data.achOdfiName).toBeNull();
@@ -803,15 +835,22 @@ describe('the ACH origination settings', () => {
     const bad = await post('/console/settings', { ...base, ...ach, achOdfiRouting: '011000016' }, { cookie });
     expect(bad.status).toBe(422);
     const page = await bad.text();
-    expect(page).toContain('Bank routing number: A 9-digit ABA routing number whose check digit holds');
+    expect(page).toContain('ACH bank routing number: A 9-digit ABA routing number whose check digit holds');
     expect(page).toContain('value="011000016"');
     expect(page).toContain('id="achOdfiRouting" class="narrow-input" aria-invalid="true"');
+    expect(await stored()).toEqual(none);
+    // What is typed is checked whole, not as the page cuts it to show it back: a routing number with junk after it is refused.
+    for (const fields of [{ achOdfiRouting: `011000015${' '.repeat(11)}junk` }, { achCompanyName: `Fernway${' '.repeat(40)}x` }, { achCompanyId: `1123456789${' '.repeat(10)}9` }]) {
+      const junk = await post('/console/settings', { ...base, ...ach, ...fields }, { cookie });
+      expect(junk.status, JSON.stringify(fields)).toBe(422);
+      expect(await junk.text()).toContain(`id="${Object.keys(fields)[0]}"`);
+    }
     expect(await stored()).toEqual(none);
     expect((await post('/console/settings', { ...base, ...ach }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
     const manager = await adminUser(m.brand.brandId, 'manager');
     expect((await post('/console/settings', { ...base, ...ach }, { cookie: await signIn(manager.email) })).status).toBe(403);
     expect(await stored()).toEqual(none);
-    expect((await post('/console/settings', { ...base, ...ach }, { cookie })).status).toBe(303);
+    expect((await post('/console/settings', { ...base, ...ach, achCompanyName: '  Fernway ', achOdfiName: ' First Bank  ' }, { cookie })).status).toBe(303);
     expect(await stored()).toEqual({ ach_company_name: 'Fernway', ach_company_id: '1123456789', ach_odfi_routing: '011000015', ach_odfi_name: 'First Bank' });
     const settings = await (await get('/console/settings', cookie)).text();
     expect(settings).toContain('<legend id="ach-h">ACH origination (US bank accounts)</legend>');

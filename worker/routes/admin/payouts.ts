@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
 import { yearEndAudit, yearEndCsvStream } from '../../db/tax-details';
 import { addDays, dayOf, isDay, isPeriod, isYear, previousYear } from '../../domain/periods';
-import { DECIMAL_SEPARATORS, PAYMENT_FORMATS, payoutIdFromSepa, payoutPrefixFromAch, type DecimalSeparator, type PaymentFormat } from '../../domain/payment-files';
+import { ACH_DAYS_AHEAD, DECIMAL_SEPARATORS, defaultExecutionDate, isWeekend, nextBusinessDay, PAYMENT_FORMATS, payoutIdFromSepa, payoutPrefixFromAch, type DecimalSeparator, type PaymentFormat } from '../../domain/payment-files';
 import { paymentFile, paymentFileAudit, type PayingBrand } from '../../db/payment-files';
 import type { Actor } from '../../db/audit';
 import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
@@ -47,10 +47,12 @@ export type PaymentFileAsk = { period: string; format: PaymentFormat; executionD
 export async function paymentFileResponse(env: Env, brandId: string, ask: PaymentFileAsk, actor: Actor, headOnly: boolean, now = Date.now()): Promise<Response> {
   const brand = await payingBrand(env, brandId);
   const today = dayOf(now, brand.timezone);
-  const executionDate = ask.executionDate ?? today;
-  if (!isDay(executionDate) || executionDate < today || executionDate > addDays(today, EXECUTION_DAYS_AHEAD)) {
-    throw new ApiError(422, 'invalid_execution_date', `The execution date is a day from today (${today}, ${brand.timezone}) to a year ahead, as YYYY-MM-DD.`);
+  const executionDate = ask.executionDate ?? defaultExecutionDate(ask.format, today);
+  const ach = ask.format === 'ach';
+  if (!isDay(executionDate) || executionDate < today || executionDate > addDays(today, ach ? ACH_DAYS_AHEAD : EXECUTION_DAYS_AHEAD)) {
+    throw new ApiError(422, 'invalid_execution_date', `The execution date is a day from today (${today}, ${brand.timezone}) to ${ach ? `${ACH_DAYS_AHEAD} days` : 'a year'} ahead, as YYYY-MM-DD.`);
   }
+  if (ach && isWeekend(executionDate)) throw new ApiError(422, 'ach_weekend_date', `ACH credits settle on weekdays only: ${executionDate} falls on a weekend; choose a weekday such as ${nextBusinessDay(executionDate)}.`);
   const file = await paymentFile(env.DB, env.SECRETS_KEY, brand, ask.period, ask.format, { executionDate, decimal: ask.decimal ?? 'point', now });
   if (!headOnly) await paymentFileAudit(env.DB, brand, actor, ask.period, ask.format, file, now).run();
   return new Response(file.body, {
@@ -354,7 +356,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Download a payment file',
       description:
-        "The payouts of a closed period still to pay, as a file your bank or payment service takes in one upload: `sepa`, a SEPA credit transfer (ISO 20022 pain.001.001.03 XML) of the payouts paid by bank transfer, offered when your brand pays in EUR and has its own account in the brand settings (`payerName`, `payerIban`, optionally `payerBic`), executed on `executionDate` (default today in your brand's timezone, up to a year ahead); `ach`, a NACHA file (94-character records ending CRLF, blocked to multiples of 10 with 9-filled records) of one PPD batch of credits (service class 220) to the creators' US bank accounts, checking (transaction code 22) or savings (32), offered when your brand pays in USD and has its ACH origination settings (`achCompanyName`, `achCompanyId`, `achOdfiRouting`, `achOdfiName`), effective on `executionDate`; each entry's individual identification number is `PO` and the first 13 characters of the payout id after `po_`, upper case, which reconcile reads back; `paypal`, PayPal Payouts' upload file (no header row: email, amount, currency, the payout id, a note, PAYPAL), its amounts written as your PayPal account's country writes them, `decimal=point` (12.30, the default) or `decimal=comma` (\"12,30\", quoted), and in whole units for HUF, JPY and TWD, which PayPal pays no fraction of (a payout whose net has one is left out, not rounded); `wise`, Wise's batch \"send by email\" template (name, recipientEmail, paymentReference, receiverType, amountCurrency, amount, sourceCurrency, targetCurrency). A payout is in the file of its creator's payout method when it is pending (or failed, and the creator saved other details since), its net is above zero, and its details are shared with your brand and readable; a bank transfer also needs an account holder name (the creator's, or the legal name of their tax details) and an IBAN of an EEA country (a SEPA country outside the EEA, as the UK or Switzerland, needs the payer's postal address, which the file does not carry: pay those by hand). Amounts are each payout's net, in your brand's currency. A download marks nothing paid: mark the payouts paid through reconcile once the money went. Each download is recorded in your audit log.",
+        "The payouts of a closed period still to pay, as a file your bank or payment service takes in one upload: `sepa`, a SEPA credit transfer (ISO 20022 pain.001.001.03 XML) of the payouts paid by bank transfer, offered when your brand pays in EUR and has its own account in the brand settings (`payerName`, `payerIban`, optionally `payerBic`), executed on `executionDate` (default today in your brand's timezone, up to a year ahead); `ach`, a NACHA file (94-character records ending CRLF, blocked to multiples of 10 with 9-filled records) of one PPD batch of credits (service class 220) to the creators' US bank accounts, checking (transaction code 22) or savings (32), offered when your brand pays in USD and has its ACH origination settings (`achCompanyName`, `achCompanyId`, `achOdfiRouting`, `achOdfiName`), effective on `executionDate` (a weekday, default the next one in your brand's timezone, from today to 30 days ahead; a Saturday or Sunday is `ach_weekend_date`); each entry's individual identification number is `PO` and the first 13 characters of the payout id after `po_`, upper case, which reconcile reads back; `paypal`, PayPal Payouts' upload file (no header row: email, amount, currency, the payout id, a note, PAYPAL), its amounts written as your PayPal account's country writes them, `decimal=point` (12.30, the default) or `decimal=comma` (\"12,30\", quoted), and in whole units for HUF, JPY and TWD, which PayPal pays no fraction of (a payout whose net has one is left out, not rounded); `wise`, Wise's batch \"send by email\" template (name, recipientEmail, paymentReference, receiverType, amountCurrency, amount, sourceCurrency, targetCurrency). A payout is in the file of its creator's payout method when it is pending (or failed, and the creator saved other details since), its net is above zero, and its details are shared with your brand and readable; a bank transfer also needs an account holder name (the creator's, or the legal name of their tax details) and an IBAN of an EEA country (a SEPA country outside the EEA, as the UK or Switzerland, needs the payer's postal address, which the file does not carry: pay those by hand). Amounts are each payout's net, in your brand's currency. A download marks nothing paid: mark the payouts paid through reconcile once the money went. Each download is recorded in your audit log.",
       responses: {
         200: {
           description: 'The file, as an attachment: XML for `sepa`, NACHA text (`text/plain; charset=us-ascii`, `.ach`) for `ach`, CSV for `paypal` and `wise`.',
@@ -366,7 +368,7 @@ export const payoutRoutes = new Hono<AppEnv>()
           headers: { 'Content-Disposition': 'attachment; filename="chorus-<format>-<brand>-<period>.<xml|ach|csv>"' },
         },
       },
-      errors: { 409: ['period_not_closed', 'sepa_needs_eur', 'payer_account_missing', 'ach_needs_usd', 'ach_origin_missing', 'nothing_to_pay', 'too_many_payouts'], 422: ['validation_failed', 'invalid_execution_date'] },
+      errors: { 409: ['period_not_closed', 'sepa_needs_eur', 'payer_account_missing', 'ach_needs_usd', 'ach_origin_missing', 'nothing_to_pay', 'too_many_payouts'], 422: ['validation_failed', 'invalid_execution_date', 'ach_weekend_date'] },
     }),
     valid('query', paymentFileQuery),
     async (c) => paymentFileResponse(c.env, c.var.admin.brandId, c.req.valid('query'), { type: 'api_key', id: c.var.admin.keyId }, c.req.method === 'HEAD'),

@@ -8,7 +8,7 @@ import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { ApiError, notFound } from '../../../lib/errors';
 import { formatMoney } from '../../../../portal/format';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
-import { ACH_ORIGIN_FIELDS, type AchOriginField } from '../../../db/payment-files';
+import { ACH_ORIGIN_FIELDS, ACH_ORIGIN_LABELS, type AchOriginField } from '../../../db/payment-files';
 import { findBrand, MAX_MIN_PAYOUT_MINOR, updateBrand, updateBrandSettings, type BrandRow } from '../../admin/brand';
 import { viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
@@ -56,7 +56,7 @@ settingsRoutes.get('/settings/terms/:version', async (c) => {
   return renderPage(c, <TermsVersionPage viewer={viewerOf(c)} toReview={toReview} terms={terms} acceptances={page.rows} paged={after !== undefined} nextCursor={page.nextCursor} />);
 });
 
-const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter', minPayoutMinor: 'Minimum payout', selfPurchasesEarn: "Creators' own orders", payerName: 'Account holder', payerIban: 'IBAN', payerBic: 'BIC', achCompanyName: 'ACH company name', achCompanyId: 'ACH company ID', achOdfiRouting: 'Bank routing number', achOdfiName: 'Bank name' };
+const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter', minPayoutMinor: 'Minimum payout', selfPurchasesEarn: "Creators' own orders", payerName: 'Account holder', payerIban: 'IBAN', payerBic: 'BIC', ...ACH_ORIGIN_LABELS };
 
 settingsRoutes.post('/settings', async (c) => {
   requireOwner(c, 'change the brand settings');
@@ -78,7 +78,12 @@ settingsRoutes.post('/settings', async (c) => {
     achOdfiName: form.get('achOdfiName').trim().slice(0, 40),
   };
   // Each empty field removes its part of the account; a form drawn before the fields existed leaves it as it is.
-  const payer = (field: 'payerName' | 'payerIban' | 'payerBic' | AchOriginField) => (form.all(field).length === 0 ? undefined : form.get(field) === '' || values[field] === '' ? null : field.startsWith('ach') ? values[field] : form.get(field));
+  // The whole of what was typed is checked: `values` is cut only to be shown back.
+  const payer = (field: 'payerName' | 'payerIban' | 'payerBic' | AchOriginField) => {
+    if (form.all(field).length === 0) return undefined;
+    const typed = form.get(field).trim();
+    return typed === '' ? null : typed;
+  };
   const hosts = values.allowedHosts.split(/\r?\n/).map((h) => h.trim()).filter(Boolean);
   // Empty is no minimum; an amount is read in the brand's currency ("50", "50.00", "1,000"). A form drawn
   // before the field existed keeps the minimum as it is.
