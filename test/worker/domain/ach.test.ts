@@ -2,6 +2,7 @@
 // names as an entry carries them, and the transaction code of a checking or savings account.
 import { describe, expect, it } from 'vitest';
 import { compactDigits, isAbaRouting, isUsAccountNumber } from '../../../worker/domain/aba';
+import { maskAccount } from '../../../portal/format';
 import { ACH_NAME_MAX, achEntryHash, achFileIdentity, achName, achPayoutReference, defaultExecutionDate, isWeekend, nachaFile, nextBusinessDay, payoutPrefixFromAch, type FileLine } from '../../../worker/domain/payment-files';
 
 describe('ABA routing numbers', () => {
@@ -151,5 +152,20 @@ describe('the effective entry date', () => {
     expect(defaultExecutionDate('sepa', '2026-11-06')).toBe('2026-11-06');
     expect(['2026-11-07', '2026-11-08'].every(isWeekend)).toBe(true);
     expect(['2026-11-06', '2026-11-09'].some(isWeekend)).toBe(false);
+  });
+});
+
+describe('a masked account', () => {
+  it.each([
+    ['1234', '••••34'],
+    ['123456', '••••56'],
+    ['12345678', '••••5678'],
+    ['routing 021000021 checking 1234', '••••34'],
+    ['routing 021000021 savings 123456', '••••56'],
+    ['routing 021000021 checking 000123456789', '••••6789'],
+    ['DE89370400440532013000', '••••3000'],
+    ['sam@creators.test', 's•••@creators.test'],
+  ])('shows %j as %j: the last 4 of a number of 8 or more, else the last 2', (account, masked) => {
+    expect(maskAccount(account)).toBe(masked);
   });
 });

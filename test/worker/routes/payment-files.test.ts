@@ -859,6 +859,26 @@ describe('the ACH origination settings', () => {
 });
 
 describe("the creator's US bank account", () => {
+  it('is masked to its last 2 digits when shorter than 8, on the Payouts page and in the data export', async () => {
+    const m = await closedPeriod(
+      [
+        { name: 'Four', details: us('1234', '021000021', 'checking', 'Four Digits'), net: 100 },
+        { name: 'Six', details: us('123456', '021000021', 'savings', 'Six Digits'), net: 100 },
+      ],
+      { currency: 'USD', ach: true },
+    );
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, await signIn(owner.email))).text();
+    expect(page).toContain('US bank account (ACH) · ••••34');
+    expect(page).toContain('US bank account (ACH) · ••••56');
+    expect(page).not.toContain('••••1234');
+    expect(page).not.toContain('••••3456');
+    const creator = await signedInCreator();
+    expect((await post('/earnings/payout-details', { method: 'us_bank_account', account: '123456', routing: '021000021', accountType: 'savings', holder: 'Six Digits' }, { cookie: creator.cookie })).status).toBe(303);
+    const data = await json<{ profile: { payoutDetails: { account: string } } }>(await get('/account/data.json', creator.cookie));
+    expect(data.profile.payoutDetails.account).toBe('••••56');
+  });
+
   it('is saved sealed with its ABA-checked routing, number and type; refused entries write nothing and say which field', async () => {
     const m = await signedInCreator();
     const good = { method: 'us_bank_account', account: '0001 2345 6789', routing: '021000021', accountType: 'checking', holder: 'Cheryl O’Neil' };
