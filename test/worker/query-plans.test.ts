@@ -8,7 +8,7 @@ import { consoleBrand } from './console-fixtures';
 import worker from '../../worker/index';
 import { releaseClaims } from '../../worker/db/webhooks';
 import { GIFT_ADDRESS_SQL } from '../../worker/jobs/gift-addresses';
-import { ACH_REFERENCE_SQL } from '../../worker/routes/admin/payouts';
+import { achReferenceSql } from '../../worker/routes/admin/payouts';
 import { encodeCursor } from '../../worker/lib/cursor';
 import { brandThreads, UNREAD_THREADS_SQL } from '../../worker/db/message-threads';
 import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
@@ -174,9 +174,12 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     await expectNarrow(async () => (await get('/earnings/statement.csv', m.cookie)).text(), []);
   });
 
-  it("Reconcile finds an ACH reference's payout by a range of the payout ids, not by walking the brand's payouts", async () => {
-    const [p] = await plansOf([{ sql: ACH_REFERENCE_SQL, args: ['brd_x', 'po_0123456789abc', 'po_0123456789abc{'], bound: true }]);
-    expect(p!.plan, p!.text).toMatch(/SEARCH payouts USING INDEX sqlite_autoindex_payouts_1 \(id>\? AND id<\?\)/);
+  it("Reconcile finds ACH references' payouts by ranges of the payout ids, 40 to a statement, not by walking the brand's payouts", async () => {
+    const prefixes = Array.from({ length: 40 }, (_, i) => `po_${String(i).padStart(13, '0')}`);
+    const [p] = await plansOf([{ sql: achReferenceSql(40), args: ['brd_x', ...prefixes.flatMap((x) => [x, `${x}{`])], bound: true }]);
+    expect(p!.plan, p!.text).toMatch(/MULTI-INDEX OR/);
+    expect(p!.plan.match(/SEARCH payouts USING INDEX sqlite_autoindex_payouts_1 \(id>\? AND id<\?\)/g), p!.text).toHaveLength(40);
+    expect(p!.plan, p!.text).not.toMatch(/SCAN payouts|payouts_brand/);
     await expectNarrowPlans([p!], []);
   });
 

@@ -307,7 +307,9 @@ export const isNachaText = (text: string) => /^[\x20-\x7E]+$/.test(text);
 // The 15 characters of an entry's individual identification number: `PO` and the first 13 of the payout id's random
 // part, upper case (a bank statement and a return file show it so). Reconcile reads it back to the one payout of the
 // brand whose id starts so (payoutPrefixFromAch); 13 characters of a random id leave no two alike in a brand.
-export const achPayoutReference = (payoutId: string) => `PO${payoutId.slice(3, 16).toUpperCase()}`;
+/** How much of a payout id an ACH reference carries: `po_` and 13 characters. */
+export const ACH_PREFIX_LENGTH = 16;
+export const achPayoutReference = (payoutId: string) => `PO${payoutId.slice(3, ACH_PREFIX_LENGTH).toUpperCase()}`;
 export const payoutPrefixFromAch = (text: string): string | null => (/^PO[A-Z0-9]{13}$/i.test(text) ? `po_${text.slice(2).toLowerCase()}` : null);
 
 export type AchFile = {

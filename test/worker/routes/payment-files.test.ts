@@ -706,11 +706,14 @@ describe('the ACH (NACHA) file', () => {
     expect(csv).toContain('"us_bank_account","routing 021000021 checking 000123456789"');
     expect(csv).toContain('"us_bank_account","routing 121000358 savings 98765432109876543"');
     // The bank's return or statement shows the 15-character reference: Reconcile marks that payout, and no other.
-    const recon = await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv: `payout_id,reference,status\n${reference(m.payouts[1]!).toLowerCase()},ACH-TRACE-2,paid\nPO0000000000000,ACH-X,paid\n` });
+    // References matching none come back as finance typed them; 41 of them before the one that matches take two reads.
+    const unknown = Array.from({ length: 41 }, (_, i) => `po${String(i).padStart(13, '0')}`);
+    const rows = [...unknown.map((ref, i) => `${ref},ACH-X-${i},paid`), `${reference(m.payouts[1]!).toLowerCase()},ACH-TRACE-2,paid`];
+    const recon = await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv: `payout_id,reference,status\n${rows.join('\n')}\n` });
     expect(recon.status).toBe(200);
     const results = (await json<{ data: { results: { payoutId: string; outcome: string }[] } }>(recon)).data.results;
-    expect(results.map((r) => r.outcome)).toEqual(['paid', 'not_found']);
-    expect(results[0]!.payoutId).toBe(m.payouts[1]);
+    expect(results.map((r) => r.outcome)).toEqual([...unknown.map(() => 'not_found'), 'paid']);
+    expect(results.map((r) => r.payoutId)).toEqual([...unknown, m.payouts[1]]);
     const statuses = await env.DB.prepare(`SELECT id, status, reference FROM payouts WHERE brand_id = ? ORDER BY id`).bind(m.brand.brandId).all<{ id: string; status: string; reference: string | null }>();
     expect(statuses.results.filter((p) => p.status === 'paid')).toEqual([{ id: m.payouts[1], status: 'paid', reference: 'ACH-TRACE-2' }]);
   });
@@ -780,8 +783,9 @@ describe('the ACH (NACHA) file', () => {
     expect(fileA).toContain('ALPHA HOLDER');
     expect(fileA).not.toMatch(/BETA/);
     expect(fileA).not.toContain(b.payouts[0]!.slice(3, 16).toUpperCase());
-    const recon = await a.brand.api('POST', '/api/admin/payouts/reconcile', { csv: `payout_id,reference\nPO${b.payouts[0]!.slice(3, 16).toUpperCase()},X-1\n` });
-    expect((await json<{ data: { results: { outcome: string }[] } }>(recon)).data.results.map((r) => r.outcome)).toEqual(['not_found']);
+    const typed = `PO${b.payouts[0]!.slice(3, 16).toUpperCase()}`;
+    const recon = await a.brand.api('POST', '/api/admin/payouts/reconcile', { csv: `payout_id,reference\n${typed},X-1\n` });
+    expect((await json<{ data: { results: { payoutId: string; outcome: string }[] } }>(recon)).data.results).toEqual([{ line: 2, payoutId: typed, outcome: 'not_found' }]);
     expect(await rowCount("SELECT count(*) AS n FROM payouts WHERE id = ? AND status = 'pending'", b.payouts[0]!)).toBe(1);
   });
 });

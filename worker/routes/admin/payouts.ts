@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
 import { yearEndAudit, yearEndCsvStream } from '../../db/tax-details';
 import { addDays, dayOf, isDay, isPeriod, isYear, previousYear } from '../../domain/periods';
-import { ACH_DAYS_AHEAD, DECIMAL_SEPARATORS, defaultExecutionDate, isWeekend, nextBusinessDay, PAYMENT_FORMATS, payoutIdFromSepa, payoutPrefixFromAch, type DecimalSeparator, type PaymentFormat } from '../../domain/payment-files';
+import { ACH_DAYS_AHEAD, ACH_PREFIX_LENGTH, DECIMAL_SEPARATORS, defaultExecutionDate, isWeekend, nextBusinessDay, PAYMENT_FORMATS, payoutIdFromSepa, payoutPrefixFromAch, type DecimalSeparator, type PaymentFormat } from '../../domain/payment-files';
 import { paymentFile, paymentFileAudit, type PayingBrand } from '../../db/payment-files';
 import type { Actor } from '../../db/audit';
 import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
@@ -215,7 +215,10 @@ async function tellCreators(env: Env, brandId: string, payoutIds: string[], orig
   }
 }
 
-export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
+/** A reconcile row to mark; `achPrefix`: its payout_id is an ACH reference (kept as typed), this the start of the payout's id. */
+type ReconcileItem = MarkItem & { line: number; achPrefix?: string };
+
+export function reconcileItems(csv: string): ReconcileItem[] {
   let records;
   try {
     records = parseCsv(csv, 10_001);
@@ -231,13 +234,13 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
   const reasonCol = names.indexOf('reason');
   if (idCol < 0 || refCol < 0) throw new ApiError(422, 'invalid_csv', 'The file needs payout_id and reference columns (status optional: paid or failed; reason optional).', { line: 1 });
   const errors: { line: number; message: string }[] = [];
-  const items = [];
+  const items: ReconcileItem[] = [];
   for (const r of body) {
     // A bank statement shows a SEPA file's payout ids as the file wrote them, '.' for '_', and an ACH file's as the
     // 15-character reference its entry carries (domain/payment-files.ts), which resolveAchReferences turns into its payout.
     const cell = (r.cells[idCol] ?? '').trim();
     const achPrefix = payoutPrefixFromAch(cell);
-    const payoutId = achPrefix ?? payoutIdFromSepa(cell);
+    const payoutId = achPrefix === null ? payoutIdFromSepa(cell) : cell;
     const reference = paymentReference.safeParse(r.cells[refCol] ?? '');
     const status = ((statusCol >= 0 ? r.cells[statusCol] : '') ?? '').trim().toLowerCase() || 'paid';
     // Chorus's own export comes back too, references and statuses filled in: its TOTAL row and the payouts
@@ -249,30 +252,35 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
     else if (!reference.success) errors.push({ line: r.line, message: 'reference must be one line of 1-200 characters.' });
     else if (status !== 'paid' && status !== 'failed') errors.push({ line: r.line, message: 'status must be paid or failed.' });
     else if (reason && !reason.success) errors.push({ line: r.line, message: 'reason must be one line of at most 200 characters.' });
-    else items.push({ line: r.line, payoutId, reference: reference.data, status: status as 'paid' | 'failed', reason: reason?.data || null });
+    else items.push({ line: r.line, payoutId, reference: reference.data, status: status as 'paid' | 'failed', reason: reason?.data || null, ...(achPrefix === null ? {} : { achPrefix }) });
   }
   if (errors.length) throw new ApiError(422, 'invalid_rows', 'Some rows cannot be applied; nothing was changed.', { errors });
   return items;
 }
 
-// The one payout of the brand whose id starts with the ACH reference's prefix; a prefix none (or, never in practice,
-// two) start with stays as it is, which markPayouts answers not_found. (+: the id range holds a row or two; the
-// brand's index would walk every payout it ever made.)
-export const ACH_REFERENCE_SQL = 'SELECT id FROM payouts WHERE +brand_id = ? AND id >= ? AND id < ? LIMIT 2';
+// The brand's payouts whose ids start with any of `count` ACH references' prefixes, each an id range ('{' sorts right
+// after 'z': every id starting with the prefix lies in [prefix, prefix + '{')). (+: the ranges hold a row or two each;
+// the brand's index would walk every payout it ever made.)
+export const achReferenceSql = (count: number) => `SELECT id FROM payouts WHERE +brand_id = ? AND (${Array(count).fill('(id >= ? AND id < ?)').join(' OR ')})`;
+const ACH_REFERENCES_PER_READ = 40;
 
-export async function resolveAchReferences<T extends { payoutId: string }>(db: D1Database, brandId: string, items: T[]): Promise<T[]> {
-  const prefixes = [...new Set(items.map((i) => i.payoutId).filter((id) => !isPayoutId(id)))];
-  const found = new Map<string, string>();
-  for (let i = 0; i < prefixes.length; i += 50) {
-    const chunk = prefixes.slice(i, i + 50);
-    // '{' sorts right after 'z': every id starting with the prefix lies in [prefix, prefix + '{').
-    const results = await db.batch(chunk.map((prefix) => db.prepare(ACH_REFERENCE_SQL).bind(brandId, prefix, `${prefix}{`)));
-    chunk.forEach((prefix, k) => {
-      const rows = results[k]!.results as { id: string }[];
-      if (rows.length === 1) found.set(prefix, rows[0]!.id);
-    });
+// Each ACH reference becomes the one payout of the brand whose id starts with its prefix; one none (or, never in
+// practice, two) start with keeps the reference as finance typed it, which markPayouts answers not_found.
+export async function resolveAchReferences<T extends { payoutId: string; achPrefix?: string }>(db: D1Database, brandId: string, items: T[]): Promise<T[]> {
+  const prefixes = [...new Set(items.flatMap((i) => (i.achPrefix === undefined ? [] : [i.achPrefix])))];
+  const matches = new Map<string, string[]>();
+  for (let i = 0; i < prefixes.length; i += ACH_REFERENCES_PER_READ) {
+    const chunk = prefixes.slice(i, i + ACH_REFERENCES_PER_READ);
+    const { results } = await db.prepare(achReferenceSql(chunk.length)).bind(brandId, ...chunk.flatMap((prefix) => [prefix, `${prefix}{`])).all<{ id: string }>();
+    for (const { id } of results) {
+      const prefix = id.slice(0, ACH_PREFIX_LENGTH);
+      matches.set(prefix, [...(matches.get(prefix) ?? []), id]);
+    }
   }
-  return items.map((item) => ({ ...item, payoutId: found.get(item.payoutId) ?? item.payoutId }));
+  return items.map((item) => {
+    const ids = item.achPrefix === undefined ? undefined : matches.get(item.achPrefix);
+    return ids?.length === 1 ? { ...item, payoutId: ids[0]! } : item;
+  });
 }
 
 /** A reconcile file's rows as items to mark, ACH references read back to their payouts. */
@@ -449,7 +457,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Reconcile a processor file',
       description:
-        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). A payout id as a SEPA payment file writes it (`po.` for `po_`, as a bank statement shows the EndToEndId) is the same payout, and so is an ACH file\'s individual identification number (`PO` and the first 13 characters after `po_`, upper case): it is read back to the one payout of your brand whose id starts so. Every row is checked before anything changes: one bad row rejects the file with line numbers.',
+        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). A payout id as a SEPA payment file writes it (`po.` for `po_`, as a bank statement shows the EndToEndId) is the same payout, and so is an ACH file\'s individual identification number (`PO` and the first 13 characters after `po_`, upper case): it is read back to the one payout of your brand whose id starts so (one that none starts is `not_found`, its `payoutId` the reference as written). Every row is checked before anything changes: one bad row rejects the file with line numbers.',
       example: { csv: 'payout_id,reference,status\npo_abcdefghijklmnopqrstuvwx,WISE-88213,paid\n' },
       responses: { 200: { description: 'One result per row.', schema: dataOf(z.object({ results: z.array(PayoutMark) })) } },
       errors: { 422: ['invalid_csv', 'invalid_rows'], 503: ['public_origin_unset'] },
