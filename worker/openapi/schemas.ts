@@ -815,10 +815,14 @@ export const PayoutLine = z
     name: example(z.string(), 'Sarah Okafor'),
     email: example(z.string(), 'sarah@creators.example'),
     payoutMethod: example(z.string(), 'bank_transfer').describe(
-      "paypal, wise or bank_transfer; empty when the creator has given none, `not_shared` until they accept your brand (their details are their account's, shared only with brands they accepted), `erased` once you erased the creator, `unreadable` if they cannot be opened. A paid payout's are the details it was marked paid with (where it went); any other's, the creator's now (where to pay it).",
+      "paypal, wise, bank_transfer (an IBAN) or us_bank_account (paid by ACH); empty when the creator has given none, `not_shared` until they accept your brand (their details are their account's, shared only with brands they accepted), `erased` once you erased the creator, `unreadable` if they cannot be opened. A paid payout's are the details it was marked paid with (where it went); any other's, the creator's now (where to pay it).",
     ),
-    payoutAccount: example(z.string(), 'GB33BUKB20201555555555'),
-    detailsChangedSinceFailure: example(z.boolean(), false).describe('A failed payout whose creator has saved other payout details since it was marked failed (for a bank transfer, a corrected account holder name counts): worth paying again.'),
+    payoutAccount: example(z.string(), 'GB33BUKB20201555555555').describe(
+      'Where the money goes: the email of a PayPal or Wise account, the IBAN of a bank transfer, or for a US bank account `routing <9-digit ABA routing number> <checking|savings> <account number>` (as `routing 021000021 checking 000123456789`).',
+    ),
+    detailsChangedSinceFailure: example(z.boolean(), false).describe(
+      'A failed payout whose creator has saved other payout details since it was marked failed (for a bank transfer or a US bank account, a corrected account holder name counts; for a US bank account, another routing number or account type too): worth paying again.',
+    ),
     taxDetails: example(z.enum(['complete', 'missing', 'unreadable']), 'complete').describe(
       "Whether the creator gave their tax details (legal name, country, kind, tax id). `missing` until they accept your brand, as payout details; `unreadable` when they were sealed under a `SECRETS_KEY` changed since (the creator must enter them again); the year-end totals carry them in full.",
     ),

@@ -26,7 +26,7 @@ type Seed = {
   net: number;
   status?: 'pending' | 'paid' | 'failed';
   // Where a failed payout went: '' none known then, or the details it failed with.
-  failedTo?: { method: string; account: string; holder?: string } | '';
+  failedTo?: Details | '';
   accepted?: boolean;
   currency?: string;
 };
@@ -716,6 +716,30 @@ describe('the ACH (NACHA) file', () => {
     expect(results.map((r) => r.payoutId)).toEqual([...unknown, m.payouts[1]]);
     const statuses = await env.DB.prepare(`SELECT id, status, reference FROM payouts WHERE brand_id = ? ORDER BY id`).bind(m.brand.brandId).all<{ id: string; status: string; reference: string | null }>();
     expect(statuses.results.filter((p) => p.status === 'paid')).toEqual([{ id: m.payouts[1], status: 'paid', reference: 'ACH-TRACE-2' }]);
+  });
+
+  it('pays a failed US payout again once only its routing number or account type changed, and leaves out one over what an entry carries', async () => {
+    const account = '000123456789';
+    const m = await closedPeriod(
+      [
+        { name: 'Rerouted', details: us(account, '021000021', 'checking', 'Rita Route'), net: 100, status: 'failed', failedTo: us(account, '121000358', 'checking', 'Rita Route') },
+        { name: 'Retyped', details: us(account, '021000021', 'savings', 'Tom Type'), net: 200, status: 'failed', failedTo: us(account, '021000021', 'checking', 'Tom Type') },
+        { name: 'Same', details: us(account, '021000021', 'checking', 'Sue Same'), net: 300, status: 'failed', failedTo: us(account, '021000021', 'checking', 'Sue Same') },
+        { name: 'Huge', details: us(account, '021000021', 'checking', 'Hugh Huge'), net: 10_000_000_000 },
+      ],
+      { currency: 'USD', ach: true },
+    );
+    const entries = achRecords(await (await fileOf(m, 'ach')).text()).filter((r) => r.startsWith('6'));
+    expect(entries.map((e) => [e.slice(1, 3), e.slice(3, 12), e.slice(54, 76).trim()])).toEqual([
+      ['22', '021000021', 'RITA ROUTE'],
+      ['32', '021000021', 'TOM TYPE'],
+    ]);
+    const lines = await json<{ data: { payouts: { id: string; detailsChangedSinceFailure: boolean }[] } }>(await m.brand.api('GET', `/api/admin/payouts?period=${PERIOD}`));
+    expect(m.payouts.slice(0, 3).map((id) => lines.data.payouts.find((l) => l.id === id)?.detailsChangedSinceFailure)).toEqual([true, true, false]);
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, await signIn(owner.email))).text();
+    expect(page).toContain('In no file: 2 payouts');
+    expect(page).toContain('More than one ACH entry carries ($99,999,999.99): pay it by wire');
   });
 
   it('is effective on the next weekday unless asked, and refuses a weekend, a past day or one more than 30 days ahead', async () => {
