@@ -26,7 +26,7 @@ import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
 import { PayoutStatus, StatementBody } from '../payout-statement';
 import type { PayoutStatement } from '../../worker/db/payout-statements';
-import { Badge, CopyField, EmailLinkForm, ErrorSummary, FlashNotice, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type Flash, type FormError, type NavItem } from '../layout';
+import { Badge, CopyField, EmailLinkForm, ErrorSummary, fieldDescribedBy, FieldProblem, FlashNotice, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type Flash, type FormError, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
   { href: '/', label: 'Home', current: current === 'home' },
@@ -1390,9 +1390,8 @@ export type EnteredPayoutDetails = { method: string; account: string; holder: st
 const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDetails; errors?: string[]; errorField?: string; namedByLegalName: boolean }> = ({ details, entered, errors, errorField, namedByLegalName }) => {
   const known = details === 'unreadable' ? null : details;
   const shown = entered ?? known;
-  const refused = errors && errors.length > 0;
-  const invalidAt = (field: string) => (refused && (errorField ?? 'account') === field ? 'true' : undefined);
-  const invalid = invalidAt('account');
+  // The refused field (the account when none is named) carries the problem beside it, as the top of the form does.
+  const problems: FormError[] = (errors ?? []).map((text) => ({ field: errorField ?? 'account', text }));
   // Bank details saved before the holder's name was asked: a SEPA payment file pays them under the legal name of the
   // tax details if they have one it can write, and not at all otherwise.
   const lacksHolder = known?.method === 'bank_transfer' && !known.holder && !entered;
@@ -1429,31 +1428,35 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDet
       </fieldset>
       <div class="field">
         <label for="account">Account</label>
-        <input id="account" name="account" type="text" required maxlength={120} value={shown?.account ?? ''} autocomplete="off" aria-describedby="account-hint" aria-invalid={invalid} />
+        <input id="account" name="account" type="text" required maxlength={120} value={shown?.account ?? ''} autocomplete="off" aria-describedby={fieldDescribedBy('account', 'account-hint', problems)} aria-invalid={invalidIn(problems, 'account')} />
+        <FieldProblem id="account" errors={problems} />
         <p id="account-hint" class="hint">
           Your PayPal or Wise email, your IBAN, or your US account number.
         </p>
       </div>
       <div class="field">
         <label for="routing">Routing number (US bank account)</label>
-        <input id="routing" name="routing" type="text" inputmode="numeric" maxlength={20} value={shown?.routing ?? ''} autocomplete="off" aria-describedby="routing-hint" aria-invalid={invalidAt('routing')} />
+        <input id="routing" name="routing" type="text" inputmode="numeric" maxlength={20} value={shown?.routing ?? ''} autocomplete="off" aria-describedby={fieldDescribedBy('routing', 'routing-hint', problems)} aria-invalid={invalidIn(problems, 'routing')} />
+        <FieldProblem id="routing" errors={problems} />
         <p id="routing-hint" class="hint">
           For a US bank account: the 9-digit ABA routing number (bottom left of a check, or in your bank app).
         </p>
       </div>
-      <fieldset class="field" aria-invalid={invalidAt('accountType')}>
+      <fieldset class="field">
         <legend>Account type (US bank account)</legend>
         <div class="radios">
           {US_ACCOUNT_TYPES.map((type) => (
             <label class="radio">
-              <input type="radio" name="accountType" value={type} checked={shown?.accountType === type} /> {type === 'checking' ? 'Checking' : 'Savings'}
+              <input type="radio" name="accountType" value={type} checked={shown?.accountType === type} aria-describedby={fieldDescribedBy('accountType', undefined, problems)} aria-invalid={invalidIn(problems, 'accountType')} /> {type === 'checking' ? 'Checking' : 'Savings'}
             </label>
           ))}
         </div>
+        <FieldProblem id="accountType" errors={problems} />
       </fieldset>
       <div class="field">
-        <label for="holder">Account holder (bank transfer)</label>
-        <input id="holder" name="holder" type="text" maxlength={SEPA_NAME_MAX} value={shown && 'holder' in shown ? (shown.holder ?? '') : ''} autocomplete="name" aria-describedby="holder-hint" aria-invalid={holderNeeded ? 'true' : invalidAt('holder')} />
+        <label for="holder">Account holder</label>
+        <input id="holder" name="holder" type="text" maxlength={SEPA_NAME_MAX} value={shown && 'holder' in shown ? (shown.holder ?? '') : ''} autocomplete="name" aria-describedby={fieldDescribedBy('holder', 'holder-hint', problems)} aria-invalid={holderNeeded ? 'true' : invalidIn(problems, 'holder')} />
+        <FieldProblem id="holder" errors={problems} />
         <p id="holder-hint" class="hint">
           For a bank account (IBAN or US): the name your account is held under, as on your bank statement (yours, or your business's). Not needed for PayPal or Wise.
         </p>
@@ -1472,7 +1475,7 @@ export type TaxDetailsState = { saved: TaxDetails | 'unreadable' | null; entered
 
 const TAX_FIELD_IDS: Record<TaxDetailsField, string> = { legalName: 'tax-legal-name', country: 'tax-country', kind: 'tax-kind-individual', taxId: 'tax-id', certify: 'tax-certify' };
 
-const FieldProblem: FC<{ problems?: TaxDetailsState['problems']; field: TaxDetailsField }> = ({ problems, field }) => {
+const TaxFieldProblem: FC<{ problems?: TaxDetailsState['problems']; field: TaxDetailsField }> = ({ problems, field }) => {
   const problem = problems?.find((p) => p.field === field);
   return problem ? (
     <p id={`${TAX_FIELD_IDS[field]}-error`} class="field-error">
@@ -1516,7 +1519,7 @@ const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
           <p id="tax-legal-name-hint" class="hint">
             Yours, or your business's if you are paid as one, as on your tax records.
           </p>
-          <FieldProblem problems={problems} field="legalName" />
+          <TaxFieldProblem problems={problems} field="legalName" />
         </div>
         <div class="field">
           <label for="tax-country">Country you pay tax in</label>
@@ -1528,7 +1531,7 @@ const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
               </option>
             ))}
           </select>
-          <FieldProblem problems={problems} field="country" />
+          <TaxFieldProblem problems={problems} field="country" />
         </div>
         <fieldset class="field">
           <legend>Paid as</legend>
@@ -1539,7 +1542,7 @@ const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
               </label>
             ))}
           </div>
-          <FieldProblem problems={problems} field="kind" />
+          <TaxFieldProblem problems={problems} field="kind" />
         </fieldset>
         <div class="field">
           <label for="tax-id">Tax id</label>
@@ -1547,13 +1550,13 @@ const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
           <p id="tax-id-hint" class="hint">
             {known ? `Type it again to save changes (on file: ${known.taxId}). ` : ''}Your SSN or EIN in the US, your VAT or national tax number elsewhere.
           </p>
-          <FieldProblem problems={problems} field="taxId" />
+          <TaxFieldProblem problems={problems} field="taxId" />
         </div>
         <div class="field">
           <label class="checkbox">
             <input id="tax-certify" type="checkbox" name="certify" value="yes" required aria-invalid={invalidIn(errors, 'tax-certify')} aria-describedby={describedBy('certify')} /> I certify that this information is correct and that it is mine (or my business's).
           </label>
-          <FieldProblem problems={problems} field="certify" />
+          <TaxFieldProblem problems={problems} field="certify" />
         </div>
         <button type="submit" class="button button-primary">
           Save tax details

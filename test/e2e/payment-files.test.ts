@@ -104,7 +104,7 @@ describe('payment files in Chromium', () => {
     await form.getByLabel('Account', { exact: true }).fill('000123456789');
     await form.getByLabel('Routing number (US bank account)').fill('021000022');
     await form.getByLabel('Checking').check();
-    await form.getByLabel('Account holder (bank transfer)').fill('Gus Rivera');
+    await form.getByLabel('Account holder', { exact: true }).fill('Gus Rivera');
     await form.getByRole('button', { name: 'Save payout details' }).click();
     await page.waitForLoadState();
     expect(await form.innerText()).toContain('That is not a valid routing number');

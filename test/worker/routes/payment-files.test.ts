@@ -927,7 +927,11 @@ describe("the creator's US bank account", () => {
       expect(res.status, JSON.stringify(fields)).toBe(422);
       const page = await res.text();
       expect(page, field).toContain(text);
-      expect(page, field).toMatch(new RegExp(`(id="${field}"[^>]*aria-invalid="true")|(aria-invalid="true"[^>]*>\\s*<legend>Account type)`));
+      // The refused input (each radio of the account type) is invalid and described by the problem shown beside it.
+      const input = field === 'accountType' ? 'name="accountType" value="checking"' : `id="${field}"`;
+      expect(page, field).toMatch(new RegExp(`${input}[^>]*aria-describedby="([\\w-]+ )?${field}-error" aria-invalid="true"`));
+      expect(page, field).toContain(`<p id="${field}-error" class="field-error">`);
+      expect(page, field).not.toMatch(/<fieldset[^>]*aria-invalid/);
     }
     expect(await creatorDetails(env.DB, env.SECRETS_KEY, m.creator.id, 'payout_details_enc')).toBeNull();
     expect((await post('/earnings/payout-details', good, { cookie: m.cookie })).status).toBe(303);
