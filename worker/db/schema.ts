@@ -31,9 +31,7 @@ export const brands = sqliteTable(
     payerName: text('payer_name'),
     payerIban: text('payer_iban'),
     payerBic: text('payer_bic'),
-    // ACH origination, which its NACHA payment files pay US bank accounts with (db/payment-files.ts), as its bank set
-    // it up: company name (16) and identification (10, usually 1 and the EIN), and the originating bank's ABA-checked
-    // routing number and name (23).
+    // ACH origination as the brand's bank set it up, which its NACHA payment files need (db/payment-files.ts).
     achCompanyName: text('ach_company_name'),
     achCompanyId: text('ach_company_id'),
     achOdfiRouting: text('ach_odfi_routing'),
