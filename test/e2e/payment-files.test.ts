@@ -109,6 +109,7 @@ describe('payment files in Chromium', () => {
     await page.waitForLoadState();
     expect(await form.innerText()).toContain('That is not a valid routing number');
     expect(await form.getByLabel('Routing number (US bank account)').getAttribute('aria-invalid')).toBe('true');
+    expect(await form.getByLabel('Routing number (US bank account)').getAttribute('aria-describedby')).toBe('routing-hint routing-error');
     await form.getByLabel('Routing number (US bank account)').fill('021000021');
     await navigate(page, () => form.getByRole('button', { name: 'Save payout details' }).click(), /\/earnings\?saved=1$/);
     await form.scrollIntoViewIfNeeded();
