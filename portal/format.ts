@@ -3,6 +3,7 @@ import type { CommissionStatus } from '../worker/db/conversion-list';
 import { dayOf, zoneOrUtc } from '../worker/domain/periods';
 import { daysUntilDue, dueDayOf } from '../worker/domain/content-due';
 import { minorUnitsOf } from '../worker/domain/store-payloads';
+import { maskTaxId } from '../worker/domain/tax-details';
 export { formatAmount } from '../worker/domain/store-payloads';
 
 const symbols = new Map<string, string>();
@@ -137,14 +138,15 @@ export function hostsInWords(hosts: readonly string[]): string {
   return bases.map((b) => (hosts.includes(`*.${b}`) ? (hosts.includes(b) ? `${b} or one of its subdomains` : `a subdomain of ${b}`) : b)).join(', ');
 }
 
-export const PAYOUT_METHOD_LABELS: Record<string, string> = { paypal: 'PayPal', bank_transfer: 'Bank transfer (IBAN)', wise: 'Wise' };
+export const PAYOUT_METHOD_LABELS: Record<string, string> = { paypal: 'PayPal', bank_transfer: 'Bank transfer (IBAN)', us_bank_account: 'US bank account (ACH)', wise: 'Wise' };
 
-// Enough to recognise an account, not to use it: the first character and domain of an email, the last four
-// of an IBAN (nothing of one too short to hide anything).
+// Enough to recognise an account, not to use it: the first character and domain of an email; of an account number
+// (an IBAN, or a US account's, which payoutAccountOf writes last after its routing number) the end a tax id shows,
+// so a short number is never mostly shown.
 export const maskAccount = (account: string) => {
   const at = account.indexOf('@');
   if (at > 0) return `${account[0]}•••${account.slice(at)}`;
-  return account.length <= 4 ? '••••' : `••••${account.slice(-4)}`;
+  return maskTaxId(account.slice(account.lastIndexOf(' ') + 1));
 };
 
 // What a discount code gives a shopper: "15% off", "$10.00 off".

@@ -7,8 +7,9 @@ import { Badge, Notice } from '../layout';
 import { StatementBody } from '../payout-statement';
 import type { PayoutStatement } from '../../worker/db/payout-statements';
 import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
-import type { PaymentRun } from '../../worker/db/payment-files';
-import { FORMAT_MAX_ROWS, PAYMENT_FORMATS, paypalWritesFraction, type LeftOutReason, type PaymentFormat } from '../../worker/domain/payment-files';
+import { ACH_ORIGIN_LABELS, type PaymentRun } from '../../worker/db/payment-files';
+import { addDays } from '../../worker/domain/periods';
+import { ACH_DAYS_AHEAD, defaultExecutionDate, FORMAT_MAX_ROWS, PAYMENT_FORMATS, paypalWritesFraction, type LeftOutReason, type PaymentFormat } from '../../worker/domain/payment-files';
 
 export type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
 export type ReconcileLine = { line: number | null; payoutId: string; outcome: string; handle: string | null; period: string | null };
@@ -429,6 +430,7 @@ export const ConsoleStatementPage: FC<{ viewer: Viewer; toReview: number; line: 
 
 const FILE_LABELS: Record<PaymentFormat, { title: string; service: string; button: string; what: string }> = {
   sepa: { title: 'SEPA bank transfer', service: 'Your bank', button: 'Download SEPA XML', what: 'Bank transfers, for your bank’s bulk upload (pain.001.001.03).' },
+  ach: { title: 'ACH bank transfer', service: 'Your bank', button: 'Download NACHA file', what: 'US bank accounts, for your bank’s ACH upload (a NACHA file of PPD credits).' },
   paypal: { title: 'PayPal Payouts', service: 'PayPal', button: 'Download PayPal CSV', what: 'PayPal payouts, for Payouts on paypal.com (no header row, as PayPal takes it).' },
   wise: { title: 'Wise batch', service: 'Wise', button: 'Download Wise CSV', what: 'Wise payouts, for Wise’s batch payment by email.' },
 };
@@ -448,6 +450,8 @@ export const LEFT_OUT_LABELS: Record<LeftOutReason, string> = {
   other_currency: 'In another currency than your brand’s',
   account_unsafe: 'Their email starts with a character spreadsheets run as a formula: pay it by hand',
   paypal_whole_units: 'PayPal pays this currency in whole units only, and this net has a fraction: pay it by hand rather than rounded',
+  ach_unavailable: 'US bank account: ACH files are in US dollars only, so pay it from your bank by hand',
+  ach_amount_too_large: 'More than one ACH entry carries ($99,999,999.99): pay it by wire',
 };
 
 const hrefOf = (period: string, format: PaymentFormat) => `/console/payouts/payment-file?period=${period}&format=${format}`;
@@ -469,13 +473,17 @@ const PaymentFileCard: FC<{ format: PaymentFormat; run: PaymentRun; today: strin
   const { lines, totalMinor } = run.files[format];
   const label = FILE_LABELS[format];
   const sepaBlocked = format === 'sepa' && run.sepa !== 'offered';
+  const achMissing = format === 'ach' && run.ach.state === 'no_origin_settings' ? run.ach.missing : null;
   const tooMany = lines.length > FORMAT_MAX_ROWS[format] ? `${label.service} takes at most ${formatCount(FORMAT_MAX_ROWS[format])} payments in one upload: pay these from the payouts CSV` : null;
-  const disabledWhy = !canPay ? 'Needs an owner, manager or finance' : lines.length === 0 ? 'Nothing to pay by this file' : tooMany ?? (sepaBlocked ? 'Add the account you pay from in Settings first' : null);
+  const blockedWhy = sepaBlocked ? 'Add the account you pay from in Settings first' : achMissing ? 'Add your ACH origination settings in Settings first' : null;
+  const disabledWhy = !canPay ? 'Needs an owner, manager or finance' : lines.length === 0 ? 'Nothing to pay by this file' : (tooMany ?? blockedWhy);
   return (
     <article class="payment-file" aria-labelledby={`file-${format}-h`}>
       <h3 id={`file-${format}-h`}>{label.title}</h3>
       {format === 'sepa' && run.sepa === 'not_eur' ? (
         <p class="muted small">Not offered: SEPA credit transfers are in euros, and your brand pays in {run.currency}. Bank transfers are listed below.</p>
+      ) : format === 'ach' && run.ach.state === 'not_usd' ? (
+        <p class="muted small">Not offered: ACH transfers are in US dollars, and your brand pays in {run.currency}.</p>
       ) : (
         <>
           <p class="file-amount">{formatMoney(totalMinor, run.currency)}</p>
@@ -488,16 +496,27 @@ const PaymentFileCard: FC<{ format: PaymentFormat; run: PaymentRun; today: strin
               Add the account you pay from (<a href="/console/settings">Settings</a>, an owner) to download it.
             </p>
           ) : null}
+          {achMissing ? (
+            <p class="warn-text small">
+              Add your ACH origination settings (<a href="/console/settings#ach-h">Settings</a>, an owner) to download it: missing {achMissing.map((f) => ACH_ORIGIN_LABELS[f]).join(', ')}.
+            </p>
+          ) : null}
           {disabledWhy !== null ? (
             <button type="button" class="button" disabled title={disabledWhy}>
               {label.button}
             </button>
-          ) : format === 'sepa' ? (
-            <FileForm period={period} format="sepa" button={label.button}>
-              <label for="sepa-date" class="small">
+          ) : format === 'sepa' || format === 'ach' ? (
+            // SEPA's requested execution date, ACH's effective entry date: the day the bank pays.
+            <FileForm period={period} format={format} button={label.button}>
+              <label for={`${format}-date`} class="small">
                 Pay on
               </label>
-              <input id="sepa-date" name="executionDate" type="date" required min={today} value={today} />
+              <input id={`${format}-date`} name="executionDate" type="date" required min={today} max={format === 'ach' ? addDays(today, ACH_DAYS_AHEAD) : undefined} value={defaultExecutionDate(format, today)} aria-describedby={format === 'ach' ? 'ach-date-hint' : undefined} />
+              {format === 'ach' ? (
+                <p id="ach-date-hint" class="hint small">
+                  A weekday up to {ACH_DAYS_AHEAD} days ahead: ACH credits settle on business days.
+                </p>
+              ) : null}
             </FileForm>
           ) : format === 'paypal' && paypalWritesFraction(run.currency) ? (
             <FileForm period={period} format="paypal" button={label.button}>

@@ -4,6 +4,7 @@
 import type { Child, FC } from 'hono/jsx';
 import type { BrandRow } from '../../worker/routes/admin/brand';
 import { SEPA_NAME_MAX } from '../../worker/domain/payment-files';
+import type { AchOriginField } from '../../worker/db/payment-files';
 import { countOf, formatAmount, formatDate, formatDateTime } from '../format';
 import { fieldDescribedBy, FieldProblem, invalidIn, type FormError } from '../layout';
 import { ConsolePage, DataTable, Pager, type Flash, type Viewer } from './layout';
@@ -11,7 +12,7 @@ import { SettingsHead } from './team';
 import { TermsText } from '../terms';
 import { MAX_TERMS_CHARS, type ProgramTerms, type TermsAcceptance, type TermsVersionDetail, type TermsVersionSummary } from '../../worker/db/program-terms';
 
-export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string; minPayout: string; selfPurchasesEarn: 'yes' | 'no'; payerName: string; payerIban: string; payerBic: string };
+export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string; minPayout: string; selfPurchasesEarn: 'yes' | 'no'; payerName: string; payerIban: string; payerBic: string } & Record<AchOriginField, string>;
 
 export const settingsValuesOf = (b: BrandRow): SettingsValues => ({
   allowedHosts: b.allowedHosts.join('\n'),
@@ -22,6 +23,10 @@ export const settingsValuesOf = (b: BrandRow): SettingsValues => ({
   payerName: b.payerName ?? '',
   payerIban: b.payerIban ?? '',
   payerBic: b.payerBic ?? '',
+  achCompanyName: b.achCompanyName ?? '',
+  achCompanyId: b.achCompanyId ?? '',
+  achOdfiRouting: b.achOdfiRouting ?? '',
+  achOdfiName: b.achOdfiName ?? '',
 });
 
 // The program terms creators accept to join: the current version, and (owners and managers) a form that publishes
@@ -204,6 +209,43 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
             <p id="payer-bic-hint" class="hint">
               8 or 11 characters, only if your bank asks for it.
             </p>
+          </div>
+        </fieldset>
+        <fieldset class="field stack" aria-describedby="ach-hint">
+          <legend id="ach-h">ACH origination (US bank accounts)</legend>
+          <p id="ach-hint" class="hint">
+            {brand.currency === 'USD'
+              ? 'Your ACH payment files (Payouts) pay creators’ US bank accounts with these, as your bank set up ACH origination for you: upload the file to your bank and it pays every creator at once.'
+              : `ACH payment files are in US dollars; your brand pays in ${brand.currency}, so they are not offered.`}
+          </p>
+          <div class="field">
+            <label for="achCompanyName">Company name</label>
+            <input id="achCompanyName" aria-invalid={invalidIn(errors, 'achCompanyName')} aria-describedby={fieldDescribedBy('achCompanyName', 'ach-name-hint', errors)} name="achCompanyName" type="text" maxlength={16} value={values.achCompanyName} autocomplete="organization" />
+            <FieldProblem id="achCompanyName" errors={errors} />
+            <p id="ach-name-hint" class="hint">
+              Up to 16 characters, as creators’ bank statements show who paid them (written in capitals).
+            </p>
+          </div>
+          <div class="field">
+            <label for="achCompanyId">Company ID</label>
+            <input id="achCompanyId" class="narrow-input" aria-invalid={invalidIn(errors, 'achCompanyId')} aria-describedby={fieldDescribedBy('achCompanyId', 'ach-id-hint', errors)} name="achCompanyId" type="text" maxlength={20} value={values.achCompanyId} autocomplete="off" spellcheck={false} />
+            <FieldProblem id="achCompanyId" errors={errors} />
+            <p id="ach-id-hint" class="hint">
+              10 characters, as your bank gave it: usually 1 followed by your EIN.
+            </p>
+          </div>
+          <div class="field">
+            <label for="achOdfiRouting">Bank routing number</label>
+            <input id="achOdfiRouting" class="narrow-input" aria-invalid={invalidIn(errors, 'achOdfiRouting')} aria-describedby={fieldDescribedBy('achOdfiRouting', 'ach-routing-hint', errors)} name="achOdfiRouting" type="text" inputmode="numeric" maxlength={20} value={values.achOdfiRouting} autocomplete="off" spellcheck={false} />
+            <FieldProblem id="achOdfiRouting" errors={errors} />
+            <p id="ach-routing-hint" class="hint">
+              The 9-digit ABA routing number of the bank that sends your ACH files.
+            </p>
+          </div>
+          <div class="field">
+            <label for="achOdfiName">Bank name</label>
+            <input id="achOdfiName" aria-invalid={invalidIn(errors, 'achOdfiName')} aria-describedby={fieldDescribedBy('achOdfiName', undefined, errors)} name="achOdfiName" type="text" maxlength={23} value={values.achOdfiName} autocomplete="off" />
+            <FieldProblem id="achOdfiName" errors={errors} />
           </div>
         </fieldset>
       </fieldset>

@@ -9,6 +9,7 @@ import type { CreatorThreadRow } from '../../worker/db/message-threads';
 import type { Owed } from '../../worker/db/creator-erasure';
 import type { SavedPayoutDetails } from '../../worker/db/sealed-details';
 import { SEPA_NAME_MAX, sepaName } from '../../worker/domain/payment-files';
+import { US_ACCOUNT_TYPES } from '../../worker/domain/aba';
 import { EXPORTS_PER_HOUR } from '../../worker/db/creator-export';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
@@ -25,7 +26,7 @@ import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
 import { PayoutStatus, StatementBody } from '../payout-statement';
 import type { PayoutStatement } from '../../worker/db/payout-statements';
-import { Badge, CopyField, EmailLinkForm, ErrorSummary, FlashNotice, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type Flash, type FormError, type NavItem } from '../layout';
+import { Badge, CopyField, EmailLinkForm, ErrorSummary, fieldDescribedBy, FieldProblem, FlashNotice, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type Flash, type FormError, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
   { href: '/', label: 'Home', current: current === 'home' },
@@ -1385,13 +1386,15 @@ export type PayoutDetails = SavedPayoutDetails | 'unreadable' | null;
 // After a refused save the form shows what was typed (`entered`), not the details on file: a creator who
 // pressed Save again would otherwise store the old account believing the new one was kept.
 /** Payout details as typed into the form, shown back after a refused save. */
-export type EnteredPayoutDetails = { method: string; account: string; holder: string };
+export type EnteredPayoutDetails = { method: string; account: string; holder: string; routing?: string; accountType?: string };
 
 // `namedByLegalName`: their tax details hold a legal name a bank file can write, which it pays under while no holder is given.
-const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDetails; errors?: string[]; namedByLegalName: boolean }> = ({ details, entered, errors, namedByLegalName }) => {
+// `errorField`: the field a refused save was refused for, marked invalid (the account, when none is named).
+const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDetails; errors?: string[]; errorField?: string; namedByLegalName: boolean }> = ({ details, entered, errors, errorField, namedByLegalName }) => {
   const known = details === 'unreadable' ? null : details;
   const shown = entered ?? known;
-  const invalid = errors && errors.length > 0 ? 'true' : undefined;
+  // The refused field (the account when none is named) carries the problem beside it, as the top of the form does.
+  const problems: FormError[] = (errors ?? []).map((text) => ({ field: errorField ?? 'account', text }));
   // Bank details saved before the holder's name was asked: a SEPA payment file pays them under the legal name of the
   // tax details if they have one it can write, and not at all otherwise.
   const lacksHolder = known?.method === 'bank_transfer' && !known.holder && !entered;
@@ -1428,16 +1431,37 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: EnteredPayoutDet
       </fieldset>
       <div class="field">
         <label for="account">Account</label>
-        <input id="account" name="account" type="text" required maxlength={120} value={shown?.account ?? ''} autocomplete="off" aria-describedby="account-hint" aria-invalid={invalid} />
+        <input id="account" name="account" type="text" required maxlength={120} value={shown?.account ?? ''} autocomplete="off" aria-describedby={fieldDescribedBy('account', 'account-hint', problems)} aria-invalid={invalidIn(problems, 'account')} />
+        <FieldProblem id="account" errors={problems} />
         <p id="account-hint" class="hint">
-          Your PayPal or Wise email, or your IBAN.
+          Your PayPal or Wise email, your IBAN, or your US account number.
         </p>
       </div>
       <div class="field">
-        <label for="holder">Account holder (bank transfer)</label>
-        <input id="holder" name="holder" type="text" maxlength={SEPA_NAME_MAX} value={shown && 'holder' in shown ? (shown.holder ?? '') : ''} autocomplete="name" aria-describedby="holder-hint" aria-invalid={holderNeeded ? 'true' : invalid} />
+        <label for="routing">Routing number (US bank account)</label>
+        <input id="routing" name="routing" type="text" inputmode="numeric" maxlength={20} value={shown?.routing ?? ''} autocomplete="off" aria-describedby={fieldDescribedBy('routing', 'routing-hint', problems)} aria-invalid={invalidIn(problems, 'routing')} />
+        <FieldProblem id="routing" errors={problems} />
+        <p id="routing-hint" class="hint">
+          For a US bank account: the 9-digit ABA routing number (bottom left of a check, or in your bank app).
+        </p>
+      </div>
+      <fieldset class="field">
+        <legend>Account type (US bank account)</legend>
+        <div class="radios">
+          {US_ACCOUNT_TYPES.map((type) => (
+            <label class="radio">
+              <input type="radio" name="accountType" value={type} checked={shown?.accountType === type} aria-describedby={fieldDescribedBy('accountType', undefined, problems)} aria-invalid={invalidIn(problems, 'accountType')} /> {type === 'checking' ? 'Checking' : 'Savings'}
+            </label>
+          ))}
+        </div>
+        <FieldProblem id="accountType" errors={problems} />
+      </fieldset>
+      <div class="field">
+        <label for="holder">Account holder</label>
+        <input id="holder" name="holder" type="text" maxlength={SEPA_NAME_MAX} value={shown && 'holder' in shown ? (shown.holder ?? '') : ''} autocomplete="name" aria-describedby={fieldDescribedBy('holder', 'holder-hint', problems)} aria-invalid={holderNeeded ? 'true' : invalidIn(problems, 'holder')} />
+        <FieldProblem id="holder" errors={problems} />
         <p id="holder-hint" class="hint">
-          For a bank transfer: the name your account is held under, as on your bank statement (yours, or your business's). Not needed for PayPal or Wise.
+          For a bank account (IBAN or US): the name your account is held under, as on your bank statement (yours, or your business's). Not needed for PayPal or Wise.
         </p>
       </div>
       <button type="submit" class="button button-primary">
@@ -1454,7 +1478,7 @@ export type TaxDetailsState = { saved: TaxDetails | 'unreadable' | null; entered
 
 const TAX_FIELD_IDS: Record<TaxDetailsField, string> = { legalName: 'tax-legal-name', country: 'tax-country', kind: 'tax-kind-individual', taxId: 'tax-id', certify: 'tax-certify' };
 
-const FieldProblem: FC<{ problems?: TaxDetailsState['problems']; field: TaxDetailsField }> = ({ problems, field }) => {
+const TaxFieldProblem: FC<{ problems?: TaxDetailsState['problems']; field: TaxDetailsField }> = ({ problems, field }) => {
   const problem = problems?.find((p) => p.field === field);
   return problem ? (
     <p id={`${TAX_FIELD_IDS[field]}-error`} class="field-error">
@@ -1498,7 +1522,7 @@ const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
           <p id="tax-legal-name-hint" class="hint">
             Yours, or your business's if you are paid as one, as on your tax records.
           </p>
-          <FieldProblem problems={problems} field="legalName" />
+          <TaxFieldProblem problems={problems} field="legalName" />
         </div>
         <div class="field">
           <label for="tax-country">Country you pay tax in</label>
@@ -1510,7 +1534,7 @@ const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
               </option>
             ))}
           </select>
-          <FieldProblem problems={problems} field="country" />
+          <TaxFieldProblem problems={problems} field="country" />
         </div>
         <fieldset class="field">
           <legend>Paid as</legend>
@@ -1521,7 +1545,7 @@ const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
               </label>
             ))}
           </div>
-          <FieldProblem problems={problems} field="kind" />
+          <TaxFieldProblem problems={problems} field="kind" />
         </fieldset>
         <div class="field">
           <label for="tax-id">Tax id</label>
@@ -1529,13 +1553,13 @@ const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
           <p id="tax-id-hint" class="hint">
             {known ? `Type it again to save changes (on file: ${known.taxId}). ` : ''}Your SSN or EIN in the US, your VAT or national tax number elsewhere.
           </p>
-          <FieldProblem problems={problems} field="taxId" />
+          <TaxFieldProblem problems={problems} field="taxId" />
         </div>
         <div class="field">
           <label class="checkbox">
             <input id="tax-certify" type="checkbox" name="certify" value="yes" required aria-invalid={invalidIn(errors, 'tax-certify')} aria-describedby={describedBy('certify')} /> I certify that this information is correct and that it is mine (or my business's).
           </label>
-          <FieldProblem problems={problems} field="certify" />
+          <TaxFieldProblem problems={problems} field="certify" />
         </div>
         <button type="submit" class="button button-primary">
           Save tax details
@@ -1569,7 +1593,7 @@ function earningsStatus(r: EarningsRow): string {
   return parts.map((p) => `${formatMoney(p.amount, r.currency)} ${p.label}`).join(' · ');
 }
 
-export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; belowMinimum: BelowMinimum[]; details: PayoutDetails; tax: TaxDetailsState; entered?: EnteredPayoutDetails; notice?: string; errors?: string[] }> = ({
+export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; belowMinimum: BelowMinimum[]; details: PayoutDetails; tax: TaxDetailsState; entered?: EnteredPayoutDetails; errorField?: string; notice?: string; errors?: string[] }> = ({
   who,
   ledger,
   payouts,
@@ -1577,6 +1601,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
   details,
   tax,
   entered,
+  errorField,
   notice,
   errors,
 }) => {
@@ -1697,7 +1722,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
           </div>
         )}
       </section>
-      <PayoutDetailsForm details={details} entered={entered} errors={errors} namedByLegalName={!!tax.saved && tax.saved !== 'unreadable' && sepaName(tax.saved.legalName) !== null} />
+      <PayoutDetailsForm details={details} entered={entered} errors={errors} errorField={errorField} namedByLegalName={!!tax.saved && tax.saved !== 'unreadable' && sepaName(tax.saved.legalName) !== null} />
       <TaxDetailsForm state={tax} />
     </Page>
   );

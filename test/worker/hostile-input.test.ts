@@ -189,7 +189,7 @@ const ROUTES: Route[] = [
   {
     method: 'PATCH',
     path: '/api/admin/brand',
-    body: () => ({ name: 'Hostile brand', clickParam: 'cid', fallbackUrl: null, allowedHosts: ['shop.example', '*.shop.example'], payerName: 'Hostile Brand GmbH', payerIban: 'DE89370400440532013000', payerBic: 'COBADEFFXXX' }),
+    body: () => ({ name: 'Hostile brand', clickParam: 'cid', fallbackUrl: null, allowedHosts: ['shop.example', '*.shop.example'], payerName: 'Hostile Brand GmbH', payerIban: 'DE89370400440532013000', payerBic: 'COBADEFFXXX', achCompanyName: 'Hostile Inc', achCompanyId: '1123456789', achOdfiRouting: '011000015', achOdfiName: 'First Bank' }),
   },
   { method: 'GET', path: '/api/admin/brand/terms' },
   { method: 'GET', path: '/api/admin/brand/terms/versions' },

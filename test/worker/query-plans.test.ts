@@ -9,6 +9,7 @@ import worker from '../../worker/index';
 import { releaseClaims } from '../../worker/db/webhooks';
 import { RETURNING_CUSTOMER_SQL } from '../../worker/db/conversions';
 import { GIFT_ADDRESS_SQL } from '../../worker/jobs/gift-addresses';
+import { achReferenceSql } from '../../worker/routes/admin/payouts';
 import { encodeCursor } from '../../worker/lib/cursor';
 import { brandThreads, UNREAD_THREADS_SQL } from '../../worker/db/message-threads';
 import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
@@ -172,6 +173,15 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     // Entries are read in index order; only those sharing one moment are sorted by id, as the LIMIT stops early.
     expect(statement.plan).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
     await expectNarrow(async () => (await get('/earnings/statement.csv', m.cookie)).text(), []);
+  });
+
+  it("Reconcile finds ACH references' payouts by ranges of the payout ids, 40 to a statement, not by walking the brand's payouts", async () => {
+    const prefixes = Array.from({ length: 40 }, (_, i) => `po_${String(i).padStart(13, '0')}`);
+    const [p] = await plansOf([{ sql: achReferenceSql(40), args: ['brd_x', ...prefixes.flatMap((x) => [x, `${x}{`])], bound: true }]);
+    expect(p!.plan, p!.text).toMatch(/MULTI-INDEX OR/);
+    expect(p!.plan.match(/SEARCH payouts USING INDEX sqlite_autoindex_payouts_1 \(id>\? AND id<\?\)/g), p!.text).toHaveLength(40);
+    expect(p!.plan, p!.text).not.toMatch(/SCAN payouts|payouts_brand/);
+    await expectNarrowPlans([p!], []);
   });
 
   it('a refund finds its reversal by the refund, and a creator their payouts by the creator', async () => {

@@ -13,7 +13,7 @@ import { takeAttempt } from '../lib/rate-limits';
 import { ADDRESS_KEPT_DAYS, openAddress, type ShipTo } from './addresses';
 import { parseTags, tagsJsonSql } from './creator-tags';
 import { maskedTaxDetails, type TaxDetails } from '../domain/tax-details';
-import type { SavedPayoutDetails } from './sealed-details';
+import { usBankAccountOf, type SavedPayoutDetails } from './sealed-details';
 import { factorOf, recoveryCodesLeft } from './two-step';
 import { SHOWN_KIND } from './creator-portal';
 import { earnsThroughColumns, returningCustomerWhere } from './schema';
@@ -82,7 +82,17 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   if (!account) return;
   const payout = await openSealedJson<SavedPayoutDetails>(secretsKey, account.payout_details_enc as string | null);
   // The holder's name is theirs and is shown whole: it is what a bank checks against the account, not a secret.
-  const payoutDetails = payout && payout !== 'unreadable' ? { method: payout.method, account: maskAccount(payout.account), ...(payout.method === 'bank_transfer' ? { holder: payout.holder ?? null } : {}) } : payout;
+  // A US account's routing number and type are its bank's and kind, not secrets: shown whole, the number masked as an IBAN is.
+  const us = payout && payout !== 'unreadable' ? usBankAccountOf(payout) : null;
+  const payoutDetails =
+    payout && payout !== 'unreadable'
+      ? {
+          method: payout.method,
+          account: maskAccount(payout.account),
+          ...(payout.method === 'bank_transfer' || us ? { holder: payout.holder ?? null } : {}),
+          ...(us ? { routing: us.routing, accountType: us.type } : {}),
+        }
+      : payout;
   const profile = {
     id: account.id,
     email: account.email,

@@ -10,7 +10,8 @@ import { newId } from '../lib/ids';
 import { openSealedJson } from '../lib/secrets';
 import { NOT_ERASED } from './money';
 import { taxDetailsStatus, type TaxDetails, type TaxDetailsStatus } from '../domain/tax-details';
-import type { SavedPayoutDetails } from './sealed-details';
+import { US_BANK_ACCOUNT, type UsBankAccount } from '../domain/aba';
+import { payoutAccountOf, usBankAccountOf, type SavedPayoutDetails } from './sealed-details';
 import { sharedTaxDetailsSql, sharedWith } from './tax-details';
 import { payoutsClosedStatements } from './webhooks';
 
@@ -164,8 +165,8 @@ export const ERASED = 'erased';
 
 const openDetails = (secretsKey: string, sealed: string | null) => openSealedJson<SavedPayoutDetails>(secretsKey, sealed);
 
-/** A payout's line with what a payment file needs besides: the bank account's holder and the tax details' legal name, as shared with the brand. */
-export type PayableLine = { line: PayoutLine; holder: string | null; legalName: string | null };
+/** A payout's line with what a payment file needs besides: the bank account's holder (and a US account's parts) and the tax details' legal name, as shared with the brand. */
+export type PayableLine = { line: PayoutLine; holder: string | null; legalName: string | null; usAccount: UsBankAccount | null };
 
 async function lineOf(secretsKey: string, r: Row): Promise<PayoutLine> {
   return (await payableLineOf(secretsKey, r)).line;
@@ -178,14 +179,20 @@ async function payableLineOf(secretsKey: string, r: Row): Promise<PayableLine> {
   let account = '';
   const details = await openDetails(secretsKey, r.payout_details_enc);
   if (details === 'unreadable') method = details;
-  else if (details) ({ method, account } = details);
+  else if (details) {
+    method = details.method;
+    account = payoutAccountOf(details);
+  }
   // Unknown (a payout marked failed before Chorus kept where it went, or unreadable) is not a change; none
   // then ('') and some now is.
   const failedTo = r.failed_to_enc === '' ? { method: '', account: '' } : r.failed_to_enc ? await openDetails(secretsKey, r.failed_to_enc) : null;
   // A bank may refuse a transfer for the holder's name alone (Verification of Payee): a corrected name is a change too.
   const holder = details && details !== 'unreadable' ? (details.holder ?? null) : null;
   const changed =
-    failedTo !== null && failedTo !== 'unreadable' && details !== 'unreadable' && (failedTo.method !== method || failedTo.account !== account || (method === 'bank_transfer' && (failedTo.holder ?? null) !== holder));
+    failedTo !== null &&
+    failedTo !== 'unreadable' &&
+    details !== 'unreadable' &&
+    (failedTo.method !== method || payoutAccountOf(failedTo) !== account || ((method === 'bank_transfer' || method === US_BANK_ACCOUNT) && (failedTo.holder ?? null) !== holder));
   const tax = await openSealedJson<TaxDetails>(secretsKey, r.tax_details_enc);
   const line: PayoutLine = {
     id: r.id,
@@ -210,7 +217,7 @@ async function payableLineOf(secretsKey: string, r: Row): Promise<PayableLine> {
     failureReason: r.failure_reason,
     givenUp: r.given_up === 1,
   };
-  return { line, holder, legalName: tax && tax !== 'unreadable' ? tax.legalName : null };
+  return { line, holder, legalName: tax && tax !== 'unreadable' ? tax.legalName : null, usAccount: details && details !== 'unreadable' ? usBankAccountOf(details) : null };
 }
 
 // A period's payouts a page at a time in a fixed order (handle, id): memory stays flat however many rows.

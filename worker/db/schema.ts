@@ -31,6 +31,11 @@ export const brands = sqliteTable(
     payerName: text('payer_name'),
     payerIban: text('payer_iban'),
     payerBic: text('payer_bic'),
+    // ACH origination as the brand's bank set it up, which its NACHA payment files need (db/payment-files.ts).
+    achCompanyName: text('ach_company_name'),
+    achCompanyId: text('ach_company_id'),
+    achOdfiRouting: text('ach_odfi_routing'),
+    achOdfiName: text('ach_odfi_name'),
     createdAt: createdAt(),
   },
   // By zone: the weekly report's cron finds the brands whose Monday morning it is (jobs/weekly-report.ts).

@@ -1,9 +1,20 @@
 // A creator's payout and tax details: each sealed under SECRETS_KEY in its own column of their global account.
+import { US_BANK_ACCOUNT, type UsAccountType, type UsBankAccount } from '../domain/aba';
 import type { TaxDetails } from '../domain/tax-details';
 import { openSealedJson, sealSecret } from '../lib/secrets';
 
-/** Where a creator's money goes, as they saved it: a bank account with its holder's name (none on details saved before it was asked). */
-export type SavedPayoutDetails = { method: string; account: string; holder?: string };
+/** Where a creator's money goes, as they saved it: a bank account with its holder's name (none on IBAN details saved before it was asked); a US one also with its routing number and type. */
+export type SavedPayoutDetails = { method: string; account: string; holder?: string; routing?: string; accountType?: UsAccountType };
+
+export const usBankAccountOf = (d: SavedPayoutDetails): UsBankAccount | null =>
+  d.method === US_BANK_ACCOUNT && d.routing && d.accountType ? { routing: d.routing, accountNumber: d.account, type: d.accountType } : null;
+
+// Where the money goes as one text (the payouts export's payout_account): a US account needs its routing number and
+// type besides the number, which comes last so a masked account (••••6789) shows the number's end, as an IBAN's.
+export const payoutAccountOf = (d: SavedPayoutDetails): string => {
+  const us = usBankAccountOf(d);
+  return us ? `routing ${us.routing} ${us.type} ${us.accountNumber}` : d.account;
+};
 
 export type SealedDetails = { payout_details_enc: SavedPayoutDetails; tax_details_enc: TaxDetails };
 

@@ -50,7 +50,7 @@ export async function mismatch(op: Operation, res: Response): Promise<string | n
   const type = res.headers.get('content-type') ?? '';
   const success = op.spec.responses[status as keyof Operation['spec']['responses']];
   if (success) {
-    if (success.alternative && type.startsWith(success.alternative.contentType)) return null;
+    if ([success.alternative ?? []].flat().some((alt) => type.startsWith(alt.contentType))) return null;
     if (success.contentType) return type.startsWith(success.contentType) ? null : `answered ${status} as ${type || 'no content type'}, not ${success.contentType}`;
     if (!success.schema) return null;
     const body = await jsonOf(res);

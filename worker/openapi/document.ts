@@ -157,7 +157,7 @@ function successResponse(r: ResponseSpec, components: Components): Json {
   const content: Json = {};
   if (r.schema) content['application/json'] = { schema: components.convert(r.schema, 'output'), ...(r.example === undefined ? {} : { example: r.example }) };
   if (r.contentType) content[r.contentType] = { schema: { type: 'string' } };
-  if (r.alternative) content[r.alternative.contentType] = { schema: { type: 'string', description: r.alternative.description } };
+  for (const alt of [r.alternative ?? []].flat()) content[alt.contentType] = { schema: { type: 'string', description: alt.description } };
   return {
     description: r.description,
     ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) } : {}),

@@ -19,8 +19,8 @@ export type ResponseSpec = {
   schema?: z.ZodType;
   /** A body that is not JSON (CSV, JavaScript, NDJSON), described in words. */
   contentType?: string;
-  /** Another representation of the same answer, chosen with the Accept header. */
-  alternative?: { contentType: string; description: string };
+  /** Other representations of the same answer, chosen with the Accept header or a parameter (a payment file's format). */
+  alternative?: { contentType: string; description: string } | { contentType: string; description: string }[];
   /** Response header name → what it carries. */
   headers?: Record<string, string>;
   example?: unknown;

@@ -43,6 +43,10 @@ export const Brand = z
     payerName: example(z.string(), 'Fernway Botanicals GmbH').nullable().meta({ description: "The name your bank holds the account you pay creators from under: the debtor of your SEPA payment files. In Latin letters, accents allowed, as typed: the file writes it in SEPA's character set (accents dropped, & as +), at most 70 characters so written." }),
     payerIban: example(z.string(), 'DE89370400440532013000').nullable().meta({ description: 'The IBAN your SEPA payment files pay from, compacted (no spaces, upper case). Null until you add it; SEPA files need it.' }),
     payerBic: example(z.string(), 'COBADEFFXXX').nullable().meta({ description: "Your bank's BIC (8 or 11 characters), if it asks for one; files without it say NOTPROVIDED." }),
+    achCompanyName: example(z.string(), 'FERNWAY').nullable().meta({ description: 'Your company name for ACH origination (at most 16 characters, printable ASCII): the originator your NACHA payment files name, written upper case. Null until you add it; ACH files need it.' }),
+    achCompanyId: example(z.string(), '1123456789').nullable().meta({ description: 'Your ACH company identification as your bank gave it: 10 letters and digits, usually 1 followed by your EIN. ACH files need it.' }),
+    achOdfiRouting: example(z.string(), '011000015').nullable().meta({ description: "The ABA routing number (9 digits, check digit verified) of the bank that originates your ACH files: the file's immediate destination. ACH files need it." }),
+    achOdfiName: example(z.string(), 'FIRST BANK').nullable().meta({ description: 'The name of that bank, at most 23 characters (printable ASCII). ACH files need it.' }),
     createdAt: time,
   })
   .meta({ id: 'Brand' });
@@ -815,10 +819,14 @@ export const PayoutLine = z
     name: example(z.string(), 'Sarah Okafor'),
     email: example(z.string(), 'sarah@creators.example'),
     payoutMethod: example(z.string(), 'bank_transfer').describe(
-      "paypal, wise or bank_transfer; empty when the creator has given none, `not_shared` until they accept your brand (their details are their account's, shared only with brands they accepted), `erased` once you erased the creator, `unreadable` if they cannot be opened. A paid payout's are the details it was marked paid with (where it went); any other's, the creator's now (where to pay it).",
+      "paypal, wise, bank_transfer (an IBAN) or us_bank_account (paid by ACH); empty when the creator has given none, `not_shared` until they accept your brand (their details are their account's, shared only with brands they accepted), `erased` once you erased the creator, `unreadable` if they cannot be opened. A paid payout's are the details it was marked paid with (where it went); any other's, the creator's now (where to pay it).",
     ),
-    payoutAccount: example(z.string(), 'GB33BUKB20201555555555'),
-    detailsChangedSinceFailure: example(z.boolean(), false).describe('A failed payout whose creator has saved other payout details since it was marked failed (for a bank transfer, a corrected account holder name counts): worth paying again.'),
+    payoutAccount: example(z.string(), 'GB33BUKB20201555555555').describe(
+      'Where the money goes: the email of a PayPal or Wise account, the IBAN of a bank transfer, or for a US bank account `routing <9-digit ABA routing number> <checking|savings> <account number>` (as `routing 021000021 checking 000123456789`).',
+    ),
+    detailsChangedSinceFailure: example(z.boolean(), false).describe(
+      'A failed payout whose creator has saved other payout details since it was marked failed (for a bank transfer or a US bank account, a corrected account holder name counts; for a US bank account, another routing number or account type too): worth paying again.',
+    ),
     taxDetails: example(z.enum(['complete', 'missing', 'unreadable']), 'complete').describe(
       "Whether the creator gave their tax details (legal name, country, kind, tax id). `missing` until they accept your brand, as payout details; `unreadable` when they were sealed under a `SECRETS_KEY` changed since (the creator must enter them again); the year-end totals carry them in full.",
     ),

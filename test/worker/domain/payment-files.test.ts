@@ -1,6 +1,6 @@
 // Payment files' pure decisions: names transliterated to SEPA's character set, and the form's length rule.
 import { describe, expect, it } from 'vitest';
-import { fitsSepaName, SEPA_NAME_MAX, sepaName, toSepaText } from '../../../worker/domain/payment-files';
+import { ACH_AMOUNT_MAX, fitsSepaName, placePayout, SEPA_NAME_MAX, sepaName, toSepaText, type PayoutForFile } from '../../../worker/domain/payment-files';
 
 // SEPA's Latin set: letters, digits, / - ? : ( ) . , ' + and the space.
 const SEPA_TEXT = /^[A-Za-z0-9/\-?:().,'+ ]*$/;
@@ -33,5 +33,31 @@ describe('names in SEPA text', () => {
     expect(fitsSepaName(`${'ﬃ'.repeat(24)}`)).toBe(false);
     expect(fitsSepaName('Иван')).toBe(false);
     expect(fitsSepaName('Société Générale')).toBe(true);
+  });
+});
+
+describe('placePayout for a US bank account', () => {
+  const usAccount = { routing: '021000021', accountNumber: '000123456789', type: 'checking' as const };
+  const payout = (over: Partial<PayoutForFile> = {}): PayoutForFile => ({
+    id: 'po_x', status: 'pending', givenUp: false, detailsChangedSinceFailure: false, payoutMethod: 'us_bank_account', payoutAccount: 'routing 021000021 checking 000123456789',
+    holder: 'Zoë & Co', legalName: null, usAccount, currency: 'USD', netMinor: 100, ...over,
+  });
+
+  it('goes in the ACH file of a USD brand, named as an entry writes it', () => {
+    expect(placePayout(payout(), 'USD', { sepa: false, ach: true })).toEqual({ file: 'ach', creditorName: 'ZOE & CO', usAccount });
+    expect(placePayout(payout({ status: 'failed', detailsChangedSinceFailure: true }), 'USD', { sepa: false, ach: true })).toMatchObject({ file: 'ach' });
+  });
+
+  it('is in no file of a EUR brand (nor its SEPA file), and says why', () => {
+    expect(placePayout(payout({ currency: 'EUR' }), 'EUR', { sepa: true, ach: false })).toEqual({ file: null, reason: 'ach_unavailable' });
+  });
+
+  it('leaves out what one entry cannot carry, a missing holder, and the same details it failed with', () => {
+    expect(placePayout(payout({ netMinor: ACH_AMOUNT_MAX }), 'USD', { sepa: false, ach: true })).toMatchObject({ file: 'ach' });
+    expect(placePayout(payout({ netMinor: ACH_AMOUNT_MAX + 1 }), 'USD', { sepa: false, ach: true })).toEqual({ file: null, reason: 'ach_amount_too_large' });
+    expect(placePayout(payout({ holder: null }), 'USD', { sepa: false, ach: true })).toEqual({ file: null, reason: 'holder_missing' });
+    expect(placePayout(payout({ holder: null, legalName: 'Иван Петров' }), 'USD', { sepa: false, ach: true })).toEqual({ file: null, reason: 'legal_name_not_latin' });
+    expect(placePayout(payout({ holder: null, legalName: 'Ivan Petrov' }), 'USD', { sepa: false, ach: true })).toMatchObject({ file: 'ach', creditorName: 'IVAN PETROV' });
+    expect(placePayout(payout({ status: 'failed' }), 'USD', { sepa: false, ach: true })).toEqual({ file: null, reason: 'failed_same_details' });
   });
 });

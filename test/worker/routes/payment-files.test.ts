@@ -7,8 +7,8 @@ import { addAcceptedCreator, createMoneyBrand, insertLedgerEntry, json, rowCount
 import { adminUser, signIn } from '../console-fixtures';
 import { get, post, tag } from '../forms';
 import { parseXml, xmlAll, xmlText, type XmlElement } from '../xml';
-import { dayOf } from '../../../worker/domain/periods';
-import { FORMAT_MAX_ROWS } from '../../../worker/domain/payment-files';
+import { addDays, dayOf } from '../../../worker/domain/periods';
+import { achFileIdentity, FORMAT_MAX_ROWS, isWeekend, nextBusinessDay } from '../../../worker/domain/payment-files';
 import { creatorDetails } from '../../../worker/db/sealed-details';
 import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
@@ -18,26 +18,30 @@ const PERIOD = '2026-10';
 const seal = (value: unknown) => sealSecret(env.SECRETS_KEY, JSON.stringify(value));
 const taxOf = (legalName: string) => ({ legalName, country: 'PL', kind: 'individual', taxId: 'PL1234567', certifiedAt: Date.now() });
 
+type Details = { method: string; account: string; holder?: string; routing?: string; accountType?: string };
 type Seed = {
   name: string;
-  details?: { method: string; account: string; holder?: string } | null;
+  details?: Details | null;
   tax?: string;
   net: number;
   status?: 'pending' | 'paid' | 'failed';
   // Where a failed payout went: '' none known then, or the details it failed with.
-  failedTo?: { method: string; account: string; holder?: string } | '';
+  failedTo?: Details | '';
   accepted?: boolean;
   currency?: string;
 };
 
 // A brand closed for PERIOD with one payout per seed, in seed order by handle, written as a close and marks leave them.
-async function closedPeriod(seeds: Seed[], opts: { currency?: string; payer?: boolean; period?: string; closed?: boolean } = {}) {
+async function closedPeriod(seeds: Seed[], opts: { currency?: string; payer?: boolean; period?: string; closed?: boolean; ach?: boolean } = {}) {
   const m = await createMoneyBrand();
   const period = opts.period ?? PERIOD;
   const payer = opts.payer ?? true;
   await env.DB.prepare('UPDATE brands SET currency = ?, name = ?, payer_name = ?, payer_iban = ?, payer_bic = ? WHERE id = ?')
     .bind(opts.currency ?? 'EUR', 'Fernway & <Söhne>', payer ? 'Fernway Botanicals GmbH' : null, payer ? 'DE89370400440532013000' : null, payer ? 'COBADEFFXXX' : null, m.brand.brandId)
     .run();
+  if (opts.ach) {
+    await env.DB.prepare("UPDATE brands SET ach_company_name = 'Fernway Inc', ach_company_id = '1123456789', ach_odfi_routing = '011000015', ach_odfi_name = 'First Bank of Boston' WHERE id = ?").bind(m.brand.brandId).run();
+  }
   const payouts: string[] = [];
   const run = tag();
   for (const [i, s] of seeds.entries()) {
@@ -506,7 +510,7 @@ describe('the Payouts page', () => {
     const cookie = await signIn(owner.email);
     const unknown = await get(`/console/payouts/payment-file?period=${PERIOD}&format=xls`, cookie);
     expect(unknown.status).toBe(422);
-    expect(await unknown.text()).toContain('Choose a payment file: SEPA, PayPal or Wise.');
+    expect(await unknown.text()).toContain('Choose a payment file: SEPA, ACH, PayPal or Wise.');
     const decimal = await get(`/console/payouts/payment-file?period=${PERIOD}&format=paypal&decimal=semicolon`, cookie);
     expect(decimal.status).toBe(422);
     expect(await decimal.text()).toContain('Choose how amounts are written: 12.30 or 12,30.');
@@ -624,5 +628,325 @@ describe("the account holder on the creator's payout details", () => {
     expect(named).toContain('until you do, brands&#39; bank files name the holder by the legal name of your tax details');
     expect(named).not.toContain('need it');
     expect(named).not.toContain('aria-invalid="true"');
+  });
+});
+
+const us = (account: string, routing: string, accountType: string, holder: string): Details => ({ method: 'us_bank_account', account, routing, accountType, holder });
+const yymmdd = (day: string) => day.slice(2).replaceAll('-', '');
+const achRecords = (text: string) => {
+  expect(text.endsWith('\r\n')).toBe(true);
+  return text.slice(0, -2).split('\r\n');
+};
+
+// A USD brand: a checking and a savings account the ACH file pays, an IBAN it cannot, and a PayPal account its own file pays.
+const ACH_MIXED: Seed[] = [
+  { name: 'Cheryl', details: us('000123456789', '021000021', 'checking', 'Chéryl O’Neil-Øster & Co'), net: 12_345 },
+  { name: 'Sam', details: us('98765432109876543', '121000358', 'savings', 'Sam Saver'), net: 5 },
+  { name: 'Iris', details: bank('DE89370400440532013000', 'Iris Iban'), net: 700 },
+  { name: 'Pam', details: { method: 'paypal', account: 'pam@creators.test' }, net: 2500 },
+];
+
+describe('the ACH (NACHA) file', () => {
+  it('pays the US bank accounts of a USD brand, every field at its offset, and Reconcile reads its reference back to the payout', async () => {
+    const m = await closedPeriod(ACH_MIXED, { currency: 'USD', ach: true });
+    const later = nextBusinessDay(addDays(dayOf(Date.now(), 'UTC'), 2));
+    const { modifier, traceSeed } = achFileIdentity(PERIOD, m.payouts.slice(0, 2));
+    const trace = (n: number) => `01100001${String(traceSeed).padStart(2, '0')}${String(n).padStart(5, '0')}`;
+    const res = await fileOf(m, 'ach', `&executionDate=${later}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=us-ascii');
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="chorus-ach-${m.brand.slug}-${PERIOD}.ach"`);
+    const records = achRecords(await res.text());
+    expect(records).toHaveLength(10);
+    for (const r of records) expect(r).toHaveLength(94);
+    const [header, batch, first, second, batchControl, fileControl, ...filler] = records as [string, string, string, string, string, string, ...string[]];
+    // File header.
+    expect(header.slice(0, 3)).toBe('101');
+    expect(header.slice(3, 13)).toBe(' 011000015');
+    expect(header.slice(13, 23)).toBe('1123456789');
+    expect(header.slice(23, 29)).toBe(yymmdd(dayOf(Date.now(), 'UTC')));
+    expect(header.slice(29, 33)).toMatch(/^([01]\d|2[0-3])[0-5]\d$/);
+    expect(header.slice(33, 40)).toBe(`${modifier}094101`);
+    expect(header.slice(40, 63)).toBe('FIRST BANK OF BOSTON   ');
+    expect(header.slice(63, 86)).toBe('FERNWAY INC            ');
+    // Batch header: credits only, PPD, effective on the execution date.
+    expect(batch.slice(0, 4)).toBe('5220');
+    expect(batch.slice(4, 20)).toBe('FERNWAY INC     ');
+    expect(batch.slice(40, 63)).toBe('1123456789PPDPAYOUT    ');
+    expect(batch.slice(63, 69)).toBe('OCT 26');
+    expect(batch.slice(69, 75)).toBe(yymmdd(later));
+    expect(batch.slice(78, 94)).toBe('1011000010000001');
+    // Entries: checking 22, savings 32, the RDFI's routing, the account left-justified, cents, the reference, the name.
+    const entry = (r: string) => ({ code: r.slice(1, 3), rdfi: r.slice(3, 11), check: r.slice(11, 12), account: r.slice(12, 29), amount: r.slice(29, 39), id: r.slice(39, 54), name: r.slice(54, 76), addenda: r.slice(78, 79), trace: r.slice(79, 94) });
+    const reference = (id: string) => `PO${id.slice(3, 16).toUpperCase()}`;
+    expect(entry(first)).toEqual({ code: '22', rdfi: '02100002', check: '1', account: '000123456789     ', amount: '0000012345', id: reference(m.payouts[0]!), name: "CHERYL O'NEIL-OSTER & ", addenda: '0', trace: trace(1) });
+    expect(entry(second)).toEqual({ code: '32', rdfi: '12100035', check: '8', account: '98765432109876543', amount: '0000000005', id: reference(m.payouts[1]!), name: 'SAM SAVER'.padEnd(22), addenda: '0', trace: trace(2) });
+    // Batch and file control: 2 entries, hash of the two 8-digit routings, no debits, 123.50 of credits.
+    const hash = String(2100002 + 12100035).padStart(10, '0');
+    expect(batchControl).toBe(`8220000002${hash}${'0'.repeat(12)}${'12350'.padStart(12, '0')}1123456789${' '.repeat(25)}011000010000001`);
+    expect(fileControl).toBe(`900000100000100000002${hash}${'0'.repeat(12)}${'12350'.padStart(12, '0')}${' '.repeat(39)}`);
+    expect(filler).toEqual(Array(4).fill('9'.repeat(94)));
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE brand_id = ? AND action = 'payout.payment_file_exported'").bind(m.brand.brandId).first<{ details: string }>();
+    expect(JSON.parse(audit!.details)).toEqual({ format: 'ach', payouts: 2, totalMinor: 12_350, currency: 'USD' });
+    // The PayPal creator is in PayPal's file; the IBAN is in none, with why.
+    expect(await (await fileOf(m, 'paypal')).text()).toContain('pam@creators.test');
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, await signIn(owner.email))).text();
+    expect(page).toContain('<h3 id="file-ach-h">ACH bank transfer</h3>');
+    expect(page).toContain('$123.50');
+    expect(page).toContain('2 payouts. US bank accounts');
+    expect(page).toContain('<input type="hidden" name="format" value="ach"/>');
+    expect(page).toContain('id="ach-date" name="executionDate" type="date"');
+    expect(page).toContain('In no file: 1 payout');
+    expect(page).toContain('Bank transfer: SEPA files are in euros only');
+    expect(page).toContain('US bank account (ACH) · ••••6789');
+    expect(page).not.toContain('000123456789');
+    // The payouts export names the account whole for finance, routing and type first.
+    const csv = await (await m.brand.api('GET', `/api/admin/payouts/export.csv?period=${PERIOD}`)).text();
+    expect(csv).toContain('"us_bank_account","routing 021000021 checking 000123456789"');
+    expect(csv).toContain('"us_bank_account","routing 121000358 savings 98765432109876543"');
+    // The bank's return or statement shows the 15-character reference: Reconcile marks that payout, and no other.
+    // References matching none come back as finance typed them; 41 of them before the one that matches take two reads.
+    const unknown = Array.from({ length: 41 }, (_, i) => `po${String(i).padStart(13, '0')}`);
+    const rows = [...unknown.map((ref, i) => `${ref},ACH-X-${i},paid`), `${reference(m.payouts[1]!).toLowerCase()},ACH-TRACE-2,paid`];
+    const recon = await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv: `payout_id,reference,status\n${rows.join('\n')}\n` });
+    expect(recon.status).toBe(200);
+    const results = (await json<{ data: { results: { payoutId: string; outcome: string }[] } }>(recon)).data.results;
+    expect(results.map((r) => r.outcome)).toEqual([...unknown.map(() => 'not_found'), 'paid']);
+    expect(results.map((r) => r.payoutId)).toEqual([...unknown, m.payouts[1]]);
+    const statuses = await env.DB.prepare(`SELECT id, status, reference FROM payouts WHERE brand_id = ? ORDER BY id`).bind(m.brand.brandId).all<{ id: string; status: string; reference: string | null }>();
+    expect(statuses.results.filter((p) => p.status === 'paid')).toEqual([{ id: m.payouts[1], status: 'paid', reference: 'ACH-TRACE-2' }]);
+  });
+
+  it('pays a failed US payout again once only its routing number or account type changed, and leaves out one over what an entry carries', async () => {
+    const account = '000123456789';
+    const m = await closedPeriod(
+      [
+        { name: 'Rerouted', details: us(account, '021000021', 'checking', 'Rita Route'), net: 100, status: 'failed', failedTo: us(account, '121000358', 'checking', 'Rita Route') },
+        { name: 'Retyped', details: us(account, '021000021', 'savings', 'Tom Type'), net: 200, status: 'failed', failedTo: us(account, '021000021', 'checking', 'Tom Type') },
+        { name: 'Same', details: us(account, '021000021', 'checking', 'Sue Same'), net: 300, status: 'failed', failedTo: us(account, '021000021', 'checking', 'Sue Same') },
+        { name: 'Huge', details: us(account, '021000021', 'checking', 'Hugh Huge'), net: 10_000_000_000 },
+      ],
+      { currency: 'USD', ach: true },
+    );
+    const entries = achRecords(await (await fileOf(m, 'ach')).text()).filter((r) => r.startsWith('6'));
+    expect(entries.map((e) => [e.slice(1, 3), e.slice(3, 12), e.slice(54, 76).trim()])).toEqual([
+      ['22', '021000021', 'RITA ROUTE'],
+      ['32', '021000021', 'TOM TYPE'],
+    ]);
+    const lines = await json<{ data: { payouts: { id: string; detailsChangedSinceFailure: boolean }[] } }>(await m.brand.api('GET', `/api/admin/payouts?period=${PERIOD}`));
+    expect(m.payouts.slice(0, 3).map((id) => lines.data.payouts.find((l) => l.id === id)?.detailsChangedSinceFailure)).toEqual([true, true, false]);
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, await signIn(owner.email))).text();
+    expect(page).toContain('In no file: 2 payouts');
+    expect(page).toContain('More than one ACH entry carries ($99,999,999.99): pay it by wire');
+  });
+
+  it('is effective on the next weekday unless asked, and refuses a weekend, a past day or one more than 30 days ahead', async () => {
+    const m = await closedPeriod(ACH_MIXED, { currency: 'USD', ach: true });
+    const today = dayOf(Date.now(), 'UTC');
+    const effective = async (extra = '') => achRecords(await (await fileOf(m, 'ach', extra)).text())[1]!.slice(69, 75);
+    expect(await effective()).toBe(yymmdd(nextBusinessDay(today)));
+    let saturday = addDays(today, 1);
+    while (!isWeekend(saturday) || isWeekend(addDays(saturday, -1))) saturday = addDays(saturday, 1);
+    for (const weekend of [saturday, addDays(saturday, 1)]) {
+      const res = await fileOf(m, 'ach', `&executionDate=${weekend}`);
+      expect(res.status, weekend).toBe(422);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('ach_weekend_date');
+    }
+    let lastDay = addDays(today, 30);
+    while (isWeekend(lastDay)) lastDay = addDays(lastDay, -1);
+    expect(await effective(`&executionDate=${lastDay}`)).toBe(yymmdd(lastDay));
+    for (const bad of [addDays(today, -1), nextBusinessDay(addDays(today, 30))]) {
+      const res = await fileOf(m, 'ach', `&executionDate=${bad}`);
+      expect(res.status, bad).toBe(422);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('invalid_execution_date');
+    }
+    // The console refuses the weekend on the Payouts page, and its Pay on field offers the next weekday.
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const cookie = await signIn(owner.email);
+    const refused = await get(`/console/payouts/payment-file?period=${PERIOD}&format=ach&executionDate=${saturday}`, cookie);
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain('ACH credits settle on weekdays only');
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, cookie)).text();
+    expect(page).toContain(`id="ach-date" name="executionDate" type="date" required="" min="${today}" max="${addDays(today, 30)}" value="${nextBusinessDay(today)}"`);
+  });
+
+  it('is refused outside USD and without the origination settings, each with its code; the page says what is missing', async () => {
+    const eur = await closedPeriod([{ name: 'Cheryl', details: us('000123456789', '021000021', 'checking', 'Cheryl'), net: 100 }], { ach: true });
+    const notUsd = await fileOf(eur, 'ach');
+    expect(notUsd.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(notUsd)).error.code).toBe('ach_needs_usd');
+    const eurOwner = await adminUser(eur.brand.brandId, 'owner');
+    const eurPage = await (await get(`/console/payouts?period=${PERIOD}`, await signIn(eurOwner.email))).text();
+    expect(eurPage).toContain('Not offered: ACH transfers are in US dollars, and your brand pays in EUR.');
+    expect(eurPage).toContain('US bank account: ACH files are in US dollars only');
+    const bare = await closedPeriod([{ name: 'Cheryl', details: us('000123456789', '021000021', 'checking', 'Cheryl'), net: 100 }], { currency: 'USD' });
+    const missing = await fileOf(bare, 'ach');
+    expect(missing.status).toBe(409);
+    const body = await json<{ error: { code: string; details: { missing: string[] } } }>(missing);
+    expect(body.error.code).toBe('ach_origin_missing');
+    expect(body.error.details.missing).toEqual(['achCompanyName', 'achCompanyId', 'achOdfiRouting', 'achOdfiName']);
+    await env.DB.prepare("UPDATE brands SET ach_company_name = 'Fernway', ach_company_id = '1123456789' WHERE id = ?").bind(bare.brand.brandId).run();
+    const owner = await adminUser(bare.brand.brandId, 'owner');
+    const cookie = await signIn(owner.email);
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, cookie)).text();
+    expect(page).toContain('Add your ACH origination settings (<a href="/console/settings#ach-h">Settings</a>, an owner) to download it: missing ACH bank routing number, ACH bank name.');
+    expect(page).toContain('title="Add your ACH origination settings in Settings first"');
+    const refused = await get(`/console/payouts/payment-file?period=${PERIOD}&format=ach`, cookie);
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('Add your ACH origination settings (ACH bank routing number, ACH bank name)');
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id IN (?, ?) AND action = 'payout.payment_file_exported'", eur.brand.brandId, bare.brand.brandId)).toBe(0);
+  });
+
+  it("holds only the brand's own payouts, and Reconcile finds no other brand's payout by its reference", async () => {
+    const seeds = (who: string): Seed[] => [{ name: `${who} us`, details: us('000123456789', '021000021', 'checking', `${who} Holder`), net: 100 }];
+    const a = await closedPeriod(seeds('alpha'), { currency: 'USD', ach: true });
+    const b = await closedPeriod(seeds('beta'), { currency: 'USD', ach: true });
+    const fileA = await (await fileOf(a, 'ach')).text();
+    expect(fileA).toContain('ALPHA HOLDER');
+    expect(fileA).not.toMatch(/BETA/);
+    expect(fileA).not.toContain(b.payouts[0]!.slice(3, 16).toUpperCase());
+    const typed = `PO${b.payouts[0]!.slice(3, 16).toUpperCase()}`;
+    const recon = await a.brand.api('POST', '/api/admin/payouts/reconcile', { csv: `payout_id,reference\n${typed},X-1\n` });
+    expect((await json<{ data: { results: { payoutId: string; outcome: string }[] } }>(recon)).data.results).toEqual([{ line: 2, payoutId: typed, outcome: 'not_found' }]);
+    expect(await rowCount("SELECT count(*) AS n FROM payouts WHERE id = ? AND status = 'pending'", b.payouts[0]!)).toBe(1);
+  });
+});
+
+describe('the ACH origination settings', () => {
+  it('are saved compacted through the API and read back; null removes one', async () => {
+    const m = await createMoneyBrand();
+    const res = await m.brand.api('PATCH', '/api/admin/brand', { achCompanyName: ' Fernway Inc.   ', achCompanyId: ' 1-12-3456789 ', achOdfiRouting: '0110 0001 5', achOdfiName: 'First Bank of Boston      ' });
+    expect(res.status).toBe(200);
+    expect((await json<{ data: Record<string, unknown> }>(res)).data).toMatchObject({ achCompanyName: 'Fernway Inc.', achCompanyId: '1123456789', achOdfiRouting: '011000015', achOdfiName: 'First Bank of Boston' });
+    expect((await json<{ data: Record<string, unknown> }>(await m.brand.api('PATCH', '/api/admin/brand', { achOdfiName: null }))).data.achOdfiName).toBeNull();
+  });
+
+  it('refuses a bad routing checksum, a short or long company id, oversized or non-ASCII names and wrong types, changing nothing', async () => {
+    const m = await createMoneyBrand();
+    for (const body of [
+      { achOdfiRouting: '011000016' },
+      { achOdfiRouting: '01100001' },
+      { achOdfiRouting: '0110000150' },
+      { achOdfiRouting: 'O11OOOO15' },
+      { achOdfiRouting: 11000015 },
+      { achCompanyId: '112345678' },
+      { achCompanyId: '11234567890' },
+      { achCompanyId: '1123_56789' },
+      { achCompanyName: 'x'.repeat(17) },
+      { achCompanyName: 'Fernwäy' },
+      { achCompanyName: '' },
+      { achCompanyName: '   ' },
+      { achCompanyName: 'Line\nbreak' },
+      { achOdfiName: 'x'.repeat(24) },
+      { achOdfiName: ['First Bank'] },
+      { achOdfiName: true },
+      { achCompanyId: 'x'.repeat(5000) },
+    ]) {
+      const res = await m.brand.api('PATCH', '/api/admin/brand', body);
+      expect(res.status, JSON.stringify(body)).toBe(422);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('validation_failed');
+    }
+    expect(await env.DB.prepare('SELECT ach_company_name, ach_company_id, ach_odfi_routing, ach_odfi_name FROM brands WHERE id = ?').bind(m.brand.brandId).first()).toEqual({ ach_company_name: null, ach_company_id: null, ach_odfi_routing: null, ach_odfi_name: null });
+  });
+
+  it('the Settings page saves them for an owner, names the field it refuses, and takes no cross-site or non-owner post', async () => {
+    const m = await createMoneyBrand();
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const cookie = await signIn(owner.email);
+    const brand = await json<{ data: { allowedHosts: string[]; clickParam: string } }>(await m.brand.api('GET', '/api/admin/brand'));
+    const base = { allowedHosts: brand.data.allowedHosts.join('\n'), fallbackUrl: '', clickParam: brand.data.clickParam, minPayout: '', selfPurchasesEarn: 'no', payerName: '', payerIban: '', payerBic: '' };
+    const ach = { achCompanyName: 'Fernway', achCompanyId: '1123456789', achOdfiRouting: '011000015', achOdfiName: 'First Bank' };
+    const stored = () => env.DB.prepare('SELECT ach_company_name, ach_company_id, ach_odfi_routing, ach_odfi_name FROM brands WHERE id = ?').bind(m.brand.brandId).first();
+    const none = { ach_company_name: null, ach_company_id: null, ach_odfi_routing: null, ach_odfi_name: null };
+    const bad = await post('/console/settings', { ...base, ...ach, achOdfiRouting: '011000016' }, { cookie });
+    expect(bad.status).toBe(422);
+    const page = await bad.text();
+    expect(page).toContain('ACH bank routing number: A 9-digit ABA routing number whose check digit holds');
+    expect(page).toContain('value="011000016"');
+    expect(page).toContain('id="achOdfiRouting" class="narrow-input" aria-invalid="true"');
+    expect(await stored()).toEqual(none);
+    // What is typed is checked whole, not as the page cuts it to show it back: a routing number with junk after it is refused.
+    for (const fields of [{ achOdfiRouting: `011000015${' '.repeat(11)}junk` }, { achCompanyName: `Fernway${' '.repeat(40)}x` }, { achCompanyId: `1123456789${' '.repeat(10)}9` }]) {
+      const junk = await post('/console/settings', { ...base, ...ach, ...fields }, { cookie });
+      expect(junk.status, JSON.stringify(fields)).toBe(422);
+      expect(await junk.text()).toContain(`id="${Object.keys(fields)[0]}"`);
+    }
+    expect(await stored()).toEqual(none);
+    expect((await post('/console/settings', { ...base, ...ach }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
+    const manager = await adminUser(m.brand.brandId, 'manager');
+    expect((await post('/console/settings', { ...base, ...ach }, { cookie: await signIn(manager.email) })).status).toBe(403);
+    expect(await stored()).toEqual(none);
+    expect((await post('/console/settings', { ...base, ...ach, achCompanyName: '  Fernway ', achOdfiName: ' First Bank  ' }, { cookie })).status).toBe(303);
+    expect(await stored()).toEqual({ ach_company_name: 'Fernway', ach_company_id: '1123456789', ach_odfi_routing: '011000015', ach_odfi_name: 'First Bank' });
+    const settings = await (await get('/console/settings', cookie)).text();
+    expect(settings).toContain('<legend id="ach-h">ACH origination (US bank accounts)</legend>');
+    expect(settings).toContain('value="011000015"');
+  });
+});
+
+describe("the creator's US bank account", () => {
+  it('is masked to its last 2 digits when shorter than 8, on the Payouts page and in the data export', async () => {
+    const m = await closedPeriod(
+      [
+        { name: 'Four', details: us('1234', '021000021', 'checking', 'Four Digits'), net: 100 },
+        { name: 'Six', details: us('123456', '021000021', 'savings', 'Six Digits'), net: 100 },
+      ],
+      { currency: 'USD', ach: true },
+    );
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const page = await (await get(`/console/payouts?period=${PERIOD}`, await signIn(owner.email))).text();
+    expect(page).toContain('US bank account (ACH) · ••••34');
+    expect(page).toContain('US bank account (ACH) · ••••56');
+    expect(page).not.toContain('••••1234');
+    expect(page).not.toContain('••••3456');
+    const creator = await signedInCreator();
+    expect((await post('/earnings/payout-details', { method: 'us_bank_account', account: '123456', routing: '021000021', accountType: 'savings', holder: 'Six Digits' }, { cookie: creator.cookie })).status).toBe(303);
+    const data = await json<{ profile: { payoutDetails: { account: string } } }>(await get('/account/data.json', creator.cookie));
+    expect(data.profile.payoutDetails.account).toBe('••••56');
+  });
+
+  it('is saved sealed with its ABA-checked routing, number and type; refused entries write nothing and say which field', async () => {
+    const m = await signedInCreator();
+    const good = { method: 'us_bank_account', account: '0001 2345 6789', routing: '021000021', accountType: 'checking', holder: 'Cheryl O’Neil' };
+    for (const [fields, field, text] of [
+      [{ routing: '021000012' }, 'routing', 'That is not a valid routing number'],
+      [{ routing: '02100002' }, 'routing', 'That is not a valid routing number'],
+      [{ routing: 'x'.repeat(5000) }, 'routing', 'That is not a valid routing number'],
+      [{ account: '12345abc' }, 'account', 'That is not a valid account number'],
+      [{ account: '123456789012345678' }, 'account', 'That is not a valid account number'],
+      [{ account: '123' }, 'account', 'That is not a valid account number'],
+      [{ accountType: 'brokerage' }, 'accountType', 'Choose whether it is a checking or a savings account'],
+      [{ accountType: '' }, 'accountType', 'Choose whether it is a checking or a savings account'],
+      [{ holder: '' }, 'holder', 'Give the account holder&#39;s name'],
+      [{ holder: 'x'.repeat(71) }, 'holder', 'Give the account holder&#39;s name'],
+      [{ holder: 'Иван Петров' }, 'holder', 'Give the account holder&#39;s name'],
+    ] as const) {
+      const res = await post('/earnings/payout-details', { ...good, ...fields }, { cookie: m.cookie });
+      expect(res.status, JSON.stringify(fields)).toBe(422);
+      const page = await res.text();
+      expect(page, field).toContain(text);
+      // The refused input (each radio of the account type) is invalid and described by the problem shown beside it.
+      const input = field === 'accountType' ? 'name="accountType" value="checking"' : `id="${field}"`;
+      expect(page, field).toMatch(new RegExp(`${input}[^>]*aria-describedby="([\\w-]+ )?${field}-error" aria-invalid="true"`));
+      expect(page, field).toContain(`<p id="${field}-error" class="field-error">`);
+      expect(page, field).not.toMatch(/<fieldset[^>]*aria-invalid/);
+    }
+    expect(await creatorDetails(env.DB, env.SECRETS_KEY, m.creator.id, 'payout_details_enc')).toBeNull();
+    expect((await post('/earnings/payout-details', good, { cookie: m.cookie })).status).toBe(303);
+    expect(await creatorDetails(env.DB, env.SECRETS_KEY, m.creator.id, 'payout_details_enc')).toEqual({ method: 'us_bank_account', account: '000123456789', routing: '021000021', accountType: 'checking', holder: 'Cheryl O’Neil' });
+    const sealed = await env.DB.prepare('SELECT payout_details_enc AS s FROM creators WHERE id = ?').bind(m.creator.id).first<{ s: string }>();
+    expect(sealed!.s).not.toContain('000123456789');
+    expect(sealed!.s).not.toContain('021000021');
+    const saved = await (await get('/earnings', m.cookie)).text();
+    expect(saved).toContain('value="us_bank_account" required="" checked=""');
+    expect(saved).toContain('value="checking" checked=""');
+    // A refused change leaves the account on file, masked.
+    const changed = await (await post('/earnings/payout-details', { ...good, routing: '1' }, { cookie: m.cookie })).text();
+    expect(changed).toContain('Not saved: payouts still go to US bank account (ACH) ••••6789.');
+    // The creator's data export holds it as it holds an IBAN: the number masked, routing, type and holder whole.
+    const data = await json<{ profile: { payoutDetails: unknown } }>(await get('/account/data.json', m.cookie));
+    expect(data.profile.payoutDetails).toEqual({ method: 'us_bank_account', account: '••••6789', holder: 'Cheryl O’Neil', routing: '021000021', accountType: 'checking' });
   });
 });

@@ -144,15 +144,21 @@ describe('payout details', () => {
     await save('bank_transfer', 'DE89370400440532013000'); // the same account: nothing to tell
     await save('paypal', 'thief@example.net');
     await waitFor(async () => ours().length === 2 || undefined, 15_000);
+    // A short US account number shows its last 2 digits, not all 4.
+    expect((await post('/earnings/payout-details', { method: 'us_bank_account', account: '1234', routing: '021000021', accountType: 'checking', holder: 'Sarah Jones' }, { cookie: m.cookie })).status).toBe(303);
+    await waitFor(async () => ours().length === 3 || undefined, 15_000);
     await new Promise((r) => setTimeout(r, 1_500));
     sent.splice(0, sent.length, ...ours());
     expect(sent.map((msg) => [msg.to, msg.subject])).toEqual([
+      [m.email, 'Your Chorus payout details changed'],
       [m.email, 'Your Chorus payout details changed'],
       [m.email, 'Your Chorus payout details changed'],
     ]);
     expect(sent[0]!.text).toContain('Bank transfer (IBAN) ••••3000');
     expect(sent[0]!.text).not.toContain('DE89');
     expect(sent[1]!.text).toContain('PayPal t•••@example.net');
+    expect(sent[2]!.text).toContain('US bank account (ACH) ••••34 (Sarah Jones)');
+    expect(sent[2]!.text).not.toContain('1234');
   });
 });
 

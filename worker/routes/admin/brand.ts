@@ -10,7 +10,8 @@ import { brands } from '../../db/schema';
 import { checkDestination, isValidHostRule } from '../../domain/destination';
 import { isValidTimeZone } from '../../domain/periods';
 import { compactIban, isBic, isIban } from '../../domain/iban';
-import { fitsSepaName, SEPA_NAME_MAX } from '../../domain/payment-files';
+import { compactDigits, isAbaRouting } from '../../domain/aba';
+import { fitsSepaName, isNachaText, SEPA_NAME_MAX } from '../../domain/payment-files';
 import type { AppEnv } from '../../env';
 import { forgetBrandSecrets } from '../../lib/brand-secrets';
 import { ApiError, notFound } from '../../lib/errors';
@@ -65,6 +66,16 @@ export const updateBrand = z
       .transform((bic) => bic.replace(/\s+/g, '').toUpperCase())
       .refine(isBic, 'A BIC of 8 or 11 letters and digits, as COBADEFFXXX.')
       .nullable(),
+    // ACH origination for the brand's NACHA payment files (US dollars), as its bank set it up; null removes one.
+    achCompanyName: z.string().trim().max(16).refine(isNachaText, 'At most 16 characters: letters, digits, spaces and plain punctuation (ASCII).').nullable(),
+    achCompanyId: z
+      .string()
+      .max(20)
+      .transform((id) => id.trim().toUpperCase().replace(/[\s-]+/g, ''))
+      .refine((id) => /^[A-Z0-9]{10}$/.test(id), '10 letters and digits, as your bank gave it: usually 1 followed by your EIN (1123456789).')
+      .nullable(),
+    achOdfiRouting: z.string().max(20).transform(compactDigits).refine(isAbaRouting, 'A 9-digit ABA routing number whose check digit holds, as 011000015.').nullable(),
+    achOdfiName: z.string().trim().max(23).refine(isNachaText, 'At most 23 characters: letters, digits, spaces and plain punctuation (ASCII).').nullable(),
   })
   .partial();
 
@@ -86,6 +97,10 @@ export const brandView = (b: BrandRow) => ({
   payerName: b.payerName,
   payerIban: b.payerIban,
   payerBic: b.payerBic,
+  achCompanyName: b.achCompanyName,
+  achCompanyId: b.achCompanyId,
+  achOdfiRouting: b.achOdfiRouting,
+  achOdfiName: b.achOdfiName,
   createdAt: iso(b.createdAt),
 });
 
@@ -97,7 +112,7 @@ const MONEY_RECORDED = ['conversions', 'refunds', 'ledger_entries'].map((t) => `
 // A bounty's target and reward are amounts too (found through its campaign, on bounties_campaign_at).
 const TERMS_SET = [...['commission_plans', 'discount_codes', 'enrollments', 'gift_products'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`), 'EXISTS (SELECT 1 FROM campaigns c JOIN bounties b ON b.campaign_id = c.id WHERE c.brand_id = ?1)'].join(' OR ');
 
-const COLUMNS = { name: 'name', allowedHosts: 'allowed_hosts', fallbackUrl: 'fallback_url', clickParam: 'click_param', currency: 'currency', timezone: 'timezone', minPayoutMinor: 'min_payout_minor', selfPurchasesEarn: 'self_purchases_earn', payerName: 'payer_name', payerIban: 'payer_iban', payerBic: 'payer_bic' } as const;
+const COLUMNS = { name: 'name', allowedHosts: 'allowed_hosts', fallbackUrl: 'fallback_url', clickParam: 'click_param', currency: 'currency', timezone: 'timezone', minPayoutMinor: 'min_payout_minor', selfPurchasesEarn: 'self_purchases_earn', payerName: 'payer_name', payerIban: 'payer_iban', payerBic: 'payer_bic', achCompanyName: 'ach_company_name', achCompanyId: 'ach_company_id', achOdfiRouting: 'ach_odfi_routing', achOdfiName: 'ach_odfi_name' } as const;
 
 // A destination that already carries the parameter would lose its own value to the click id.
 const PARAM_IN_USE = `SELECT 1 FROM links WHERE brand_id = ?1 AND (instr(destination, '?' || ?2 || '=') > 0 OR instr(destination, '&' || ?2 || '=') > 0)
@@ -244,7 +259,7 @@ export const brandRoutes = new Hono<AppEnv>()
     op({
       summary: 'Update the brand settings',
       description:
-        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. A click parameter that a link or campaign destination already uses is refused (409 `brand_in_use`). The timezone can change until the brand records money, the currency until it sets up plans, codes, enrollments, gift products or bounties or records money (409 `brand_in_use`). `minPayoutMinor` is the least a period\'s close pays one creator (0 to 1,000,000, in minor units; 0: any amount above zero): a creator owed less gets no payout that period, and what they are owed carries forward to a later close (one no longer in a running campaign, removed or ended, is paid whatever they are owed). It applies to closes from now on. `selfPurchasesEarn` (default false): whether a creator\'s own order (the customer\'s email, sent with the order and never stored, is the creator\'s: their account email once they accepted your brand, until then the one you gave) earns commission like any other; false records and credits it with 0 commission (`commission.reason: "self_purchase"`) and no tier or bonus revenue. It applies to orders that arrive from now on (an order waiting for its click, to the moment the click credits it). `payerName` (the name as your bank holds the account, in Latin letters with or without accents, at most 70 characters once the SEPA file writes it in its character set: accents dropped, ß as ss, & as +; kept as you typed it), `payerIban` (its check digits must hold; spaces and lower case are fine) and `payerBic` (8 or 11 characters, optional): the account your SEPA payment files pay from (GET /payouts/payment-file); null removes one. Two saves at once: the second answers 409 `brand_changed`.',
+        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. A click parameter that a link or campaign destination already uses is refused (409 `brand_in_use`). The timezone can change until the brand records money, the currency until it sets up plans, codes, enrollments, gift products or bounties or records money (409 `brand_in_use`). `minPayoutMinor` is the least a period\'s close pays one creator (0 to 1,000,000, in minor units; 0: any amount above zero): a creator owed less gets no payout that period, and what they are owed carries forward to a later close (one no longer in a running campaign, removed or ended, is paid whatever they are owed). It applies to closes from now on. `selfPurchasesEarn` (default false): whether a creator\'s own order (the customer\'s email, sent with the order and never stored, is the creator\'s: their account email once they accepted your brand, until then the one you gave) earns commission like any other; false records and credits it with 0 commission (`commission.reason: "self_purchase"`) and no tier or bonus revenue. It applies to orders that arrive from now on (an order waiting for its click, to the moment the click credits it). `payerName` (the name as your bank holds the account, in Latin letters with or without accents, at most 70 characters once the SEPA file writes it in its character set: accents dropped, ß as ss, & as +; kept as you typed it), `payerIban` (its check digits must hold; spaces and lower case are fine) and `payerBic` (8 or 11 characters, optional): the account your SEPA payment files pay from (GET /payouts/payment-file); null removes one. `achCompanyName` (at most 16 characters), `achCompanyId` (10 letters and digits, usually 1 and your EIN; spaces and dashes are dropped), `achOdfiRouting` (your bank\'s 9-digit ABA routing number; its check digit must hold) and `achOdfiName` (your bank\'s name, at most 23 characters): the ACH origination your bank set up, which NACHA payment files (US dollars) pay US bank accounts with; names in printable ASCII, written upper case in the file; null removes one. Two saves at once: the second answers 409 `brand_changed`.',
       example: { allowedHosts: ['fernway.example', '*.fernway.example', 'fernway-shop.example'], fallbackUrl: 'https://fernway.example/' },
       responses: { 200: { description: 'The updated brand.', schema: dataOf(Brand) } },
       errors: { 404: ['not_found'], 409: ['brand_in_use', 'brand_changed'], 422: ['invalid_destination'] },

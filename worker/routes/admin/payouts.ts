@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
 import { yearEndAudit, yearEndCsvStream } from '../../db/tax-details';
 import { addDays, dayOf, isDay, isPeriod, isYear, previousYear } from '../../domain/periods';
-import { DECIMAL_SEPARATORS, PAYMENT_FORMATS, payoutIdFromSepa, type DecimalSeparator, type PaymentFormat } from '../../domain/payment-files';
+import { ACH_DAYS_AHEAD, ACH_PREFIX_LENGTH, DECIMAL_SEPARATORS, defaultExecutionDate, isWeekend, nextBusinessDay, PAYMENT_FORMATS, payoutIdFromSepa, payoutPrefixFromAch, type DecimalSeparator, type PaymentFormat } from '../../domain/payment-files';
 import { paymentFile, paymentFileAudit, type PayingBrand } from '../../db/payment-files';
 import type { Actor } from '../../db/audit';
 import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
@@ -29,7 +29,10 @@ export async function brandForPayouts(env: Env, brandId: string) {
 }
 
 export async function payingBrand(env: Env, brandId: string): Promise<PayingBrand> {
-  const brand = await env.DB.prepare('SELECT id, slug, name, currency, timezone, payer_name AS payerName, payer_iban AS payerIban, payer_bic AS payerBic FROM brands WHERE id = ?').bind(brandId).first<PayingBrand>();
+  const brand = await env.DB.prepare(
+    `SELECT id, slug, name, currency, timezone, payer_name AS payerName, payer_iban AS payerIban, payer_bic AS payerBic,
+       ach_company_name AS achCompanyName, ach_company_id AS achCompanyId, ach_odfi_routing AS achOdfiRouting, ach_odfi_name AS achOdfiName FROM brands WHERE id = ?`,
+  ).bind(brandId).first<PayingBrand>();
   if (!brand) throw notFound('brand');
   return brand;
 }
@@ -44,10 +47,12 @@ export type PaymentFileAsk = { period: string; format: PaymentFormat; executionD
 export async function paymentFileResponse(env: Env, brandId: string, ask: PaymentFileAsk, actor: Actor, headOnly: boolean, now = Date.now()): Promise<Response> {
   const brand = await payingBrand(env, brandId);
   const today = dayOf(now, brand.timezone);
-  const executionDate = ask.executionDate ?? today;
-  if (!isDay(executionDate) || executionDate < today || executionDate > addDays(today, EXECUTION_DAYS_AHEAD)) {
-    throw new ApiError(422, 'invalid_execution_date', `The execution date is a day from today (${today}, ${brand.timezone}) to a year ahead, as YYYY-MM-DD.`);
+  const executionDate = ask.executionDate ?? defaultExecutionDate(ask.format, today);
+  const ach = ask.format === 'ach';
+  if (!isDay(executionDate) || executionDate < today || executionDate > addDays(today, ach ? ACH_DAYS_AHEAD : EXECUTION_DAYS_AHEAD)) {
+    throw new ApiError(422, 'invalid_execution_date', `The execution date is a day from today (${today}, ${brand.timezone}) to ${ach ? `${ACH_DAYS_AHEAD} days` : 'a year'} ahead, as YYYY-MM-DD.`);
   }
+  if (ach && isWeekend(executionDate)) throw new ApiError(422, 'ach_weekend_date', `ACH credits settle on weekdays only: ${executionDate} falls on a weekend; choose a weekday such as ${nextBusinessDay(executionDate)}.`);
   const file = await paymentFile(env.DB, env.SECRETS_KEY, brand, ask.period, ask.format, { executionDate, decimal: ask.decimal ?? 'point', now });
   if (!headOnly) await paymentFileAudit(env.DB, brand, actor, ask.period, ask.format, file, now).run();
   return new Response(file.body, {
@@ -210,7 +215,10 @@ async function tellCreators(env: Env, brandId: string, payoutIds: string[], orig
   }
 }
 
-export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
+/** A reconcile row to mark; `achPrefix`: its payout_id is an ACH reference (kept as typed), this the start of the payout's id. */
+type ReconcileItem = MarkItem & { line: number; achPrefix?: string };
+
+export function reconcileItems(csv: string): ReconcileItem[] {
   let records;
   try {
     records = parseCsv(csv, 10_001);
@@ -226,12 +234,14 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
   const reasonCol = names.indexOf('reason');
   if (idCol < 0 || refCol < 0) throw new ApiError(422, 'invalid_csv', 'The file needs payout_id and reference columns (status optional: paid or failed; reason optional).', { line: 1 });
   const errors: { line: number; message: string }[] = [];
-  const items = [];
+  const items: ReconcileItem[] = [];
   for (const r of body) {
-    // A bank statement shows a SEPA file's payout ids as the file wrote them, '.' for '_' (domain/payment-files.ts), and
-    // often upper-cased; a payout id is lower case, so one in any case is the same payout.
-    const idCell = (r.cells[idCol] ?? '').trim();
-    const payoutId = payoutIdFromSepa(/^po[._]/i.test(idCell) ? idCell.toLowerCase() : idCell);
+    // A bank statement shows a SEPA file's payout ids as the file wrote them, '.' for '_', often upper-cased (a payout id
+    // is lower case), and an ACH file's as the 15-character reference its entry carries (domain/payment-files.ts), which
+    // resolveAchReferences turns into its payout.
+    const cell = (r.cells[idCol] ?? '').trim();
+    const achPrefix = payoutPrefixFromAch(cell);
+    const payoutId = achPrefix === null ? payoutIdFromSepa(/^po[._]/i.test(cell) ? cell.toLowerCase() : cell) : cell;
     const reference = paymentReference.safeParse(r.cells[refCol] ?? '');
     const status = ((statusCol >= 0 ? r.cells[statusCol] : '') ?? '').trim().toLowerCase() || 'paid';
     // Chorus's own export comes back too, references and statuses filled in: its TOTAL row and the payouts
@@ -239,15 +249,43 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
     if (payoutId === 'TOTAL' || status === 'pending') continue;
     // A processor's export may fill its reason column on every row: only a failed row's reason is kept.
     const reason = reasonCol >= 0 && status === 'failed' ? failureReason.safeParse(r.cells[reasonCol] ?? '') : null;
-    if (!isPayoutId(payoutId)) errors.push({ line: r.line, message: 'payout_id is not a Chorus payout id.' });
+    if (achPrefix === null && !isPayoutId(payoutId)) errors.push({ line: r.line, message: 'payout_id is not a Chorus payout id.' });
     else if (!reference.success) errors.push({ line: r.line, message: 'reference must be one line of 1-200 characters.' });
     else if (status !== 'paid' && status !== 'failed') errors.push({ line: r.line, message: 'status must be paid or failed.' });
     else if (reason && !reason.success) errors.push({ line: r.line, message: 'reason must be one line of at most 200 characters.' });
-    else items.push({ line: r.line, payoutId, reference: reference.data, status: status as 'paid' | 'failed', reason: reason?.data || null });
+    else items.push({ line: r.line, payoutId, reference: reference.data, status: status as 'paid' | 'failed', reason: reason?.data || null, ...(achPrefix === null ? {} : { achPrefix }) });
   }
   if (errors.length) throw new ApiError(422, 'invalid_rows', 'Some rows cannot be applied; nothing was changed.', { errors });
   return items;
 }
+
+// The brand's payouts whose ids start with any of `count` ACH references' prefixes, each an id range ('{' sorts right
+// after 'z': every id starting with the prefix lies in [prefix, prefix + '{')). (+: the ranges hold a row or two each;
+// the brand's index would walk every payout it ever made.)
+export const achReferenceSql = (count: number) => `SELECT id FROM payouts WHERE +brand_id = ? AND (${Array(count).fill('(id >= ? AND id < ?)').join(' OR ')})`;
+const ACH_REFERENCES_PER_READ = 40;
+
+// Each ACH reference becomes the one payout of the brand whose id starts with its prefix; one none (or, never in
+// practice, two) start with keeps the reference as finance typed it, which markPayouts answers not_found.
+export async function resolveAchReferences<T extends { payoutId: string; achPrefix?: string }>(db: D1Database, brandId: string, items: T[]): Promise<T[]> {
+  const prefixes = [...new Set(items.flatMap((i) => (i.achPrefix === undefined ? [] : [i.achPrefix])))];
+  const matches = new Map<string, string[]>();
+  for (let i = 0; i < prefixes.length; i += ACH_REFERENCES_PER_READ) {
+    const chunk = prefixes.slice(i, i + ACH_REFERENCES_PER_READ);
+    const { results } = await db.prepare(achReferenceSql(chunk.length)).bind(brandId, ...chunk.flatMap((prefix) => [prefix, `${prefix}{`])).all<{ id: string }>();
+    for (const { id } of results) {
+      const prefix = id.slice(0, ACH_PREFIX_LENGTH);
+      matches.set(prefix, [...(matches.get(prefix) ?? []), id]);
+    }
+  }
+  return items.map((item) => {
+    const ids = item.achPrefix === undefined ? undefined : matches.get(item.achPrefix);
+    return ids?.length === 1 ? { ...item, payoutId: ids[0]! } : item;
+  });
+}
+
+/** A reconcile file's rows as items to mark, ACH references read back to their payouts. */
+export const reconcileFile = async (db: D1Database, brandId: string, csv: string) => resolveAchReferences(db, brandId, reconcileItems(csv));
 
 const payoutEntryView = (e: StatementEntry, currency: string) => ({
   id: e.id,
@@ -327,16 +365,19 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Download a payment file',
       description:
-        "The payouts of a closed period still to pay, as a file your bank or payment service takes in one upload: `sepa`, a SEPA credit transfer (ISO 20022 pain.001.001.03 XML) of the payouts paid by bank transfer, offered when your brand pays in EUR and has its own account in the brand settings (`payerName`, `payerIban`, optionally `payerBic`), executed on `executionDate` (default today in your brand's timezone, up to a year ahead); `paypal`, PayPal Payouts' upload file (no header row: email, amount, currency, the payout id, a note, PAYPAL), its amounts written as your PayPal account's country writes them, `decimal=point` (12.30, the default) or `decimal=comma` (\"12,30\", quoted), and in whole units for HUF, JPY and TWD, which PayPal pays no fraction of (a payout whose net has one is left out, not rounded); `wise`, Wise's batch \"send by email\" template (name, recipientEmail, paymentReference, receiverType, amountCurrency, amount, sourceCurrency, targetCurrency). A payout is in the file of its creator's payout method when it is pending (or failed, and the creator saved other details since), its net is above zero, and its details are shared with your brand and readable; a bank transfer also needs an account holder name (the creator's, or the legal name of their tax details) and an IBAN of an EEA country (a SEPA country outside the EEA, as the UK or Switzerland, needs the payer's postal address, which the file does not carry: pay those by hand). Amounts are each payout's net, in your brand's currency. A download marks nothing paid: mark the payouts paid through reconcile once the money went. Each download is recorded in your audit log.",
+        "The payouts of a closed period still to pay, as a file your bank or payment service takes in one upload: `sepa`, a SEPA credit transfer (ISO 20022 pain.001.001.03 XML) of the payouts paid by bank transfer, offered when your brand pays in EUR and has its own account in the brand settings (`payerName`, `payerIban`, optionally `payerBic`), executed on `executionDate` (default today in your brand's timezone, up to a year ahead); `ach`, a NACHA file (94-character records ending CRLF, blocked to multiples of 10 with 9-filled records) of one PPD batch of credits (service class 220) to the creators' US bank accounts, checking (transaction code 22) or savings (32), offered when your brand pays in USD and has its ACH origination settings (`achCompanyName`, `achCompanyId`, `achOdfiRouting`, `achOdfiName`), effective on `executionDate` (a weekday, default the next one in your brand's timezone, from today to 30 days ahead; a Saturday or Sunday is `ach_weekend_date`); each entry's individual identification number is `PO` and the first 13 characters of the payout id after `po_`, upper case, which reconcile reads back; `paypal`, PayPal Payouts' upload file (no header row: email, amount, currency, the payout id, a note, PAYPAL), its amounts written as your PayPal account's country writes them, `decimal=point` (12.30, the default) or `decimal=comma` (\"12,30\", quoted), and in whole units for HUF, JPY and TWD, which PayPal pays no fraction of (a payout whose net has one is left out, not rounded); `wise`, Wise's batch \"send by email\" template (name, recipientEmail, paymentReference, receiverType, amountCurrency, amount, sourceCurrency, targetCurrency). A payout is in the file of its creator's payout method when it is pending (or failed, and the creator saved other details since), its net is above zero, and its details are shared with your brand and readable; a bank transfer also needs an account holder name (the creator's, or the legal name of their tax details) and an IBAN of an EEA country (a SEPA country outside the EEA, as the UK or Switzerland, needs the payer's postal address, which the file does not carry: pay those by hand). Amounts are each payout's net, in your brand's currency. A download marks nothing paid: mark the payouts paid through reconcile once the money went. Each download is recorded in your audit log.",
       responses: {
         200: {
-          description: 'The file, as an attachment: XML for `sepa`, CSV for `paypal` and `wise`.',
+          description: 'The file, as an attachment: XML for `sepa`, NACHA text (`text/plain; charset=us-ascii`, `.ach`) for `ach`, CSV for `paypal` and `wise`.',
           contentType: 'application/xml',
-          alternative: { contentType: 'text/csv', description: 'For `format=paypal` and `format=wise`: the CSV their upload takes.' },
-          headers: { 'Content-Disposition': 'attachment; filename="chorus-<format>-<brand>-<period>.<xml|csv>"' },
+          alternative: [
+            { contentType: 'text/csv', description: 'For `format=paypal` and `format=wise`: the CSV their upload takes.' },
+            { contentType: 'text/plain', description: 'For `format=ach`: the NACHA file (ASCII, 94-character records ending CRLF), named `.ach`.' },
+          ],
+          headers: { 'Content-Disposition': 'attachment; filename="chorus-<format>-<brand>-<period>.<xml|ach|csv>"' },
         },
       },
-      errors: { 409: ['period_not_closed', 'sepa_needs_eur', 'payer_account_missing', 'nothing_to_pay', 'too_many_payouts'], 422: ['validation_failed', 'invalid_execution_date'] },
+      errors: { 409: ['period_not_closed', 'sepa_needs_eur', 'payer_account_missing', 'ach_needs_usd', 'ach_origin_missing', 'nothing_to_pay', 'too_many_payouts'], 422: ['validation_failed', 'invalid_execution_date', 'ach_weekend_date'] },
     }),
     valid('query', paymentFileQuery),
     async (c) => paymentFileResponse(c.env, c.var.admin.brandId, c.req.valid('query'), { type: 'api_key', id: c.var.admin.keyId }, c.req.method === 'HEAD'),
@@ -417,14 +458,14 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Reconcile a processor file',
       description:
-        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). A payout id as a SEPA payment file writes it (`po.` for `po_`, as a bank statement shows the EndToEndId, in any case) is the same payout. Every row is checked before anything changes: one bad row rejects the file with line numbers.',
+        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). A payout id as a SEPA payment file writes it (`po.` for `po_`, as a bank statement shows the EndToEndId, in any case) is the same payout, and so is an ACH file\'s individual identification number (`PO` and the first 13 characters after `po_`, upper case): it is read back to the one payout of your brand whose id starts so (one that none starts is `not_found`, its `payoutId` the reference as written). Every row is checked before anything changes: one bad row rejects the file with line numbers.',
       example: { csv: 'payout_id,reference,status\npo_abcdefghijklmnopqrstuvwx,WISE-88213,paid\n' },
       responses: { 200: { description: 'One result per row.', schema: dataOf(z.object({ results: z.array(PayoutMark) })) } },
       errors: { 422: ['invalid_csv', 'invalid_rows'], 503: ['public_origin_unset'] },
     }),
     valid('json', reconcileBody),
     async (c) => {
-      const items = reconcileItems(c.req.valid('json').csv);
+      const items = await reconcileFile(c.env.DB, c.var.admin.brandId, c.req.valid('json').csv);
       const results = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, items, { ctx: c.executionCtx, origin: mailLinkOrigin(c) });
       return c.json({ data: { results } });
     },

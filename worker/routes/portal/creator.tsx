@@ -10,6 +10,7 @@ import { creatorBounties } from '../../db/bounties';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, PayoutStatementPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type EnteredPayoutDetails, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
 import { creatorDetails, replaceSealedDetails, sealedDetailsOf, type SavedPayoutDetails, type SealedDetails } from '../../db/sealed-details';
 import { compactIban, isIban } from '../../domain/iban';
+import { compactDigits, isAbaRouting, isUsAccountNumber, isUsAccountType, US_ACCOUNT_TYPES, US_BANK_ACCOUNT } from '../../domain/aba';
 import { fitsSepaName, SEPA_NAME_MAX } from '../../domain/payment-files';
 import { checkTaxDetails, maskTaxId, sameTaxDetails, type TaxDetails } from '../../domain/tax-details';
 import { isYear } from '../../domain/periods';
@@ -1167,7 +1168,7 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
 const payoutDetails = (c: Context<AppEnv>): Promise<PayoutDetails> => creatorDetails(c.env.DB, c.env.SECRETS_KEY, c.var.creator.creatorId, 'payout_details_enc');
 const taxDetailsOf = (c: Context<AppEnv>) => creatorDetails(c.env.DB, c.env.SECRETS_KEY, c.var.creator.creatorId, 'tax_details_enc');
 
-type EarningsExtra = { notice?: string; errors?: string[]; entered?: EnteredPayoutDetails; tax?: Omit<TaxDetailsState, 'saved'> };
+type EarningsExtra = { notice?: string; errors?: string[]; entered?: EnteredPayoutDetails; errorField?: string; tax?: Omit<TaxDetailsState, 'saved'> };
 
 async function earningsPage(c: Context<AppEnv>, extra: EarningsExtra = {}, status: 200 | 422 = 200) {
   const [{ ledger, payouts, belowMinimum }, details, taxSaved] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId, Date.now()), payoutDetails(c), taxDetailsOf(c)]);
@@ -1212,16 +1213,27 @@ const payoutDetailsSchema = z.discriminatedUnion('method', [
     // (Verification of Payee). Written as typed; the SEPA file transliterates accents, so it needs Latin letters.
     holder: plainText(SEPA_NAME_MAX).min(1).refine(fitsSepaName),
   }),
+  // A US bank account, paid by ACH (NACHA files of USD brands): the holder's name goes in the file as for SEPA.
+  z.object({
+    method: z.literal(US_BANK_ACCOUNT),
+    holder: plainText(SEPA_NAME_MAX).min(1).refine(fitsSepaName),
+    routing: z.string().max(20).transform(compactDigits).pipe(z.string().refine(isAbaRouting)),
+    account: z.string().max(40).transform(compactDigits).pipe(z.string().refine(isUsAccountNumber)),
+    accountType: z.enum(US_ACCOUNT_TYPES),
+  }),
 ]);
 
 // What is wrong with refused payout details, for the method chosen (`field`: the first one refused).
 function payoutDetailsProblem(method: string, field: string | undefined): string {
   if (method === 'paypal' || method === 'wise') return `That is not an email address: give the one your ${PAYOUT_METHOD_LABELS[method]} account uses.`;
-  if (method === 'bank_transfer' && field === 'holder')
+  if ((method === 'bank_transfer' || method === US_BANK_ACCOUNT) && field === 'holder')
     return `Give the account holder's name as your bank shows it, in Latin letters (accents are fine), up to ${SEPA_NAME_MAX} characters.`;
+  if (method === US_BANK_ACCOUNT && field === 'routing') return 'That is not a valid routing number: it is the 9 digits at the bottom left of a check, or in your bank app (as 011000015).';
+  if (method === US_BANK_ACCOUNT && field === 'accountType') return 'Choose whether it is a checking or a savings account.';
+  if (method === US_BANK_ACCOUNT) return 'That is not a valid account number: give the 4 to 17 digits of your account number, digits only.';
   if (method === 'bank_transfer')
     return 'That is not a valid IBAN: check it against your bank statement. It starts with a two-letter country code and two check digits, then 10 to 30 letters and digits (spaces are fine), as DE89 3704 0044 0532 0130 00.';
-  return 'Choose how you want to be paid: PayPal, Wise or a bank transfer.';
+  return 'Choose how you want to be paid: PayPal, Wise, a bank transfer (IBAN) or a US bank account.';
 }
 
 creatorPortal.post('/earnings/payout-details', async (c) => {
@@ -1229,15 +1241,23 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
   const method = form.method ?? '';
   const account = (form.account ?? '').trim();
   const holder = (form.holder ?? '').trim();
-  // Only a bank account has a holder name to give: the field is on the form whatever the method, and ignored for the rest.
-  const parsed = payoutDetailsSchema.safeParse(method === 'bank_transfer' ? { method, account, holder } : { method, account });
+  const routing = (form.routing ?? '').trim();
+  const accountType = form.accountType ?? '';
+  // Only a bank account has a holder name to give, and only a US one a routing number and type: the fields are on
+  // the form whatever the method, and ignored for the rest.
+  const parsed = payoutDetailsSchema.safeParse(
+    method === 'bank_transfer' ? { method, account, holder } : method === US_BANK_ACCOUNT ? { method, account, holder, routing, accountType } : { method, account },
+  );
   // The refused entry is shown back bounded as the fields are; the whole of it was checked.
   if (!parsed.success) {
-    const field = parsed.error.issues.map((i) => String(i.path[0])).find((f) => f === 'account' || f === 'holder');
-    return earningsPage(c, { errors: [payoutDetailsProblem(method, field)], entered: { method, account: account.slice(0, 120), holder: holder.slice(0, SEPA_NAME_MAX) } }, 422);
+    const field = parsed.error.issues.map((i) => String(i.path[0])).find((f) => ['account', 'holder', 'routing', 'accountType'].includes(f));
+    const entered = { method, account: account.slice(0, 120), holder: holder.slice(0, SEPA_NAME_MAX), routing: routing.slice(0, 20), accountType: isUsAccountType(accountType) ? accountType : '' };
+    return earningsPage(c, { errors: [payoutDetailsProblem(method, field)], entered, errorField: field }, 422);
   }
   const details: SavedPayoutDetails = parsed.data;
-  await replaceDetails(c, 'payout_details_enc', details, (previous, next) => previous.method === next.method && previous.account === next.account && previous.holder === next.holder, {
+  const same = (previous: SavedPayoutDetails, next: SavedPayoutDetails) =>
+    previous.method === next.method && previous.account === next.account && previous.holder === next.holder && previous.routing === next.routing && previous.accountType === next.accountType;
+  await replaceDetails(c, 'payout_details_enc', details, same, {
     subject: 'Your Chorus payout details changed',
     text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[details.method]} ${maskAccount(details.account)}${details.holder ? ` (${details.holder})` : ''}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
     failedEvent: 'payout_details_notice_failed',

@@ -11,7 +11,7 @@ import { isPayoutId } from '../../../lib/ids';
 import { dayOf, isPeriod, isYear, periodBounds, periodOf, previousYear } from '../../../domain/periods';
 import { mailOrigin } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
-import { brandForPayouts, failureReason, markPayouts, paymentFileResponse, paymentReference, payingBrand, payoutsCsvResponse, reconcileItems, yearEndCsvResponse } from '../../admin/payouts';
+import { brandForPayouts, failureReason, markPayouts, paymentFileResponse, paymentReference, payingBrand, payoutsCsvResponse, reconcileFile, yearEndCsvResponse } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
 import { canPay, canTakeTaxIds, countParam, csvFromForm, readForm, renderPage, requireTaxIdTaker, withFlash, type ConsoleContext, type ConsoleEnv, refuseWithoutOrigin } from './context';
 import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose, type Claimable } from './queries';
@@ -137,7 +137,7 @@ payoutRoutes.get('/payouts/export.csv', async (c) => {
 payoutRoutes.get('/payouts/payment-file', async (c) => {
   const period = periodFrom(c.req.query('period'));
   const format = c.req.query('format') ?? '';
-  if (!isPaymentFormat(format)) return renderPayouts(c, period, { errors: ['Choose a payment file: SEPA, PayPal or Wise.'] }, 422);
+  if (!isPaymentFormat(format)) return renderPayouts(c, period, { errors: ['Choose a payment file: SEPA, ACH, PayPal or Wise.'] }, 422);
   const executionDate = c.req.query('executionDate') || undefined;
   const decimal = c.req.query('decimal') || undefined;
   if (decimal !== undefined && !isDecimalSeparator(decimal)) return renderPayouts(c, period, { errors: ['Choose how amounts are written: 12.30 or 12,30.'] }, 422);
@@ -178,7 +178,7 @@ payoutRoutes.post('/payouts/reconcile', async (c) => {
   if (csv.trim() === '') return renderPayouts(c, period, { errors: ['Choose the CSV file from your payment processor.'] }, 422);
   let items;
   try {
-    items = reconcileItems(csv);
+    items = await reconcileFile(c.env.DB, c.var.user.brandId, csv);
   } catch (e) {
     if (e instanceof ApiError && e.status === 422) {
       const details = e.details as { errors?: { line: number; message: string }[]; line?: number } | undefined;

@@ -8,6 +8,7 @@ import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { ApiError, notFound } from '../../../lib/errors';
 import { formatMoney } from '../../../../portal/format';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
+import { ACH_ORIGIN_FIELDS, ACH_ORIGIN_LABELS, type AchOriginField } from '../../../db/payment-files';
 import { findBrand, MAX_MIN_PAYOUT_MINOR, updateBrand, updateBrandSettings, type BrandRow } from '../../admin/brand';
 import { viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
@@ -55,7 +56,7 @@ settingsRoutes.get('/settings/terms/:version', async (c) => {
   return renderPage(c, <TermsVersionPage viewer={viewerOf(c)} toReview={toReview} terms={terms} acceptances={page.rows} paged={after !== undefined} nextCursor={page.nextCursor} />);
 });
 
-const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter', minPayoutMinor: 'Minimum payout', selfPurchasesEarn: "Creators' own orders", payerName: 'Account holder', payerIban: 'IBAN', payerBic: 'BIC' };
+const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter', minPayoutMinor: 'Minimum payout', selfPurchasesEarn: "Creators' own orders", payerName: 'Account holder', payerIban: 'IBAN', payerBic: 'BIC', ...ACH_ORIGIN_LABELS };
 
 settingsRoutes.post('/settings', async (c) => {
   requireOwner(c, 'change the brand settings');
@@ -71,9 +72,18 @@ settingsRoutes.post('/settings', async (c) => {
     payerName: form.get('payerName').trim().slice(0, 200),
     payerIban: form.get('payerIban').trim().slice(0, 64),
     payerBic: form.get('payerBic').trim().slice(0, 16),
+    achCompanyName: form.get('achCompanyName').trim().slice(0, 40),
+    achCompanyId: form.get('achCompanyId').trim().slice(0, 20),
+    achOdfiRouting: form.get('achOdfiRouting').trim().slice(0, 20),
+    achOdfiName: form.get('achOdfiName').trim().slice(0, 40),
   };
   // Each empty field removes its part of the account; a form drawn before the fields existed leaves it as it is.
-  const payer = (field: 'payerName' | 'payerIban' | 'payerBic') => (form.all(field).length === 0 ? undefined : form.get(field) === '' || values[field] === '' ? null : form.get(field));
+  // The whole of what was typed is checked: `values` is cut only to be shown back.
+  const payer = (field: 'payerName' | 'payerIban' | 'payerBic' | AchOriginField) => {
+    if (form.all(field).length === 0) return undefined;
+    const typed = form.get(field).trim();
+    return typed === '' ? null : typed;
+  };
   const hosts = values.allowedHosts.split(/\r?\n/).map((h) => h.trim()).filter(Boolean);
   // Empty is no minimum; an amount is read in the brand's currency ("50", "50.00", "1,000"). A form drawn
   // before the field existed keeps the minimum as it is.
@@ -89,6 +99,7 @@ settingsRoutes.post('/settings', async (c) => {
     payerName: payer('payerName'),
     payerIban: payer('payerIban'),
     payerBic: payer('payerBic'),
+    ...Object.fromEntries(ACH_ORIGIN_FIELDS.map((f) => [f, payer(f)])),
   });
   if (!parsed.success) {
     // A refused host is named (a list of 20 is hard to scan for the bad line).
