@@ -2,6 +2,7 @@
 // refunds took back. Read by the admin API and the console's Orders page, newest first, a page at a time.
 import { awaitingClickWhere, earnsThroughColumns, returningCustomerWhere, subscriptionRenewalWhere } from './schema';
 import { CLICK_COUNTS, creditsOrderAt } from './conversions';
+import { isNewOrder } from './sales';
 import { formatAmount } from '../domain/store-payloads';
 import { afterParams, afterSql, keysetPages, type Position } from '../lib/cursor';
 import { csvLine, csvNumber, csvPercent, csvText, pagedCsvStream } from '../lib/csv';
@@ -115,7 +116,7 @@ export function conversionListQuery(brandId: string, f: ConversionFilter, limit:
   if (f.creatorId) add('cv.enrollment_id IN (SELECT id FROM enrollments WHERE brand_id = ? AND creator_id = ?)', brandId, f.creatorId);
   // A renewal or returning order carries its first order's attribution, not evidence of its own: `code` and
   // `click` are the orders a code or click credited themselves (renewals and returning orders have filters of their own).
-  if (f.attribution) add('cv.attribution = ? AND cv.renewal_of IS NULL', f.attribution);
+  if (f.attribution) add(`cv.attribution = ? AND ${isNewOrder('cv')}`, f.attribution);
   if (f.renewals) add(f.renewals === 'only' ? subscriptionRenewalWhere('cv.') : `NOT (${subscriptionRenewalWhere('cv.')})`);
   if (f.returningCustomers) add(f.returningCustomers === 'only' ? returningCustomerWhere('cv.') : `NOT (${returningCustomerWhere('cv.')})`);
   if (f.orderId) add('cv.external_order_id = ?', f.orderId);

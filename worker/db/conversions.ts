@@ -11,7 +11,7 @@ import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { formatAmount } from '../domain/store-payloads';
-import { refundedOf } from './sales';
+import { isNewOrder, refundedOf, stands } from './sales';
 import { log } from '../lib/log';
 import { BONUS_GIVEN_BACK, BONUS_TAKEN_BACK, COUNT_REDEMPTION, declinedOf, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, INSERT_STRIPE_FAILURE, MARK_REFUND_APPLIED, MARK_REFUND_FAILED, MAX_AMOUNT_MINOR, REVERSAL_GIVEN_BACK, STRIPE_FAILURE_GIVEN_BACK } from './money';
 import { eventStatements } from './webhooks';
@@ -139,9 +139,9 @@ FROM conversions WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS 
 // form (db/declines.ts) so the two never drift. `f` the candidate conversion row; `brand`, `customer` and `at`
 // SQL for the brand id, its customer ref and the latest time. Index conversions_brand_customer, earliest first.
 export const broughtCustomerWhere = (f: string, brand: string, customer: string, at: string) => `${f}.id = (SELECT o.id FROM conversions o
-    WHERE o.brand_id = ${brand} AND o.customer_ref = ${customer} AND ${knownCustomerWhere('o.')} AND o.occurred_at <= ${at} AND ${refundedOf('o')} < o.amount_minor
+    WHERE o.brand_id = ${brand} AND o.customer_ref = ${customer} AND ${knownCustomerWhere('o.')} AND o.occurred_at <= ${at} AND ${stands('o')}
     ORDER BY o.occurred_at, o.id LIMIT 1)
-  AND ${f}.attribution <> 'none' AND ${f}.renewal_of IS NULL`;
+  AND ${f}.attribution <> 'none' AND ${isNewOrder(f)}`;
 /** A customer ref the returning-customer rule follows: a blank one is a guest's (db/schema.ts knownCustomerWhere). */
 export const isKnownCustomer = (ref: string | null): ref is string => ref !== null && ref.trim() !== '';
 // The order at ?3's customer's first order, if a creator brought them by it (broughtCustomerWhere): its creator,

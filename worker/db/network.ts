@@ -6,7 +6,7 @@ import type { Baseline, CreatorInputs, DailyPoint, SegmentLabels } from '../doma
 import { DAY_MS, dayOf, zoneOrUtc } from '../domain/periods';
 import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
 import { DRAFT_STANDS, firstDraftState } from '../domain/content-due';
-import { isSale, netOf, refundedOf } from './sales';
+import { isNewOrder, isSale, netOf, refundedOf } from './sales';
 
 // Over the per-order read below, whose refunds are one column (o.refunded): inline, each sum would look them up again.
 const sale = isSale('o', 'o.refunded');
@@ -57,7 +57,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
     db.prepare(
       // A subscription's later payment or a returning customer's order (renewal_of) adds to the creator's revenue,
       // not to their sales: it is no new customer.
-      `SELECT o.enrollment_id, SUM(${sale}) AS total, SUM(${netOf('o', 'o.refunded')}) AS revenue, SUM(o.renewal_of IS NULL AND o.occurred_at >= ?3) AS recent,
+      `SELECT o.enrollment_id, SUM(${sale}) AS total, SUM(${netOf('o', 'o.refunded')}) AS revenue, SUM(${isNewOrder('o')} AND o.occurred_at >= ?3) AS recent,
          SUM(${sale} AND o.occurred_at <= ?4) AS validated,
          SUM(${sale} AND o.attribution = 'click') AS by_link
        FROM (SELECT cv.enrollment_id, cv.amount_minor, cv.occurred_at, cv.attribution, cv.renewal_of, ${refundedOf('cv')} AS refunded

@@ -13,6 +13,7 @@ import { taxDetailsStatus, type TaxDetails, type TaxDetailsStatus } from '../dom
 import { US_BANK_ACCOUNT, type UsBankAccount } from '../domain/aba';
 import { payoutAccountOf, usBankAccountOf, type SavedPayoutDetails } from './sealed-details';
 import { sharedTaxDetailsSql, sharedWith } from './tax-details';
+import { isNewOrder } from './sales';
 import { payoutsClosedStatements } from './webhooks';
 
 // Whether a creator still works with a brand: enrolled, not removed, in one of its campaigns that has not ended
@@ -143,7 +144,7 @@ SELECT page.*,
   COALESCE(SUM(CASE WHEN l.kind IN ('bonus', 'adjustment') THEN l.amount_minor END), 0) AS bonuses,
   COALESCE(SUM(l.amount_minor), 0) AS net,
   -- Sales: a subscription's later payment or a returning customer's order (renewal_of) earns commission but is no new sale.
-  COUNT(DISTINCT CASE WHEN l.kind = 'commission' AND NOT EXISTS (SELECT 1 FROM conversions x WHERE x.id = l.conversion_id AND x.renewal_of IS NOT NULL) THEN l.conversion_id END) AS conversions
+  COUNT(DISTINCT CASE WHEN l.kind = 'commission' AND NOT EXISTS (SELECT 1 FROM conversions x WHERE x.id = l.conversion_id AND NOT ${isNewOrder('x')}) THEN l.conversion_id END) AS conversions
 FROM page LEFT JOIN ledger_entries l ON l.payout_id = page.id
 GROUP BY page.id ORDER BY page.handle, page.id`;
 
