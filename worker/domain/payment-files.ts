@@ -183,7 +183,8 @@ export const xmlText = (text: string) => text.replace(/[&<>"']/g, (ch) => XML_ES
 // SEPA identifiers take the Latin set only, no '_': a payout id goes in with its '_' written '.', which no payout id
 // holds ('po_' and hex), so the bank statement's form reads back as the same payout (payoutIdFromSepa, Reconcile).
 export const sepaPayoutId = (payoutId: string) => payoutId.replaceAll('_', '.');
-export const payoutIdFromSepa = (text: string) => text.replaceAll('.', '_');
+// Statements often upper-case references; a payout id is lower-case ASCII, so only A-Z fold (no other letter turns into one).
+export const payoutIdFromSepa = (text: string) => (/^po[._]/i.test(text) ? text.replace(/[A-Z]/g, (c) => c.toLowerCase()) : text).replaceAll('.', '_');
 
 const max35 = (what: string, id: string) => {
   if (id.length < 1 || id.length > 35) throw new RangeError(`${what} must be 1-35 characters: ${id}`);

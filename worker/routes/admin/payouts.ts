@@ -236,12 +236,11 @@ export function reconcileItems(csv: string): ReconcileItem[] {
   const errors: { line: number; message: string }[] = [];
   const items: ReconcileItem[] = [];
   for (const r of body) {
-    // A bank statement shows a SEPA file's payout ids as the file wrote them, '.' for '_', often upper-cased (a payout id
-    // is lower case), and an ACH file's as the 15-character reference its entry carries (domain/payment-files.ts), which
-    // resolveAchReferences turns into its payout.
+    // A bank statement shows a SEPA file's payout ids as the file wrote them, '.' for '_', and an ACH file's as the
+    // 15-character reference its entry carries (domain/payment-files.ts), which resolveAchReferences turns into its payout.
     const cell = (r.cells[idCol] ?? '').trim();
     const achPrefix = payoutPrefixFromAch(cell);
-    const payoutId = achPrefix === null ? payoutIdFromSepa(/^po[._]/i.test(cell) ? cell.toLowerCase() : cell) : cell;
+    const payoutId = achPrefix === null ? payoutIdFromSepa(cell) : cell;
     const reference = paymentReference.safeParse(r.cells[refCol] ?? '');
     const status = ((statusCol >= 0 ? r.cells[statusCol] : '') ?? '').trim().toLowerCase() || 'paid';
     // Chorus's own export comes back too, references and statuses filled in: its TOTAL row and the payouts
@@ -458,7 +457,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Reconcile a processor file',
       description:
-        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). A payout id as a SEPA payment file writes it (`po.` for `po_`, as a bank statement shows the EndToEndId, in any case) is the same payout, and so is an ACH file\'s individual identification number (`PO` and the first 13 characters after `po_`, upper case): it is read back to the one payout of your brand whose id starts so (one that none starts is `not_found`, its `payoutId` the reference as written). Every row is checked before anything changes: one bad row rejects the file with line numbers.',
+        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). A payout id as a SEPA payment file writes it (`po.` for `po_`, as a bank statement shows the EndToEndId, in any case) is the same payout, and so is an ACH file\'s individual identification number (`PO` and the first 13 characters after `po_`, read in any case): it is read back to the one payout of your brand whose id starts so (one that none starts is `not_found`, its `payoutId` the reference as written). Every row is checked before anything changes: one bad row rejects the file with line numbers.',
       example: { csv: 'payout_id,reference,status\npo_abcdefghijklmnopqrstuvwx,WISE-88213,paid\n' },
       responses: { 200: { description: 'One result per row.', schema: dataOf(z.object({ results: z.array(PayoutMark) })) } },
       errors: { 422: ['invalid_csv', 'invalid_rows'], 503: ['public_origin_unset'] },
