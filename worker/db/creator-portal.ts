@@ -328,7 +328,7 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
 }
 
 // A creator's own last days in one campaign: unique clicks on their links from the rollups, and their orders
-// counted as on the home page (credited sales, not a subscriber's later payments, not refunded in full),
+// counted as on the home page (credited sales, not a subscriber's later payments or a returning customer's orders, not refunded in full),
 // both on the brand's calendar days. The orders are read by conversions_enrollment_at: `+cv.brand_id` keeps
 // SQLite from walking the brand's index, every order of the brand in the window, instead.
 export type CreatorStats = { daily: DailyPoint[]; clicks: number; orders: number; byLink: number };

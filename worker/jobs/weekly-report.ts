@@ -70,7 +70,7 @@ const UNCLAIM = `UPDATE admin_users SET weekly_report_week = NULL WHERE id IN (S
 // instants the week before starts, last week starts and ends in the brand's zone.
 const J = (field: string) => `json_extract(j.value, '$.${field}')`;
 // Attributed orders of the two weeks, by the brand's index of orders by time; sales and revenue as the network
-// page counts them (db/sales.ts): a renewal adds revenue but is no new order, and an order refunded in full is
+// page counts them (db/sales.ts): a renewal or a returning customer's order adds revenue but is no new order, and an order refunded in full is
 // no sale. Commission is what the ledger holds for those orders, net of what their refunds took back.
 const ORDERS = `SELECT ${J('b')} AS brand_id, cv.id, cv.enrollment_id, cv.occurred_at >= ${J('mid')} AS this_week,
     ${isSale('cv')} AS sale, ${netOf('cv')} AS net

@@ -697,7 +697,7 @@ const rankedCreator = z.object({
 const segmentFigures = {
   creators: count(12).describe('Enrollments whose results count, removed ones too.'),
   uniqueClicks: count(2400),
-  conversions: count(31).describe('Sales: orders by link or code, not refunded in full, not a subscription renewal.'),
+  conversions: count(31).describe('Sales: orders by link or code, not refunded in full, not a subscription renewal or a returning customer\'s order.'),
   revenueMinor: minor(186_000).describe('Attributed revenue net of refunds, minor units.'),
   costMinor: minor(27_900).describe('Creator cost from the ledger (commissions, fees, bonuses, less reversals), minor units.'),
   revenuePerCreatorMinor: minor(15_500).nullable().describe('Revenue ÷ creators, rounded to the minor unit; null with no creators.'),
@@ -743,7 +743,7 @@ export const Network = z
       conversionRate: example(z.number(), 0.044).nullable().meta({ description: 'linkConversions ÷ uniqueClicks, 4 decimals; null with no clicks. Code orders are left out: they need no click.' }),
       baseline: z.object({ costPerEngagementMinor: count(208).nullable(), ratio: example(z.number(), 5.5).nullable() }).nullable(),
     }),
-    daily: z.array(z.object({ day: example(z.string(), '2026-05-03'), clicks: count(140), conversions: count(9) })),
+    daily: z.array(z.object({ day: example(z.string(), '2026-05-03'), clicks: count(140), conversions: count(9).describe('Sales that day, counted as the totals count them: not refunded in full or declined, no renewal or returning order.') })),
     ranking: z.array(rankedCreator),
     scoring: z.object({
       weights: z.object({ saves: count(4), shares: count(6), uniqueClicks: count(1), conversions: count(50) }),
@@ -836,7 +836,7 @@ export const PayoutLine = z
     flatFeesMinor: minor(2_500),
     bonusesMinor: minor(0),
     netMinor: minor(6_620),
-    conversions: count(9),
+    conversions: count(9).describe('The sales whose commission the payout holds (refunded or declined since or not); a renewal or a returning customer\'s order is no new sale.'),
     status: example(z.string(), 'pending'),
     reference: example(z.string(), 'WISE-88213').nullable(),
     failureReason: example(z.string(), 'Recipient account closed').nullable(),

@@ -65,7 +65,7 @@ const MAIL_REFUSED: Record<MailRefusal | 'opted_out', string> = {
 };
 
 // What this creator brought the campaign, counted as on the network page: unique clicks, sales net of
-// refunds (orders refunded in full are not sales, nor are a subscriber's later payments), what they earned,
+// refunds (orders refunded in full are not sales, nor are a subscriber's later payments or a returning customer's orders), what they earned,
 // and their posts. The brand test is written `+x.brand_id` so that it is only checked: without statistics
 // SQLite otherwise walked the brand's index, every order, entry and post of the brand, for one creator's.
 export const CREATOR_NUMBERS_SQL = `SELECT
