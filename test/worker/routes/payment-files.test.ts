@@ -708,14 +708,19 @@ describe('the ACH (NACHA) file', () => {
     // The bank's return or statement shows the 15-character reference: Reconcile marks that payout, and no other.
     // References matching none come back as finance typed them; 41 of them before the one that matches take two reads.
     const unknown = Array.from({ length: 41 }, (_, i) => `po${String(i).padStart(13, '0')}`);
-    const rows = [...unknown.map((ref, i) => `${ref},ACH-X-${i},paid`), `${reference(m.payouts[1]!).toLowerCase()},ACH-TRACE-2,paid`];
+    // The same file may carry a payout id in a SEPA file's form as a statement upper-cases it: both forms read back.
+    const sepaForm = m.payouts[0]!.replace('_', '.').toUpperCase();
+    const rows = [...unknown.map((ref, i) => `${ref},ACH-X-${i},paid`), `${reference(m.payouts[1]!).toLowerCase()},ACH-TRACE-2,paid`, `${sepaForm},SEPA-1,paid`];
     const recon = await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv: `payout_id,reference,status\n${rows.join('\n')}\n` });
     expect(recon.status).toBe(200);
     const results = (await json<{ data: { results: { payoutId: string; outcome: string }[] } }>(recon)).data.results;
-    expect(results.map((r) => r.outcome)).toEqual([...unknown.map(() => 'not_found'), 'paid']);
-    expect(results.map((r) => r.payoutId)).toEqual([...unknown, m.payouts[1]]);
+    expect(results.map((r) => r.outcome)).toEqual([...unknown.map(() => 'not_found'), 'paid', 'paid']);
+    expect(results.map((r) => r.payoutId)).toEqual([...unknown, m.payouts[1], m.payouts[0]]);
     const statuses = await env.DB.prepare(`SELECT id, status, reference FROM payouts WHERE brand_id = ? ORDER BY id`).bind(m.brand.brandId).all<{ id: string; status: string; reference: string | null }>();
-    expect(statuses.results.filter((p) => p.status === 'paid')).toEqual([{ id: m.payouts[1], status: 'paid', reference: 'ACH-TRACE-2' }]);
+    expect(statuses.results.filter((p) => p.status === 'paid').sort((x, y) => x.reference!.localeCompare(y.reference!))).toEqual([
+      { id: m.payouts[1], status: 'paid', reference: 'ACH-TRACE-2' },
+      { id: m.payouts[0], status: 'paid', reference: 'SEPA-1' },
+    ]);
   });
 
   it('pays a failed US payout again once only its routing number or account type changed, and leaves out one over what an entry carries', async () => {

@@ -85,9 +85,11 @@ describe('returning customers (campaign returningCustomerMonths)', () => {
     expect((await m.brand.api('GET', '/api/admin/conversions?returningCustomers=some')).status).toBe(422);
 
     // The network view adds it to the creator's revenue, not to their sales.
-    type Network = { data: { summary: { conversions: number; revenueMinor: number }; ranking: { conversions: number; revenueMinor: number }[] } };
+    type Network = { data: { summary: { conversions: number; revenueMinor: number }; ranking: { conversions: number; revenueMinor: number }[]; daily: { conversions: number }[] } };
     const network = (await json<Network>(await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/network`))).data;
     expect(network.ranking[0]).toMatchObject({ conversions: 1, revenueMinor: 110_000 });
+    // The daily chart counts sales as the totals do: the first order, not the returning one.
+    expect(network.daily.reduce((n, d) => n + d.conversions, 0)).toBe(1);
 
     // The orders CSV carries the first order in its own column.
     const csv = await (await m.brand.api('GET', '/api/admin/conversions/export.csv?returningCustomers=only')).text();
