@@ -153,7 +153,7 @@ describe('emailing a campaign’s invitations', () => {
   });
 
   it('refuses another brand’s campaign, an ended one, a missing key and a Chorus without mail, mailing nothing', async () => {
-    const { m, mail } = await withRoster(1);
+    const { m, mail, invites } = await withRoster(1);
     const stranger = await createMoneyBrand();
     capture();
     expect((await stranger.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/invitations/mail`)).status).toBe(404);
@@ -171,7 +171,8 @@ describe('emailing a campaign’s invitations', () => {
     expect(unavailable.status).toBe(503);
     expect((await json<{ error: { code: string } }>(unavailable)).error.code).toBe('mail_unavailable');
     expect(await rowCount('SELECT count(*) AS n FROM invitation_mails WHERE campaign_id = ?', live.m.campaign.id)).toBe(0);
-    expect(mails).toHaveLength(0);
+    // Only this test's creators: the test before it leaves mails on the queue, which a loaded machine delivers late.
+    for (const invite of [...invites, ...live.invites]) expect(mailedTo(invite.email)).toHaveLength(0);
   });
 
   it('is a button for owners and managers in the console, which says what went out', async () => {

@@ -520,7 +520,8 @@ describe('Refunds of subscription payments', () => {
     expect(res.data).toEqual([expect.objectContaining({ orderId: event.data.object.id, amountMinor: 3000, reversal: { amountMinor: -300 } })]);
   });
 
-  it("never follows another brand's pairing", async () => {
+  // Two brands' subscriptions, each renewed: twice the set-up of its neighbours, past 5 s on a loaded machine.
+  it("never follows another brand's pairing", { timeout: 15_000 }, async () => {
     const a = await renewed();
     const b = await subscriptionBrand();
     await stripe(a.account, a.renewal.event);
