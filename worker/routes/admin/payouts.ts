@@ -269,9 +269,14 @@ const ACH_REFERENCES_PER_READ = 40;
 export async function resolveAchReferences<T extends { payoutId: string; achPrefix?: string }>(db: D1Database, brandId: string, items: T[]): Promise<T[]> {
   const prefixes = [...new Set(items.flatMap((i) => (i.achPrefix === undefined ? [] : [i.achPrefix])))];
   const matches = new Map<string, string[]>();
+  const reads: D1PreparedStatement[] = [];
   for (let i = 0; i < prefixes.length; i += ACH_REFERENCES_PER_READ) {
     const chunk = prefixes.slice(i, i + ACH_REFERENCES_PER_READ);
-    const { results } = await db.prepare(achReferenceSql(chunk.length)).bind(brandId, ...chunk.flatMap((prefix) => [prefix, `${prefix}{`])).all<{ id: string }>();
+    reads.push(db.prepare(achReferenceSql(chunk.length)).bind(brandId, ...chunk.flatMap((prefix) => [prefix, `${prefix}{`])));
+  }
+  // One round trip for every chunk's read.
+  const found = reads.length === 0 ? [] : await db.batch<{ id: string }>(reads);
+  for (const { results } of found) {
     for (const { id } of results) {
       const prefix = id.slice(0, ACH_PREFIX_LENGTH);
       matches.set(prefix, [...(matches.get(prefix) ?? []), id]);
