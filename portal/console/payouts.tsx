@@ -456,7 +456,7 @@ export const LEFT_OUT_LABELS: Record<LeftOutReason, string> = {
 
 const hrefOf = (period: string, format: PaymentFormat) => `/console/payouts/payment-file?period=${period}&format=${format}`;
 
-// A file's download that asks one thing first (the SEPA pay-on date, PayPal's decimal mark): a GET form.
+// A file's download that asks one thing first (the SEPA or ACH pay-on date, PayPal's decimal mark): a GET form.
 const FileForm: FC<{ period: string; format: PaymentFormat; button: string; children: Child }> = ({ period, format, button, children }) => (
   <form method="get" action="/console/payouts/payment-file" class="file-form">
     <input type="hidden" name="period" value={period} />

@@ -392,7 +392,7 @@ export function nachaFile(f: AchFile): string {
     `5220${alpha(companyName, 16)}${alpha('', 20)}${alpha(companyId, 10)}PPD${alpha('PAYOUT', 10)}${alpha(`${MONTHS[month - 1]} ${f.period.slice(2, 4)}`, 6)}${yymmdd(f.executionDate)}${alpha('', 3)}1${odfi8}${numeric(1, 7)}`,
     ...f.lines.map((l, i) => {
       const us = l.usAccount!;
-      return `6${us.type === 'savings' ? '32' : '22'}${routingField(us.routing)}${accountField(us.accountNumber)}${numeric(l.amountMinor, 10)}${alpha(achPayoutReference(l.payoutId), 15)}${alpha(l.name, 22)}${alpha('', 2)}0${odfi8}${numeric(traceSeed * TRACE_ENTRIES + i + 1, 7)}`;
+      return `6${us.type === 'savings' ? '32' : '22'}${routingField(us.routing)}${accountField(us.accountNumber)}${numeric(l.amountMinor, 10)}${alpha(achPayoutReference(l.payoutId), 15)}${alpha(l.name, ACH_NAME_MAX)}${alpha('', 2)}0${odfi8}${numeric(traceSeed * TRACE_ENTRIES + i + 1, 7)}`;
     }),
     `8220${numeric(f.lines.length, 6)}${numeric(hash, 10)}${numeric(0, 12)}${numeric(total, 12)}${alpha(companyId, 10)}${alpha('', 19)}${alpha('', 6)}${odfi8}${numeric(1, 7)}`,
   ];
