@@ -252,7 +252,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
       keysetItems(
         db,
         `SELECT cv.id, cv.enrollment_id, b.name AS brand, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.source, CASE WHEN cv.attribution = 'code' AND NOT (${returningCustomerWhere('cv.')}) THEN cv.code_raw END AS code,
-           cv.self_purchase, ${earnsThroughColumns('cv.', '(SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of)')},
+           cv.self_purchase, ${earnsThroughColumns('cv.')},
            (SELECT json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps, 'tier', l.tier, 'period', l.period)
               FROM ledger_entries l WHERE l.conversion_id = cv.id AND l.kind = 'commission' LIMIT 1) AS commission,
            (SELECT json_group_array(json_object('refundId', r.external_refund_id, 'amountMinor', r.amount_minor, 'currency', r.currency, 'occurredAt', r.occurred_at, 'status', r.status))

@@ -790,14 +790,15 @@ export const subscriptionRenewalWhere = (table = '') => `${table}renewal_of IS N
 export const knownCustomerWhere = (table = '') => `trim(${table}customer_ref) <> ''`;
 /**
  * SQL for the order an order earns through, as its renewal_of (a subscription's renewal) and its returning_customer_of
- * (a returning customer's order): `firstOrderId` is the SQL for that earlier order's external id, `table` the order's prefix.
+ * (a returning customer's order): `firstOrderId` is the SQL for that earlier order's external id (read by its id
+ * unless the query joined it already), `table` the order's prefix.
  */
-export const earnsThroughSql = (table: string, firstOrderId: string) => ({
+export const earnsThroughSql = (table: string, firstOrderId = `(SELECT f.external_order_id FROM conversions f WHERE f.id = ${table}renewal_of)`) => ({
   renewalOf: `CASE WHEN ${subscriptionRenewalWhere(table)} THEN ${firstOrderId} END`,
   returningCustomerOf: `CASE WHEN ${returningCustomerWhere(table)} THEN ${firstOrderId} END`,
 });
 /** earnsThroughSql as the columns renewal_of and returning_customer_of. */
-export const earnsThroughColumns = (table: string, firstOrderId: string) => {
+export const earnsThroughColumns = (table: string, firstOrderId?: string) => {
   const through = earnsThroughSql(table, firstOrderId);
   return `${through.renewalOf} AS renewal_of, ${through.returningCustomerOf} AS returning_customer_of`;
 };

@@ -59,7 +59,7 @@ const attributedExtras = `, 'reversals', json_object(
         WHERE x.conversion_id = cv.id AND x.event_key = 'reversal:' || x.refund_id AND xr.status <> 'failed'))`;
 // The customer was the credited creator (db/schema.ts conversions.self_purchase), as a JSON boolean.
 const selfPurchaseJson = (cv: string) => `json(CASE WHEN ${cv}.self_purchase <> 0 THEN 'true' ELSE 'false' END)`;
-const firstOrder = earnsThroughSql('cv.', '(SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of)');
+const firstOrder = earnsThroughSql('cv.');
 // A self-purchase that earns nothing has no ledger entry: its commission is a 0 with the reason, as the API answers it.
 const conversionEvent = (type: 'conversion.created' | 'conversion.attributed') => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, cv.brand_id, '${type}', json_object('conversion', json_object(
